@@ -1,0 +1,271 @@
+"""Mean-field signal propagation at infinite width (Poole et al. 2016; Schoenholz et al. 2017).
+
+Network convention (shared with :mod:`models`): ``z_1 = W_0 x + b_0``; ``h_l = f(z_l)``;
+``z_{l+1} = W_l h_l + b_l``; the readout ``y = W_L h_L + b_L`` is linear. Weights have mean 0
+and ``Var = sigma_w^2 / N`` (N the fan-in), biases ``Var = sigma_b^2``. At infinite width each
+pre-activation is Gaussian, ``z_l ~ N(0, q_l)``, and
+
+* q-map:   ``q_{l+1} = sigma_w^2 E[f(z)^2] + sigma_b^2``
+* chi-map: ``chi(q) = sigma_w^2 E[f'(z)^2]`` -- the mean squared singular value of the layer
+  Jacobian, i.e. the factor by which a back-propagated squared gradient norm grows per layer
+* c-map:   ``c_{l+1} = (sigma_w^2 E[f(u) f(v)] + sigma_b^2) / q_{l+1}`` with ``u, v`` of variance q
+  and correlation c. At ``q = q*`` this is Schoenholz et al.'s map; dividing by ``q_{l+1}``
+  instead of ``q*`` keeps it well defined when ``q* = 0``.
+
+Fixed points, their stability and the depth scales ``xi_q = -1/ln chi_q`` and ``xi_c = -1/ln chi_c``
+(``chi_q`` the slope of the q-map at q*, ``chi_c`` the slope of the c-map at its stable fixed
+point c*) follow; a depth scale is ``inf`` where its slope is 1.
+
+Finite-depth predictions (:func:`propagate`) iterate the maps from a given ``q_1`` layer by layer
+and accumulate ``log chi`` so that products over 32 layers at chi = 1.2 or 0.5 neither overflow
+nor underflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from scipy.optimize import brentq
+
+from theory.gaussian import expectations
+
+
+def _validate_variances(sigma_w2, sigma_b2) -> None:
+    for name, val in (("sigma_w^2", sigma_w2), ("sigma_b^2", sigma_b2)):
+        arr = np.asarray(val, dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite, got {val}")
+        if np.any(arr < 0):
+            raise ValueError(f"{name} must be non-negative (it is a variance), got {val}")
+    if np.any(np.asarray(sigma_w2) == 0):
+        raise ValueError("sigma_w^2 must be positive: with zero weights no signal propagates")
+
+
+def q_map(qv, sigma_w2: float, sigma_b2: float, activation: str = "sin"):
+    """Next-layer pre-activation variance ``sigma_w^2 E[f(z)^2] + sigma_b^2``, ``z ~ N(0, q)``."""
+    return sigma_w2 * expectations(activation).f2(qv) + sigma_b2
+
+
+def q_map_slope(qv, sigma_w2: float, activation: str = "sin", h: float = 1e-6):
+    """``d q_{l+1} / d q_l``. Sine: ``sigma_w^2 e^{-2q}`` exactly; others by central difference."""
+    qv = np.asarray(qv, dtype=np.float64)
+    if activation == "sin":
+        return sigma_w2 * np.exp(-2 * qv)
+    lo = np.maximum(qv - h, 0.0)
+    return sigma_w2 * (expectations(activation).f2(qv + h) - expectations(activation).f2(lo)) / (qv + h - lo)
+
+
+def chi(qv, sigma_w2: float, activation: str = "sin"):
+    """``chi(q) = sigma_w^2 E[f'(z)^2]``: per-layer growth of the squared gradient norm."""
+    return sigma_w2 * expectations(activation).df2(qv)
+
+
+def c_map(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin"):
+    """Correlation map at equal input variances ``q`` (see the module docstring)."""
+    cv = np.asarray(cv, dtype=np.float64)
+    qv = np.asarray(qv, dtype=np.float64)
+    e = expectations(activation)
+    num = sigma_w2 * e.ff(qv, qv, cv * qv) + sigma_b2
+    den = q_map(qv, sigma_w2, sigma_b2, activation)
+    if np.any(den == 0):
+        raise ValueError("c-map undefined: q_{l+1} = 0 (zero input variance and zero bias variance)")
+    return num / den
+
+
+def c_map_slope(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin"):
+    """``d c_{l+1} / d c`` = ``sigma_w^2 q E[f'(u) f'(v)] / q_{l+1}`` (Price's theorem)."""
+    cv = np.asarray(cv, dtype=np.float64)
+    qv = np.asarray(qv, dtype=np.float64)
+    e = expectations(activation)
+    return sigma_w2 * qv * e.dfdf(qv, qv, cv * qv) / q_map(qv, sigma_w2, sigma_b2, activation)
+
+
+def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", method: str = "auto") -> float:
+    """The stable fixed point q* of the q-map.
+
+    Args:
+        sigma_w2, sigma_b2: weight and bias variances (Var W = sigma_w2 / fan_in).
+        activation: see :data:`theory.gaussian.ACTIVATIONS`.
+        method: ``"closed"`` (sine only: Lambert W, :func:`theory.sine.fixed_point_closed`),
+            ``"root"`` (bracketing root finder on ``q_map(q) - q``) or ``"auto"``.
+
+    Returns:
+        q* >= 0. For bias-free networks it is 0 whenever the origin is stable.
+
+    Raises:
+        ValueError: for invalid variances or when the q-map has no finite stable fixed point
+            (e.g. relu with sigma_w^2 >= 2 and sigma_b^2 > 0).
+    """
+    _validate_variances(sigma_w2, sigma_b2)
+    methods = ("auto", "closed", "root")
+    if method not in methods:
+        raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(methods)}")
+    if method in ("auto", "closed") and activation == "sin":
+        from theory.sine import fixed_point_closed
+
+        return float(fixed_point_closed(sigma_w2, sigma_b2))
+    if method == "closed":
+        raise ValueError(f"no closed-form fixed point for {activation!r}; use method='root'")
+
+    def g(x):
+        return float(q_map(x, sigma_w2, sigma_b2, activation)) - x
+
+    # The stable fixed point is the largest one: g > 0 below it, g < 0 above it.
+    hi = max(1.0, 2 * sigma_b2)
+    for _ in range(200):
+        if g(hi) < 0:
+            break
+        hi *= 2
+    else:
+        raise ValueError(
+            f"the q-map of {activation} at sigma_w^2={sigma_w2}, sigma_b^2={sigma_b2} has no finite "
+            "fixed point: the pre-activation variance grows without bound"
+        )
+    lo = hi / 2 if g(hi / 2) > 0 else 0.0
+    if lo == 0.0:
+        # Scan down for a positive root; none means the origin is the stable fixed point.
+        grid = hi * np.logspace(-12, 0, 400)
+        vals = np.array([g(x) for x in grid])
+        pos = np.nonzero(vals > 0)[0]
+        if pos.size == 0:
+            return 0.0
+        lo = grid[pos[-1]]
+    return float(brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
+
+
+def correlation_fixed_point(q_star: float, sigma_w2: float, sigma_b2: float, activation: str = "sin") -> float:
+    """The stable fixed point c* of the c-map at q = q*.
+
+    In the ordered and critical phases (chi_1 <= 1) it is c* = 1. In the chaotic phase c = 1 is
+    unstable and c* < 1 is the root of ``c_map(c) - c`` below 1, bracketed between the lower end
+    of [-1, 1) where the map lies above the diagonal and the first ``1 - delta`` (delta from 1e-9
+    up) where it lies clearly below it.
+    """
+    if q_star == 0.0:
+        return 1.0  # the network is linear there: every correlation is preserved
+    if float(chi(q_star, sigma_w2, activation)) <= 1.0:
+        return 1.0
+
+    def g(x):
+        return float(c_map(x, q_star, sigma_w2, sigma_b2, activation)) - x
+
+    lo = 0.0 if g(0.0) >= 0 else -1.0
+    for delta in 10.0 ** np.arange(-9, 0.5, 0.5):
+        hi = 1.0 - delta
+        if hi <= lo:
+            break
+        if g(hi) < -1e-14:
+            return float(brentq(g, lo, hi, xtol=1e-15, maxiter=500))
+    return 1.0
+
+
+def depth_scale(slope: float) -> float:
+    """``-1 / ln(slope)`` for a contraction slope in (0, 1); ``inf`` at or above marginality."""
+    if slope <= 0:
+        return 0.0
+    if slope >= 1.0 - 1e-13:
+        return float("inf")
+    return float(-1.0 / np.log(slope))
+
+
+@dataclass(frozen=True)
+class MeanField:
+    """Infinite-width summary of one (sigma_w^2, sigma_b^2, activation) layer map.
+
+    Attributes:
+        q_star: stable fixed point of the q-map.
+        sigma_g2: ``chi(q*) = chi_1``, the gradient gain per layer at the fixed point.
+        q_slope: slope of the q-map at q* (``chi_q``); the fixed point is stable when <= 1.
+        stable: whether q* is (at least marginally) stable.
+        c_star: stable fixed point of the c-map (1 in the ordered phase, < 1 in the chaotic one).
+        c_slope: slope of the c-map at c* (``chi_c``).
+        xi_q, xi_c: depth scales, ``inf`` where the slope is 1.
+        phase: "ordered" (chi_1 < 1), "critical" (chi_1 = 1 to 1e-12) or "chaotic".
+    """
+
+    sigma_w2: float
+    sigma_b2: float
+    activation: str
+    q_star: float
+    sigma_g2: float
+    q_slope: float
+    stable: bool
+    c_star: float
+    c_slope: float
+    xi_q: float
+    xi_c: float
+    phase: str
+
+
+def mean_field(sigma_w2: float, sigma_b2: float, activation: str = "sin") -> MeanField:
+    """Fixed points, stability, gradient gain and depth scales of a layer map."""
+    qs = fixed_point(sigma_w2, sigma_b2, activation)
+    g2 = float(chi(qs, sigma_w2, activation))
+    qslope = float(q_map_slope(qs, sigma_w2, activation))
+    phase = "critical" if abs(g2 - 1.0) <= 1e-12 else ("ordered" if g2 < 1.0 else "chaotic")
+    if phase == "critical" or qs == 0.0:
+        # Marginal c* = 1 (iterates approach it only algebraically), or a linear network.
+        cs, cslope = 1.0, (1.0 if qs == 0.0 else g2)
+    else:
+        cs = correlation_fixed_point(qs, sigma_w2, sigma_b2, activation)
+        cslope = float(c_map_slope(cs, qs, sigma_w2, sigma_b2, activation))
+    return MeanField(
+        sigma_w2=float(sigma_w2), sigma_b2=float(sigma_b2), activation=activation,
+        q_star=qs, sigma_g2=g2, q_slope=qslope, stable=qslope <= 1.0 + 1e-12,
+        c_star=cs, c_slope=cslope, xi_q=depth_scale(qslope), xi_c=depth_scale(cslope), phase=phase,
+    )
+
+
+@dataclass(frozen=True)
+class DepthProfile:
+    """Layer-by-layer infinite-width prediction for one input (arrays indexed by layer 1..L).
+
+    Attributes:
+        q: pre-activation variance ``q_l`` of each sine layer.
+        chi: ``chi_l = sigma_{w,l}^2 E[f'(z_l)^2]``, the squared-gradient gain from layer l+1 back
+            to layer l (uses the weights ``W_l`` that read ``h_l``).
+        log_grad_ratio: ``sum_{m<=l} log chi_m``: log of the predicted ratio
+            ``E|dy/dz_1|^2 / E|dy/dz_{l+1}|^2``, the cumulative squared-gradient amplification over
+            the first l layers (in log space: no overflow or underflow at any depth).
+    """
+
+    q: np.ndarray
+    chi: np.ndarray
+    log_grad_ratio: np.ndarray
+
+    @property
+    def grad_ratio(self) -> np.ndarray:
+        """``exp(log_grad_ratio)`` (may under/overflow to 0/inf only where float64 must)."""
+        return np.exp(self.log_grad_ratio)
+
+
+def propagate(q1: float, layers: Sequence[tuple[float, float]], activation: str = "sin") -> DepthProfile:
+    """Iterate the q-map and chi-map from ``q_1`` through the given layers.
+
+    Args:
+        q1: variance of the first pre-activation ``z_1`` (set by the input and the first layer).
+        layers: ``(sigma_w2, sigma_b2)`` of ``W_1, ..., W_L`` -- the maps *out of* each of the L
+            activated layers (the last one is the readout). ``len(layers)`` is the depth L.
+        activation: the activation of the L layers.
+
+    Returns:
+        A :class:`DepthProfile` with arrays of length L.
+    """
+    if not np.isfinite(q1) or q1 < 0:
+        raise ValueError(f"q_1 must be a finite non-negative variance, got {q1}")
+    if len(layers) < 1:
+        raise ValueError("depth must be at least 1 (one activated layer)")
+    for sw2, sb2 in layers:
+        _validate_variances(sw2, sb2)
+    qs = np.empty(len(layers))
+    chis = np.empty(len(layers))
+    qv = float(q1)
+    for i, (sw2, sb2) in enumerate(layers):
+        qs[i] = qv
+        chis[i] = float(chi(qv, sw2, activation))
+        qv = float(q_map(qv, sw2, sb2, activation))
+    with np.errstate(divide="ignore"):
+        logs = np.cumsum(np.log(chis))
+    return DepthProfile(q=qs, chi=chis, log_grad_ratio=logs)

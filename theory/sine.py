@@ -1,0 +1,258 @@
+"""Closed forms of the sine-network mean field (``f = sin``), derived with sympy.
+
+With ``E[sin^2 z] = (1 - e^{-2q})/2`` and ``E[cos^2 z] = (1 + e^{-2q})/2`` (derived in
+:mod:`theory.gaussian`), the q-map is ``q -> sigma_w^2 (1 - e^{-2q})/2 + sigma_b^2``. Its stable
+fixed point has a closed form with the principal branch W_0 of the Lambert W function::
+
+    A   = sigma_w^2 / 2 + sigma_b^2
+    x   = -sigma_w^2 exp(-2 A)                    (x in [-1/e, 0))
+    q*  = A + W_0(x) / 2
+    chi_q = slope of the q-map at q* = -W_0(x)     (in (0, 1]: q* is always stable)
+    sigma_g^2 = chi(q*) = (sigma_w^2 - W_0(x)) / 2
+
+**Unit-gain curve** (``sigma_g = 1``, Combette, Venaille and Pustelnik, arXiv 2512.06427): in the
+uniform convention ``W ~ U(+-c_w/sqrt(N))``, ``b ~ U(+-c_b)`` (``sigma_w^2 = c_w^2/3``,
+``sigma_b^2 = c_b^2/3``) the condition ``W_0(x) = sigma_w^2 - 2`` gives::
+
+    c_b(c_w) = sqrt(3 - c_w^2 - (3/2) ln(6/c_w^2 - 1)),    sqrt(3) <= c_w < sqrt(6)
+    q*(c_w)  = -(1/2) ln(6/c_w^2 - 1)
+
+``c_b`` is real on the whole domain because ``3 - s - (3/2) ln(6/s - 1)`` (``s = c_w^2``) is zero at
+``s = 3`` and has derivative ``-1 + 9/(s(6 - s)) >= 0``. The curve is parametrised by
+``sigma_a^2 := q*``: ``c_w^2 = 6 / (1 + e^{-2 q*})``, ``c_b^2 = 3 q* + 3 - c_w^2``.
+
+* ``sigma_a = 0``: ``(c_w, c_b) = (sqrt(3), 0)``. There the q-map slope at ``q* = 0`` is exactly 1,
+  so ``q_l`` approaches 0 only as a power law: ``1/q_{l+1} = 1/q_l + 1 + q_l/3 + O(q_l^2)``, hence
+  ``1/q_l ~ l + (1/3) ln l``, and the squared-gradient ratio over l layers decays like
+  ``1/(1 + q_1 l)`` rather than staying at 1 (:func:`sigma_a0_asymptote`).
+* ``sigma_a = 1``: ``c_w^2 = 6/(1 + e^{-2})``, ``c_b^2 = 6 e^{-2}/(1 + e^{-2})``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import scipy.special
+import sympy as sp
+
+from theory.symbolic import c_b, c_w, q, sigma_b2, sigma_w2, to_numpy
+
+#: Domain of the unit-gain curve in c_w: [sqrt(3), sqrt(6)).
+CW_MIN = float(np.sqrt(3.0))
+CW_MAX = float(np.sqrt(6.0))
+DOMAIN_TEXT = "c_w must lie in [sqrt(3), sqrt(6)) = [1.7320508..., 2.4494897...)"
+
+#: The sigma_a = 0 point of the unit-gain curve (uniform convention).
+SIGMA_A0 = (CW_MIN, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Symbolic expressions (printed to LaTeX by theory.latex; evaluated through theory.symbolic)
+# --------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=None)
+def expressions() -> dict[str, sp.Expr]:
+    """The sympy expressions of this module, checked for consistency on first use.
+
+    Keys: ``qmap``, ``chi`` (in q, sigma_w^2, sigma_b^2), ``lambert_arg``, ``q_star``, ``q_slope``,
+    ``sigma_g2`` (in sigma_w^2, sigma_b^2), ``unit_gain_sigma_b2`` (in sigma_w^2),
+    ``unit_gain_cb``, ``unit_gain_q_star`` (in c_w).
+    """
+    from theory.gaussian import closed_form_moments
+
+    moments = closed_form_moments("sin")
+    qmap = sigma_w2 * moments["f2"] + sigma_b2
+    chi = sigma_w2 * moments["df2"]
+    big_a = sigma_w2 / 2 + sigma_b2
+    x = -sigma_w2 * sp.exp(-2 * big_a)
+    w0 = sp.LambertW(x)
+    q_star = big_a + w0 / 2
+    # exp(-W(x)) = W(x)/x is the defining identity of Lambert W; with it the q-map maps q* to q*.
+    wsym = sp.Symbol("W")
+    residual = sp.expand(qmap.subs(q, big_a + wsym / 2) - (big_a + wsym / 2), power_exp=True)
+    residual = sp.simplify(residual.subs(sp.exp(-wsym), wsym / x))
+    if residual != 0:
+        raise AssertionError(f"Lambert-W fixed point does not satisfy the q-map: residual {residual}")
+    q_slope = -w0
+    sigma_g2 = (sigma_w2 - w0) / 2
+    # Unit gain: W_0(x) = sigma_w^2 - 2, i.e. x = (sigma_w^2 - 2) exp(sigma_w^2 - 2); solve for sigma_b^2.
+    # Both sides are negative on the domain 1 <= sigma_w^2 < 2; equate the logs of -x and of
+    # (2 - sigma_w^2) exp(sigma_w^2 - 2), which is linear in sigma_b^2.
+    sb2_sol = sp.solve(sp.Eq(sp.expand_log(sp.log(-x), force=True),
+                             sp.log(2 - sigma_w2) + sigma_w2 - 2), sigma_b2)
+    if len(sb2_sol) != 1:
+        raise AssertionError(f"expected one solution for the unit-gain sigma_b^2, got {sb2_sol}")
+    sb2_curve = sp.simplify(sb2_sol[0])
+    uniform = {sigma_w2: c_w**2 / 3}
+    cb_curve = sp.sqrt(3 - c_w**2 - sp.Rational(3, 2) * sp.log(6 / c_w**2 - 1))
+    # The typed form above is the readable one; it must equal the solved one exactly.
+    diff = sp.expand_log(3 * sb2_curve.subs(uniform) - cb_curve**2, force=True)
+    if sp.simplify(sp.logcombine(diff, force=True)) != 0:
+        raise AssertionError("unit-gain c_b does not match the solved sigma_b^2")
+    q_curve = -sp.log(6 / c_w**2 - 1) / 2
+    return {
+        "qmap": qmap, "chi": chi, "lambert_arg": x, "q_star": q_star, "q_slope": q_slope,
+        "sigma_g2": sigma_g2, "unit_gain_sigma_b2": sb2_curve, "unit_gain_cb": cb_curve,
+        "unit_gain_q_star": q_curve,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------
+
+
+def _check_variances(sw2, sb2) -> tuple[np.ndarray, np.ndarray]:
+    sw2 = np.asarray(sw2, dtype=np.float64)
+    sb2 = np.asarray(sb2, dtype=np.float64)
+    if not (np.all(np.isfinite(sw2)) and np.all(np.isfinite(sb2))):
+        raise ValueError(f"variances must be finite, got sigma_w^2={sw2}, sigma_b^2={sb2}")
+    if np.any(sw2 <= 0) or np.any(sb2 < 0):
+        raise ValueError(
+            f"need sigma_w^2 > 0 and sigma_b^2 >= 0 (they are variances), got {sw2}, {sb2}"
+        )
+    return sw2, sb2
+
+
+def fixed_point_closed(sw2, sb2) -> np.ndarray:
+    """Stable fixed point ``q* = A + W_0(-sigma_w^2 e^{-2A}) / 2`` (vectorised)."""
+    sw2, sb2 = _check_variances(sw2, sb2)
+    out = to_numpy(expressions()["q_star"], (sigma_w2, sigma_b2))(sw2, sb2)
+    # Rounding can leave -1e-17 where q* = 0 exactly (bias-free, sigma_w^2 <= 1).
+    return np.maximum(out, 0.0)
+
+
+def sigma_g2_closed(sw2, sb2) -> np.ndarray:
+    """Gradient gain at the fixed point, ``(sigma_w^2 - W_0(x)) / 2`` (vectorised)."""
+    sw2, sb2 = _check_variances(sw2, sb2)
+    return to_numpy(expressions()["sigma_g2"], (sigma_w2, sigma_b2))(sw2, sb2)
+
+
+def q_slope_closed(sw2, sb2) -> np.ndarray:
+    """Slope of the q-map at q*, ``-W_0(x)`` (vectorised)."""
+    sw2, sb2 = _check_variances(sw2, sb2)
+    return to_numpy(expressions()["q_slope"], (sigma_w2, sigma_b2))(sw2, sb2)
+
+
+def uniform_to_sigma2(cval):
+    """Variance of U(-c, c) in units of the bound scale: ``c^2 / 3``."""
+    return np.asarray(cval, dtype=np.float64) ** 2 / 3.0
+
+
+def _check_cw(cw) -> np.ndarray:
+    arr = np.asarray(cw, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"c_w must be finite; {DOMAIN_TEXT}; got {cw}")
+    # sqrt(3) is included up to rounding of the caller's own sqrt(3).
+    if np.any(arr < CW_MIN * (1 - 4 * np.finfo(float).eps)) or np.any(arr >= CW_MAX):
+        raise ValueError(f"c_w outside the unit-gain domain: {DOMAIN_TEXT}; got {cw}")
+    return np.clip(arr, CW_MIN, None)
+
+
+def unit_gain_cb(cw):
+    """``c_b`` on the unit-gain curve (sigma_g = 1), uniform convention.
+
+    Args:
+        cw: c_w in [sqrt(3), sqrt(6)) (scalar or array).
+
+    Returns:
+        ``sqrt(3 - c_w^2 - (3/2) ln(6/c_w^2 - 1))`` (float for scalar input).
+
+    Raises:
+        ValueError: if c_w is outside [sqrt(3), sqrt(6)); the message names the domain.
+    """
+    arr = _check_cw(cw)
+    sq = to_numpy(expressions()["unit_gain_cb"] ** 2, (c_w,))(arr)
+    out = np.sqrt(np.maximum(sq, 0.0))  # rounding can give -1e-16 at c_w = sqrt(3)
+    return float(out) if out.ndim == 0 else out
+
+
+def unit_gain_q_star(cw):
+    """Fixed-point variance ``q* = -(1/2) ln(6/c_w^2 - 1)`` on the unit-gain curve."""
+    arr = _check_cw(cw)
+    out = np.maximum(to_numpy(expressions()["unit_gain_q_star"], (c_w,))(arr), 0.0)
+    return float(out) if out.ndim == 0 else out
+
+
+def unit_gain_point_for_q(q_star: float) -> tuple[float, float]:
+    """The point ``(c_w, c_b)`` of the unit-gain curve whose fixed point is ``q* = sigma_a^2``."""
+    if not np.isfinite(q_star) or q_star < 0:
+        raise ValueError(f"sigma_a^2 = q* must be a finite non-negative variance, got {q_star}")
+    cw2 = 6.0 / (1.0 + np.exp(-2.0 * q_star))
+    return float(np.sqrt(cw2)), float(np.sqrt(max(3.0 * q_star + 3.0 - cw2, 0.0)))
+
+
+def sigma_a1_point() -> tuple[float, float]:
+    """The ``sigma_a = 1`` variant: the unit-gain point with ``q* = 1``."""
+    return unit_gain_point_for_q(1.0)
+
+
+def siren_reference_point(width: int, omega0: float = 30.0) -> tuple[float, float]:
+    """Where the SIREN reference init sits in (c_w, c_b) for hidden width N.
+
+    Its hidden layers are ``sin(omega0 (W h + b))`` with ``W ~ U(+-sqrt(6/N)/omega0)`` and torch's
+    default bias ``U(+-1/sqrt(N))`` (Sitzmann et al. 2020, reference code), so in folded form
+    ``c_w = sqrt(6)`` and ``c_b = omega0 / sqrt(N)``.
+    """
+    if int(width) < 1:
+        raise ValueError(f"width must be a positive integer, got {width}")
+    return CW_MAX, float(omega0 / np.sqrt(width))
+
+
+def sigma_a0_asymptote(layers, q1: float) -> tuple[np.ndarray, np.ndarray]:
+    """Asymptotic q_l and squared-gradient ratio at the sigma_a = 0 point (sigma_w^2 = 1, no bias).
+
+    From ``1/q_{l+1} = 1/q_l + 1 + q_l/3 + O(q_l^2)`` with ``y_1 = 1/q_1``::
+
+        1/q_l ~ y_1 + (l - 1) + (1/3) (psi(y_1 + l - 1) - psi(y_1))
+
+    (psi the digamma function). The squared-gradient ratio over the first l layers is the
+    product of ``chi(q_m) = (1 + e^{-2 q_m})/2`` over these q_m; since ``log chi = -q + O(q^2)``
+    and ``q_m ~ 1/(y_1 + m)``, it decays like ``y_1 / (y_1 + l)``: a power law in depth, not the
+    constant that ``sigma_g = 1`` at the fixed point suggests.
+
+    Args:
+        layers: layer indices l >= 1 (array).
+        q1: the first-layer variance; the expansion is accurate for small q1 (relative error of
+            q_l of order ``q_1^2``).
+
+    Returns:
+        ``(q_l, grad_ratio_l)`` arrays, ``grad_ratio_l = prod_{m <= l} chi(q_m)``.
+    """
+    l = np.asarray(layers, dtype=np.float64)
+    if np.any(l < 1) or np.any(l != np.round(l)):
+        raise ValueError("layer indices are integers starting at 1")
+    if not np.isfinite(q1) or q1 <= 0:
+        raise ValueError(f"q_1 must be a positive finite variance, got {q1}")
+    y1 = 1.0 / q1
+    psi = scipy.special.digamma
+    m = np.arange(1, int(l.max()) + 1, dtype=np.float64)
+    q_all = 1.0 / (y1 + (m - 1) + (psi(y1 + m - 1) - psi(y1)) / 3.0)
+    log_ratio = np.cumsum(np.log((1.0 + np.exp(-2.0 * q_all)) / 2.0))
+    idx = l.astype(int) - 1
+    return q_all[idx], np.exp(log_ratio[idx])
+
+
+@dataclass(frozen=True)
+class SinePoint:
+    """A sine-network initialisation in both conventions, with its mean field."""
+
+    c_w: float
+    c_b: float
+    sigma_w2: float
+    sigma_b2: float
+
+
+def uniform_point(cw: float, cb: float) -> SinePoint:
+    """Convert uniform bounds (c_w, c_b) to variances, validating them."""
+    for name, val in (("c_w", cw), ("c_b", cb)):
+        if not np.isfinite(val):
+            raise ValueError(f"{name} must be finite, got {val}")
+    if cw <= 0:
+        raise ValueError(f"c_w must be positive (W ~ U(+-c_w/sqrt(N))), got {cw}")
+    if cb < 0:
+        raise ValueError(f"c_b must be non-negative (b ~ U(+-c_b)), got {cb}")
+    return SinePoint(float(cw), float(cb), float(uniform_to_sigma2(cw)), float(uniform_to_sigma2(cb)))
