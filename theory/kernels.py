@@ -50,9 +50,16 @@ class KernelResult:
     nngp_layers: np.ndarray
 
 
-def _pairwise(fn, k: np.ndarray) -> np.ndarray:
+def _pairwise(fn2, fn1, k: np.ndarray) -> np.ndarray:
+    """``fn2(K_ii, K_jj, K_ij)`` with the diagonal from the one-dimensional form ``fn1(K_ii)``.
+
+    The two agree mathematically, but forms such as relu's ``arccos(q12 / sqrt(q1 q2))`` have a
+    square-root singularity at correlation 1, where rounding costs half the digits.
+    """
     d = np.diag(k)
-    return fn(d[:, None], d[None, :], k)
+    out = fn2(d[:, None], d[None, :], k)
+    np.fill_diagonal(out, fn1(d))
+    return out
 
 
 def kernels(spec: NetworkSpec, x, method: str = "auto") -> KernelResult:
@@ -81,8 +88,8 @@ def kernels(spec: NetworkSpec, x, method: str = "auto") -> KernelResult:
     theta_sp = np.zeros_like(k)
     ks = [k]
     for lv in layers[1:]:
-        s = _pairwise(e.ff, k)
-        edot = _pairwise(e.dfdf, k)
+        s = _pairwise(e.ff, e.f2, k)
+        edot = _pairwise(e.dfdf, e.df2, k)
         k = lv.sigma_w2 * s + lv.sigma_b2
         theta = k + lv.sigma_w2 * edot * theta
         theta_sp = s + lv.sigma_w2 * edot * theta_sp

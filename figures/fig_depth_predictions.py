@@ -1,0 +1,102 @@
+"""Predicted q_l and cumulative squared-gradient ratio vs depth 1..32 for the published inits.
+
+Each initialiser is a :class:`theory.spec.NetworkSpec` (d = 2 inputs, omega_0 = 30); q_1 is that
+of an input with ``|x|^2/d = 1/3``, the mean over the uniform law on [-1, 1]^2. The sigma_a = 0
+curve is drawn with its power-law asymptote (:func:`theory.sine.sigma_a0_asymptote`).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from analysis.presets import check_preset
+from figures import style
+from theory import meanfield, sine, spec
+
+NAME = "depth_predictions"
+CAPTION = (
+    r"Infinite-width predictions layer by layer for a 2-D input with $|x|^2/d=1/3$ and "
+    r"$\omega_0=30$. Left: pre-activation variance $q_\ell$. Right: predicted ratio of squared "
+    r"gradient norms $\prod_{m<\ell}\chi_m = \mathbb E|\partial y/\partial z_1|^2/"
+    r"\mathbb E|\partial y/\partial z_{\ell}|^2$ between the first and the $\ell$-th sine layer. "
+    r"Dashed: the power-law asymptote at "
+    r"$\sigma_a=0$, where $q_\ell\sim 1/\ell$ and the gradient ratio decays like $1/\ell$."
+)
+
+_DEPTH = {"smoke": 8, "cpu": 32, "paper": 32}
+D_IN = 2
+OMEGA0 = 30.0
+INPUT_SQNORM_PER_DIM = 1.0 / 3.0  # E[x_i^2] for x_i ~ U(-1, 1)
+
+
+def _specs(depth: int) -> dict[str, spec.NetworkSpec]:
+    return {
+        "siren_256": spec.siren_reference(D_IN, 256, depth, omega0=OMEGA0),
+        "siren_1024": spec.siren_reference(D_IN, 1024, depth, omega0=OMEGA0),
+        "siren_port": spec.siren_port(D_IN, 256, depth, omega0=OMEGA0),
+        "edge_of_chaos": spec.edge_of_chaos(D_IN, 256, depth, omega0=OMEGA0),
+        "edge_of_chaos_sigma_a1": spec.edge_of_chaos(D_IN, 256, depth, omega0=OMEGA0, sigma_a=1.0),
+    }
+
+
+def compute(preset: str) -> pd.DataFrame:
+    """Tidy frame: init, layer, q, chi, log_grad_ratio, kind ("exact" or "asymptote")."""
+    depth = _DEPTH[check_preset(preset)]
+    rows = []
+    x = np.full((1, D_IN), np.sqrt(INPUT_SQNORM_PER_DIM))
+    for name, net in _specs(depth).items():
+        hidden = [(lv.sigma_w2, lv.sigma_b2) for lv in net.layers()[1:]]
+        prof = meanfield.propagate(float(net.q1(x)[0]), hidden, net.activation)
+        # Ratio between z_1 and z_l: the chi of layers 1..l-1 (the readout's chi is excluded,
+        # since it only sets the overall output scale).
+        log_ratio = np.concatenate([[0.0], prof.log_grad_ratio[:-1]])
+        for i in range(depth):
+            rows.append({"init": name, "layer": i + 1, "q": prof.q[i], "chi": prof.chi[i],
+                         "log_grad_ratio": log_ratio[i], "kind": "exact"})
+    # The sigma_a = 0 asymptote, started at layer 2 (q_2 is the first hidden-layer variance;
+    # from there on every layer has sigma_w^2 = 1 and no bias).
+    eoc = [r for r in rows if r["init"] == "edge_of_chaos"]
+    q2, base = eoc[1]["q"], eoc[1]["log_grad_ratio"]
+    steps = np.arange(1, depth)  # asymptote index m: layer m + 1
+    q_as, ratio_as = sine.sigma_a0_asymptote(steps, q2)
+    log_ratio_as = base + np.concatenate([[0.0], np.log(ratio_as[:-1])])
+    for m, qa, lr in zip(steps, q_as, log_ratio_as):
+        rows.append({"init": "edge_of_chaos", "layer": int(m) + 1, "q": qa, "chi": np.nan,
+                     "log_grad_ratio": lr, "kind": "asymptote"})
+    return pd.DataFrame(rows)
+
+
+def plot(data: pd.DataFrame) -> plt.Figure:
+    style.apply()
+    fig, (ax_q, ax_g) = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    for name, grp in data[data.kind == "exact"].groupby("init", sort=False):
+        kw = dict(color=style.color(name), label=style.label(name), lw=1.4, marker="o", ms=2.5)
+        ax_q.plot(grp.layer, grp.q, **kw)
+        ax_g.plot(grp.layer, np.exp(grp.log_grad_ratio), **kw)
+    asym = data[data.kind == "asymptote"]
+    ax_q.plot(asym.layer, asym.q, color="black", ls="--", lw=0.9, label=r"asymptote, $\sigma_a=0$")
+    ax_g.plot(asym.layer, np.exp(asym.log_grad_ratio), color="black", ls="--", lw=0.9)
+    for ax in (ax_q, ax_g):
+        ax.set_yscale("log")
+        ax.set_xlabel(r"layer $\ell$")
+    ax_q.set_ylabel(r"$q_\ell$")
+    ax_g.set_ylabel(r"$\prod_{m<\ell}\chi_m$")
+    ax_g.axhline(1.0, color="grey", lw=0.6)
+    ax_q.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def macros(data: pd.DataFrame) -> dict[str, str]:
+    exact = data[data.kind == "exact"]
+    last = exact[exact.layer == exact.layer.max()].set_index("init")
+    tags = {"siren_256": "SirenTwoFiftySix", "siren_1024": "SirenTenTwentyFour",
+            "siren_port": "SirenPort", "edge_of_chaos": "SigmaAZero",
+            "edge_of_chaos_sigma_a1": "SigmaAOne"}
+    out = {"DepthMax": f"{int(exact.layer.max())}"}
+    for name, tag in tags.items():
+        out[f"DepthGradRatio{tag}"] = f"{np.exp(last.loc[name, 'log_grad_ratio']):.3g}"
+        out[f"DepthQLast{tag}"] = f"{last.loc[name, 'q']:.3g}"
+    return out

@@ -1,0 +1,103 @@
+"""Phase diagram of sine networks over (c_w, c_b): log sigma_g^2 with the unit-gain curve.
+
+The heat map is the closed form ``sigma_g^2 = (sigma_w^2 - W_0(-sigma_w^2 e^{-sigma_w^2 - 2 sigma_b^2}))/2``
+in the uniform convention; the curve is ``c_b(c_w)`` on [sqrt(3), sqrt(6)); the markers are the
+sigma_a = 0 and sigma_a = 1 points of the edge-of-chaos init and where the SIREN reference init
+(c_w = sqrt(6), c_b = omega_0/sqrt(N)) and the siren-pytorch port (c_w = sqrt(6), c_b = sqrt(6/N))
+sit at N = 256 and N = 1024.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import TwoSlopeNorm
+
+from analysis.presets import check_preset
+from figures import style
+from theory import meanfield, sine
+
+NAME = "phase_diagram"
+CAPTION = (
+    r"Phase diagram of sine networks at infinite width in the uniform convention "
+    r"($W\sim\mathcal U(\pm c_w/\sqrt N)$, $b\sim\mathcal U(\pm c_b)$). Colour: $\log\sigma_g^2$, "
+    r"the log of the per-layer gain of squared gradients at the fixed point (blue: vanishing, "
+    r"red: exploding). Black line: the unit-gain curve $c_b(c_w)$, Eq.~\eqref{eq:unitgain}; "
+    r"dotted: the numerically contoured level $\sigma_g^2=1$, which it must match. Markers: the "
+    r"edge-of-chaos points $\sigma_a=0$ and $\sigma_a=1$, the SIREN reference initialisation and "
+    r"the siren-pytorch port at hidden widths $N=256$ and $1024$."
+)
+
+_GRID = {"smoke": 48, "cpu": 400, "paper": 800}
+CW_RANGE = (0.5, 3.2)
+CB_RANGE = (0.0, 3.0)
+WIDTHS = (256, 1024)
+
+
+def compute(preset: str) -> dict:
+    """Gain and fixed point on a (c_w, c_b) grid, the unit-gain curve and the named points."""
+    n = _GRID[check_preset(preset)]
+    cw = np.linspace(*CW_RANGE, n)
+    cb = np.linspace(*CB_RANGE, n)
+    cwg, cbg = np.meshgrid(cw, cb)
+    sw2, sb2 = sine.uniform_to_sigma2(cwg), sine.uniform_to_sigma2(cbg)
+    gain = sine.sigma_g2_closed(sw2, sb2)
+    qstar = sine.fixed_point_closed(sw2, sb2)
+    curve_cw = np.linspace(sine.CW_MIN, sine.CW_MAX, 2000, endpoint=False)
+    curve_cb = sine.unit_gain_cb(curve_cw)
+
+    points = {"edge_of_chaos": sine.SIGMA_A0, "edge_of_chaos_sigma_a1": sine.sigma_a1_point()}
+    for width in WIDTHS:
+        points[f"siren_{width}"] = sine.siren_reference_point(width)
+        points[f"siren_port_{width}"] = (sine.CW_MAX, float(np.sqrt(6.0 / width)))
+    summary = {}
+    for name, (pcw, pcb) in points.items():
+        mf = meanfield.mean_field(pcw**2 / 3, pcb**2 / 3)
+        summary[name] = {"c_w": pcw, "c_b": pcb, "sigma_g2": mf.sigma_g2, "q_star": mf.q_star,
+                         "xi_c": mf.xi_c, "phase": mf.phase}
+    return {"c_w": cw, "c_b": cb, "sigma_g2": gain, "q_star": qstar,
+            "curve_c_w": curve_cw, "curve_c_b": curve_cb, "points": summary}
+
+
+_MARKERS = {
+    "edge_of_chaos": ("o", "edge_of_chaos"),
+    "edge_of_chaos_sigma_a1": ("s", "edge_of_chaos_sigma_a1"),
+    "siren_256": ("^", "siren_256"),
+    "siren_1024": ("v", "siren_1024"),
+    "siren_port_256": ("D", "siren_port"),
+    "siren_port_1024": ("d", "siren_port"),
+}
+
+
+def plot(data: dict) -> plt.Figure:
+    style.apply()
+    fig, ax = plt.subplots(figsize=(6.0, 4.2))
+    logg = np.log(data["sigma_g2"])
+    lim = float(np.nanmax(np.abs(logg)))
+    mesh = ax.pcolormesh(data["c_w"], data["c_b"], logg, cmap="RdBu_r", shading="auto",
+                         norm=TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim), rasterized=True)
+    fig.colorbar(mesh, ax=ax, label=r"$\log\sigma_g^2$")
+    ax.contour(data["c_w"], data["c_b"], logg, levels=[0.0], colors="white", linestyles=":", linewidths=1.2)
+    ax.plot(data["curve_c_w"], data["curve_c_b"], color="black", lw=1.6, label=r"unit gain $c_b(c_w)$")
+    ax.axvline(sine.CW_MAX, color="black", lw=0.6, ls="--")
+    for name, pt in data["points"].items():
+        marker, key = _MARKERS[name]
+        lab = style.label(key) if not name.startswith("siren_port") else f"siren-pytorch port, $N={name.split('_')[-1]}$"
+        ax.plot(pt["c_w"], pt["c_b"], marker=marker, ms=7, ls="none", mec="black", mew=0.8,
+                color=style.color(key), label=lab, clip_on=False, zorder=5)
+    ax.set_xlim(*CW_RANGE)
+    ax.set_ylim(*CB_RANGE)
+    ax.set_xlabel(r"$c_w$ (hidden weights $U(\pm c_w/\sqrt{N})$)")
+    ax.set_ylabel(r"$c_b$ (biases $U(\pm c_b)$)")
+    ax.grid(False)
+    ax.legend(loc="upper left", frameon=True, framealpha=0.9)
+    return fig
+
+
+def macros(data: dict) -> dict[str, str]:
+    p = data["points"]
+    return {
+        "PhaseSirenPortSigmaGTwoFiftySix": f"{p['siren_port_256']['sigma_g2']:.4g}",
+        "PhaseSirenPortSigmaGTenTwentyFour": f"{p['siren_port_1024']['sigma_g2']:.4g}",
+        "PhaseGridPoints": f"{len(data['c_w'])}",
+    }

@@ -1,0 +1,58 @@
+"""Shared look of the figures: one colour and label per initialiser, one rc setting."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+
+#: Colour of each initialiser across every figure (colour-blind-safe palette, Wong 2011).
+COLORS = {
+    "siren": "#0072B2",
+    "siren_256": "#0072B2",
+    "siren_1024": "#56B4E9",
+    "siren_port": "#009E73",
+    "edge_of_chaos": "#D55E00",
+    "edge_of_chaos_sigma_a1": "#E69F00",
+    "off_curve": "#CC79A7",
+    "xavier": "#7F7F7F",
+    "he": "#000000",
+    "sinusoidal": "#F0E442",
+}
+
+LABELS = {
+    "siren": "SIREN reference",
+    "siren_256": "SIREN reference, $N=256$",
+    "siren_1024": "SIREN reference, $N=1024$",
+    "siren_port": "siren-pytorch port, $N=256$",
+    "edge_of_chaos": r"edge of chaos, $\sigma_a=0$",
+    "edge_of_chaos_sigma_a1": r"edge of chaos, $\sigma_a=1$",
+    "off_curve": "off-curve point",
+    "xavier": "Xavier",
+    "he": "He",
+    "sinusoidal": "sinusoidal",
+}
+
+
+def color(name: str) -> str:
+    """The colour of ``name`` (grey for names without one)."""
+    return COLORS.get(name, "#999999")
+
+
+def label(name: str) -> str:
+    """The legend label of ``name`` (the name itself where none is set)."""
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def apply() -> None:
+    """Set the rc parameters every figure shares."""
+    mpl.rcParams.update({
+        "figure.dpi": 100,
+        "font.size": 9,
+        "axes.titlesize": 9,
+        "axes.labelsize": 9,
+        "legend.fontsize": 7.5,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "savefig.bbox": "tight",
+    })
