@@ -1,0 +1,549 @@
+"""Content-addressed result cache.
+
+An experiment is a frozen dataclass ``config`` plus a function ``fn(config) -> result`` (a tidy
+pandas DataFrame, or any picklable object). :func:`cached` runs ``fn`` only when no valid result
+for ``config`` is on disk::
+
+    @dataclass(frozen=True)
+    class DepthSweep:
+        widths: tuple[int, ...] = (64, 256)
+        sigma_w: float = 1.0
+        seed: int = 0
+
+    table = cached(DepthSweep(), run_depth_sweep)
+
+Naming. :func:`cache_key` hashes the package version, the config's class (module and qualified
+name) and a canonical JSON of the config's fields (the structure of ``dataclasses.asdict``).
+Changing any field, the class or the package version gives a new file; the old one is left alone.
+Editing the code that ``fn`` calls does *not* change the key: bump the version or pass
+``force=True`` (the figure pipeline adds each figure module's source hash to its own key).
+
+Where. ``<cache dir>/<ConfigClass>/<key>.pkl``. The cache directory is ``$INITAUDIT_CACHE`` when
+set; otherwise ``results/`` at the root of the source checkout this package is imported from
+(git ignores it), or ``./results`` relative to the working directory when the package is
+installed outside a checkout. ``INITAUDIT_NO_CACHE=1`` turns the cache off: every call
+computes and nothing is read or written.
+
+Safety. A file is written to a temporary name in the same directory, flushed, fsynced and then
+renamed over the target (:func:`atomic_write_bytes`), so an interrupted run never leaves a
+partial result under the final name. Each file starts with a one-line JSON header (key, config,
+versions, creation time, payload size and sha256); :func:`load` checks it, and :func:`cached`
+warns about a corrupted or truncated file, naming it, and recomputes.
+
+Results are pickled with a fixed protocol, so the same object gives the same bytes across runs;
+making the *numbers* the same (seeds) is the caller's job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import hashlib
+import importlib.metadata
+import json
+import math
+import os
+import pathlib
+import pickle
+import platform
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+#: Used when the ``initaudit`` distribution metadata is absent (e.g. ``PYTHONPATH=.`` runs);
+#: keep in step with ``pyproject.toml``.
+__version__ = "0.1.0"
+
+#: Environment variable naming the cache directory.
+ENV_CACHE_DIR = "INITAUDIT_CACHE"
+#: Environment variable that, set to 1, turns the cache off.
+ENV_NO_CACHE = "INITAUDIT_NO_CACHE"
+
+# Fixed, not HIGHEST_PROTOCOL: the latter changes with the Python version and so would the bytes.
+PICKLE_PROTOCOL = 5
+# First line of every cache file; the trailing digit is the file-format version.
+MAGIC = b"initaudit-cache 1\n"
+
+# mkstemp creates files readable by the owner only; results and figures should get the usual
+# permissions, so they are set from the process umask on commit.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+
+
+def package_version() -> str:
+    """Version of the installed ``initaudit`` distribution, or :data:`__version__` without one."""
+    try:
+        return importlib.metadata.version("initaudit")
+    except importlib.metadata.PackageNotFoundError:
+        return __version__
+
+
+def _canonical(value: Any, where: str) -> Any:
+    """Turn a config value into plain JSON data, the same for equal configs.
+
+    ``where`` is the field path (``config.widths[2]``) used in error messages.
+    """
+    # Enum before str/int: str- and int-enums are instances of those too.
+    if isinstance(value, enum.Enum):
+        cls = type(value)
+        return {"__enum__": f"{cls.__module__}.{cls.__qualname__}.{value.name}"}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if math.isfinite(value):
+            # json writes floats with repr, the shortest string that round-trips: deterministic.
+            return float(value)
+        # JSON has no nan/inf; tag them so they still hash (and differ from each other).
+        return {"__float__": repr(value)}
+    if isinstance(value, np.generic):
+        return _canonical(value.item(), where)
+    if isinstance(value, np.ndarray):
+        raise TypeError(
+            f"cannot hash config field {where}: numpy arrays are not supported; "
+            "store a tuple of numbers instead"
+        )
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # Same structure as dataclasses.asdict: a nested dataclass becomes a dict of its fields.
+        return {f.name: _canonical(getattr(value, f.name), f"{where}.{f.name}")
+                for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_canonical(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(
+                    f"cannot hash config field {where}: dict keys must be str, got {type(k).__name__}"
+                )
+            out[k] = _canonical(v, f"{where}[{k!r}]")
+        return out
+    if isinstance(value, pathlib.PurePath):
+        # Hashes the path, not the file's content: a config naming an outside file should also
+        # carry something that changes with it (a size, a checksum) if that matters.
+        return {"__path__": value.as_posix()}
+    raise TypeError(
+        f"cannot hash config field {where} of type {type(value).__qualname__}; supported are "
+        "None, bool, int, float, str, enum members, paths, tuples/lists, dicts with str keys "
+        "and nested dataclasses"
+    )
+
+
+def _check_config(config: Any) -> None:
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        raise TypeError(
+            f"a cache config must be a dataclass instance, got {type(config).__qualname__}"
+        )
+    if not type(config).__dataclass_params__.frozen:
+        raise TypeError(
+            f"{type(config).__qualname__} must be declared @dataclass(frozen=True) so that it "
+            "cannot change between hashing and computing"
+        )
+
+
+def _class_name(config: Any) -> str:
+    cls = type(config)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def config_dict(config: Any) -> dict:
+    """The canonical, JSON-ready form of a frozen dataclass config.
+
+    Args:
+        config: a frozen dataclass instance.
+
+    Returns:
+        Its fields as plain JSON data (the structure of ``dataclasses.asdict``).
+
+    Raises:
+        TypeError: if ``config`` is not a frozen dataclass or holds an unsupported type.
+    """
+    _check_config(config)
+    return _canonical(config, type(config).__qualname__)
+
+
+def cache_key(config: Any) -> str:
+    """Content hash naming the result of ``config``.
+
+    Args:
+        config: a frozen dataclass instance.
+
+    Returns:
+        A 64-character hex sha256 over the package version, the config's class name and the
+        canonical JSON of its fields.
+
+    Raises:
+        TypeError: if ``config`` is not a frozen dataclass or holds an unsupported type.
+    """
+    blob = {
+        "version": package_version(),
+        "class": _class_name(config),
+        "config": config_dict(config),
+    }
+    text = json.dumps(blob, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Where files go
+
+
+def _checkout_root() -> pathlib.Path | None:
+    """The source checkout this package is imported from, if any."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    pyproject = root / "pyproject.toml"
+    try:
+        if pyproject.is_file() and 'name = "initaudit"' in pyproject.read_text(encoding="utf-8"):
+            return root
+    except OSError:
+        pass
+    return None
+
+
+def cache_dir() -> pathlib.Path:
+    """The cache directory (not created here).
+
+    Returns:
+        ``$INITAUDIT_CACHE`` if set; else ``<checkout>/results`` when running from a source
+        checkout; else ``results/`` under the current working directory.
+    """
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return pathlib.Path(env).expanduser()
+    root = _checkout_root()
+    return (root if root is not None else pathlib.Path.cwd()) / "results"
+
+
+# The keyword argument ``cache_dir`` of :func:`cached` shadows the function; keep a second name.
+_default_cache_dir = cache_dir
+
+
+def cache_disabled() -> bool:
+    """True when ``$INITAUDIT_NO_CACHE`` is set to a true value (1, true, yes)."""
+    return os.environ.get(ENV_NO_CACHE, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def cache_path(config: Any, directory: os.PathLike | str | None = None) -> pathlib.Path:
+    """File that holds (or would hold) the result of ``config``.
+
+    Args:
+        config: a frozen dataclass instance.
+        directory: cache directory; :func:`cache_dir` when None.
+
+    Returns:
+        ``<directory>/<module.ConfigClass>/<key>.pkl``.
+    """
+    root = pathlib.Path(directory) if directory is not None else cache_dir()
+    return root / _class_name(config) / f"{cache_key(config)}.pkl"
+
+
+# --------------------------------------------------------------------------------------------
+# Atomic writes (also used by the figure pipeline)
+
+
+def _fsync_path(path: pathlib.Path, directory: bool = False) -> None:
+    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        if directory:  # some filesystems cannot open directories; the rename is still atomic
+            return
+        raise
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_output(path: os.PathLike | str) -> Iterator[pathlib.Path]:
+    """Write a file under a temporary name and rename it into place on success.
+
+    The temporary file is in the same directory (so the rename is atomic) and is removed if the
+    block raises, including KeyboardInterrupt. A hard kill can leave a ``.<name>.*.tmp`` file
+    behind, never a partial file under the final name.
+
+    Args:
+        path: the final file name; its directory is created if needed.
+
+    Yields:
+        The temporary path to write to (it exists, empty).
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = pathlib.Path(name)
+    try:
+        yield tmp
+        _fsync_path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_path(path.parent, directory=True)
+
+
+def atomic_write_bytes(path: os.PathLike | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file, flush, fsync, rename).
+
+    Args:
+        path: destination file.
+        data: the complete content.
+    """
+    with atomic_output(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def atomic_write_text(path: os.PathLike | str, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically; see :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------------------------
+# File format
+
+
+class CorruptCacheError(Exception):
+    """A cache file is unreadable, truncated, or does not match its header."""
+
+
+@functools.lru_cache(maxsize=None)
+def _versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"initaudit": package_version(),
+                                  "python": platform.python_version()}
+    for dist in ("numpy", "pandas", "scipy", "sympy", "torch"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+def save(path: os.PathLike | str, config: Any, obj: Any) -> None:
+    """Write ``obj`` as the cached result of ``config`` (atomically, with a checked header).
+
+    Args:
+        path: destination file (normally :func:`cache_path`).
+        config: the frozen dataclass config the result belongs to.
+        obj: any picklable object.
+    """
+    payload = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
+    header = {
+        "key": cache_key(config),
+        "class": _class_name(config),
+        "config": config_dict(config),
+        "versions": _versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    # One line: json.dumps escapes newlines inside strings, so the header cannot contain one.
+    line = json.dumps(header, sort_keys=True, ensure_ascii=True).encode("ascii") + b"\n"
+    atomic_write_bytes(path, MAGIC + line + payload)
+
+
+def read_header(path: os.PathLike | str) -> dict:
+    """The JSON header of a cache file, without unpickling the payload.
+
+    Raises:
+        CorruptCacheError: if the file does not start with a valid header.
+    """
+    with open(path, "rb") as fh:
+        magic = fh.read(len(MAGIC))
+        line = fh.readline()
+    return _parse_header(path, magic, line)
+
+
+def _parse_header(path: Any, magic: bytes, line: bytes) -> dict:
+    if magic != MAGIC:
+        raise CorruptCacheError(f"{path}: not an initaudit cache file (bad magic line)")
+    if not line.endswith(b"\n"):
+        raise CorruptCacheError(f"{path}: truncated header")
+    try:
+        header = json.loads(line)
+    except ValueError as exc:
+        raise CorruptCacheError(f"{path}: unreadable header ({exc})") from None
+    if not isinstance(header, dict) or not {"key", "payload_bytes", "payload_sha256"} <= header.keys():
+        raise CorruptCacheError(f"{path}: header lacks key/payload fields")
+    return header
+
+
+def load(path: os.PathLike | str, *, key: str | None = None) -> Any:
+    """Read a cached result, checking it against its header.
+
+    Args:
+        path: a file written by :func:`save`.
+        key: if given, the header's key must equal it.
+
+    Returns:
+        The unpickled object.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        CorruptCacheError: if the file is truncated, altered, for another key, or unpicklable.
+    """
+    raw = pathlib.Path(path).read_bytes()
+    magic, rest = raw[: len(MAGIC)], raw[len(MAGIC):]
+    newline = rest.find(b"\n")
+    line = rest[: newline + 1] if newline >= 0 else rest
+    header = _parse_header(path, magic, line)
+    payload = rest[newline + 1:]
+    if len(payload) != header["payload_bytes"]:
+        raise CorruptCacheError(
+            f"{path}: truncated payload ({len(payload)} of {header['payload_bytes']} bytes)"
+        )
+    if hashlib.sha256(payload).hexdigest() != header["payload_sha256"]:
+        raise CorruptCacheError(f"{path}: payload does not match its sha256")
+    if key is not None and header["key"] != key:
+        raise CorruptCacheError(f"{path}: holds key {header['key']}, expected {key}")
+    try:
+        return pickle.loads(payload)
+    except Exception as exc:  # e.g. a class that no longer exists: treat as stale
+        raise CorruptCacheError(f"{path}: cannot unpickle ({type(exc).__name__}: {exc})") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Bookkeeping
+
+#: What happened to one request: ``cached`` (read from disk), ``computed`` (nothing on disk),
+#: ``recomputed`` (the file was corrupt), ``forced`` (force=True), ``uncached`` (cache off).
+STATUSES = ("cached", "computed", "recomputed", "forced", "uncached")
+
+
+@dataclass
+class CacheEvent:
+    """One request to the cache.
+
+    Attributes:
+        label: a short human name (the config class, or what the caller passed).
+        key: the cache key.
+        status: one of :data:`STATUSES`.
+        seconds: wall time spent computing or loading.
+        path: the file read or written, None when the cache is off.
+    """
+
+    label: str
+    key: str
+    status: str
+    seconds: float
+    path: pathlib.Path | None
+
+    @property
+    def was_computed(self) -> bool:
+        return self.status != "cached"
+
+
+@dataclass
+class CacheStats:
+    """Counts of computed versus cached results, for the end-of-run summary."""
+
+    events: list[CacheEvent] = field(default_factory=list)
+
+    def record(self, event: CacheEvent) -> None:
+        self.events.append(event)
+
+    @property
+    def computed(self) -> int:
+        return sum(e.was_computed for e in self.events)
+
+    @property
+    def hits(self) -> int:
+        return sum(not e.was_computed for e in self.events)
+
+    def reset(self) -> None:
+        self.events.clear()
+
+    def summary(self) -> str:
+        """One line, e.g. ``cache: 2 computed (41.3 s), 5 cached (0.2 s)``."""
+        t_comp = sum(e.seconds for e in self.events if e.was_computed)
+        t_hit = sum(e.seconds for e in self.events if not e.was_computed)
+        return f"cache: {self.computed} computed ({t_comp:.1f} s), {self.hits} cached ({t_hit:.1f} s)"
+
+
+#: Process-wide statistics; ``initaudit reproduce`` prints :meth:`CacheStats.summary`.
+STATS = CacheStats()
+
+
+def cached_with_event(
+    config: Any,
+    fn: Callable[[Any], Any],
+    *,
+    force: bool = False,
+    cache_dir: os.PathLike | str | None = None,
+    label: str | None = None,
+) -> tuple[Any, CacheEvent]:
+    """Like :func:`cached`, also returning what happened (also recorded in :data:`STATS`)."""
+    key = cache_key(config)  # validates the config before any work
+    label = label or type(config).__qualname__
+    start = time.perf_counter()
+
+    if cache_disabled():
+        value = fn(config)
+        event = CacheEvent(label, key, "uncached", time.perf_counter() - start, None)
+        STATS.record(event)
+        return value, event
+
+    root = pathlib.Path(cache_dir) if cache_dir is not None else _default_cache_dir()
+    path = root / _class_name(config) / f"{key}.pkl"
+    status = "forced" if force else "computed"
+    if not force and path.exists():
+        try:
+            value = load(path, key=key)
+        except CorruptCacheError as exc:
+            warnings.warn(f"corrupt cache file {path} ({exc}); recomputing", stacklevel=3)
+            status = "recomputed"
+        else:
+            event = CacheEvent(label, key, "cached", time.perf_counter() - start, path)
+            STATS.record(event)
+            return value, event
+
+    value = fn(config)
+    save(path, config, value)
+    event = CacheEvent(label, key, status, time.perf_counter() - start, path)
+    STATS.record(event)
+    return value, event
+
+
+def cached(
+    config: Any,
+    fn: Callable[[Any], Any],
+    *,
+    force: bool = False,
+    cache_dir: os.PathLike | str | None = None,
+) -> Any:
+    """Return ``fn(config)``, computing it only if no valid result is cached.
+
+    Args:
+        config: a frozen dataclass describing the experiment completely.
+        fn: ``fn(config) -> result``; the result must be picklable.
+        force: recompute and overwrite even if a valid result exists.
+        cache_dir: cache directory; :func:`cache_dir` (``$INITAUDIT_CACHE``) when None.
+
+    Returns:
+        The result, from disk or freshly computed.
+
+    Raises:
+        TypeError: if ``config`` is not a frozen dataclass of supported field types.
+        Whatever ``fn`` raises; nothing is written then.
+    """
+    value, _ = cached_with_event(config, fn, force=force, cache_dir=cache_dir)
+    return value

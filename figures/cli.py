@@ -1,0 +1,235 @@
+"""The ``initaudit`` command.
+
+Subcommands live in their own modules, listed in :data:`COMMAND_MODULES`; each has
+``register(subparsers)`` which adds its parser(s) and sets ``func=handler`` with
+``handler(args) -> int``. A listed module that does not exist is skipped, so commands can be
+added without editing this file.
+
+Error policy. Bad input (unknown subcommand or option, NaN, a negative variance, depth 0, a
+value outside its domain) prints exactly one line, ``initaudit: error: <message>``, on stderr
+and exits with status 2: never a traceback, never argparse's usage dump. Parsers use
+:class:`ArgumentParser`, whose ``error`` raises instead of printing usage; handlers signal bad
+input by raising ValueError or TypeError. A missing LaTeX installation or a failed paper build
+exits with status 1. Set ``INITAUDIT_DEBUG=1`` to get the traceback of a ValueError/TypeError
+from a handler instead.
+
+Use the ``type=`` helpers (:func:`finite_float`, :func:`nonneg_float`, :func:`positive_float`,
+:func:`positive_int`) for numeric options and :func:`emit` for ``--json`` output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import importlib
+import json
+import math
+import os
+import pathlib
+import sys
+from typing import Any, Callable, Sequence
+
+PROG = "initaudit"
+
+#: Modules contributing subcommands, in the order they appear in ``--help``.
+COMMAND_MODULES = [
+    "figures.cmd_theory",
+    "figures.cmd_init",
+    "figures.cmd_propagate",
+    "figures.cmd_pipeline",
+]
+
+
+class UsageError(Exception):
+    """Bad command-line input; :func:`main` prints it as one line and exits 2."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, not a usage dump and SystemExit."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        raise UsageError(message)
+
+
+# --------------------------------------------------------------------------------------------
+# type= helpers: each raises ArgumentTypeError, which argparse turns into
+# "argument --x: <message>" and passes to ArgumentParser.error.
+
+
+def finite_float(text: str) -> float:
+    """A finite real number (rejects nan, inf and non-numbers)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def nonneg_float(text: str) -> float:
+    """A finite number >= 0 (variances, standard deviations, scales)."""
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (depths, widths, seeds counts)."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert ``obj`` into data :func:`json.dumps` accepts with ``allow_nan=False``.
+
+    Conventions (JSON has no nan or infinity): nan becomes ``null``; +inf and -inf become the
+    strings ``"inf"`` and ``"-inf"``, so that an infinite depth scale stays distinguishable from
+    a missing value. numpy scalars and arrays become numbers and (nested) lists; dataclasses,
+    mappings and DataFrames (``to_dict(orient="records")``) become objects or lists; paths and
+    enums become strings; tuples and sets become lists.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, enum.Enum):
+        return to_jsonable(obj.value)
+    if isinstance(obj, int):
+        return int(obj)
+    if isinstance(obj, float):
+        if math.isnan(obj):
+            return None
+        if math.isinf(obj):
+            return "inf" if obj > 0 else "-inf"
+        return obj
+    if isinstance(obj, pathlib.PurePath):
+        return str(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted((to_jsonable(v) for v in obj), key=repr)
+    # Duck-typed, so this module needs neither numpy nor pandas.
+    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):  # DataFrame
+        return to_jsonable(obj.to_dict(orient="records"))
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars, torch tensors
+        return to_jsonable(obj.tolist())
+    if hasattr(obj, "item"):
+        return to_jsonable(obj.item())
+    raise TypeError(f"cannot write a {type(obj).__qualname__} as JSON")
+
+
+def emit(obj: Any, as_json: bool, text_formatter: Callable[[Any], str] = str) -> None:
+    """Print a command's result on stdout.
+
+    Args:
+        obj: the result.
+        as_json: print JSON (sorted keys, two-space indent; see :func:`to_jsonable` for nan and
+            inf) instead of text.
+        text_formatter: ``text_formatter(obj) -> str`` for the human-readable form.
+    """
+    if as_json:
+        print(json.dumps(to_jsonable(obj), sort_keys=True, indent=2, allow_nan=False))
+    else:
+        print(text_formatter(obj))
+
+
+# --------------------------------------------------------------------------------------------
+# Parser and entry point
+
+
+def _version() -> str:
+    from analysis.cache import package_version
+
+    return package_version()
+
+
+def build_parser() -> ArgumentParser:
+    """The top-level parser with every available command module registered."""
+    parser = ArgumentParser(
+        prog=PROG,
+        description="Audit claims about sinusoidal and harmonic weight initialisation: "
+        "mean-field theory, Monte-Carlo checks, figures and the paper.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    # parser_class is inherited, so every subcommand's errors are one line too.
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # the command module itself is not written (yet): skip it
+                continue
+            raise  # a missing dependency inside it is a real error
+        module.register(subparsers)
+    return parser
+
+
+def _fail(message: Any, status: int) -> int:
+    text = " ".join(str(message).split()) or type(message).__name__
+    print(f"{PROG}: error: {text}", file=sys.stderr)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``initaudit`` command.
+
+    Args:
+        argv: arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The exit status: 0 success, 1 paper/LaTeX failure, 2 bad input, 130 interrupted.
+    """
+    from figures.paper import LatexBuildError, PaperError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        return _fail(exc, 2)
+    except SystemExit as exc:  # --help and --version exit through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+
+    try:
+        status = args.func(args)
+    except (ValueError, TypeError) as exc:
+        if os.environ.get("INITAUDIT_DEBUG"):
+            raise
+        return _fail(exc, 2)
+    except LatexBuildError as exc:
+        # The log tail is the useful part here, so this one error keeps its lines.
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except PaperError as exc:
+        return _fail(exc, 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    # Re-import under the package name, so the classes the command modules see are the same.
+    from figures.cli import main as _main
+
+    sys.exit(_main())

@@ -1,0 +1,126 @@
+"""Commands ``figures``, ``paper`` and ``reproduce``.
+
+::
+
+    initaudit figures   [--preset smoke|cpu|paper] [--only NAME ...] [--force] [--json]
+    initaudit paper     [--preset ...]
+    initaudit reproduce [--preset ...] [--force] [--json]
+
+``figures`` computes (through the cache) and draws the figures. ``paper`` writes the generated
+LaTeX, runs the figures whose PDF is missing or was made at another preset, and builds
+``paper/build/main.pdf``. ``reproduce`` does both for every figure and prints what was computed,
+what came from the cache, and how long each step took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from analysis import cache
+from analysis.presets import PRESETS
+from figures import paper, pipeline
+from figures.cli import emit
+
+
+def _add_preset(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preset", choices=PRESETS, default="cpu",
+        help="experiment size: smoke (seconds), cpu (default, the main job), paper (GPU scale)",
+    )
+
+
+def register(subparsers) -> None:
+    """Add the ``figures``, ``paper`` and ``reproduce`` subcommands."""
+    p = subparsers.add_parser("figures", help="compute and draw the figures",
+                              description="Compute (through the result cache) and draw figures "
+                              "into paper/generated/figures/.")
+    _add_preset(p)
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="run only this figure (repeatable); default all")
+    p.add_argument("--force", action="store_true", help="recompute even if cached")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run_figures_command)
+
+    p = subparsers.add_parser("paper", help="build the paper PDF",
+                              description="Write the generated LaTeX, make any missing figure "
+                              "and build paper/build/main.pdf with latexmk.")
+    _add_preset(p)
+    p.set_defaults(func=run_paper_command)
+
+    p = subparsers.add_parser("reproduce", help="every figure, then the paper",
+                              description="Run every figure and build the paper, then print "
+                              "what was computed and what was cached.")
+    _add_preset(p)
+    p.add_argument("--force", action="store_true", help="recompute every figure")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run_reproduce_command)
+
+
+def run_figures_command(args: argparse.Namespace) -> int:
+    """Handler of ``initaudit figures``."""
+    summary = pipeline.run_figures(args.preset, only=args.only, force=args.force)
+    emit(summary.to_dict(), args.json, lambda _: summary.format())
+    return 0
+
+
+def _build(preset: str) -> tuple[pipeline.PipelineSummary | None, str]:
+    """Generated files, missing figures, PDF; returns the figure summary (if any ran) and PDF."""
+    paper.write_generated(preset)
+    stale = paper.stale_figures(preset)
+    summary = pipeline.run_figures(preset, only=stale) if stale else None
+    return summary, str(paper.build_pdf())
+
+
+def run_paper_command(args: argparse.Namespace) -> int:
+    """Handler of ``initaudit paper``."""
+    # Fail before any work when LaTeX is missing: nothing here is useful without it.
+    paper.require_latex()
+    summary, pdf = _build(args.preset)
+    if summary is not None:
+        print(summary.format())
+    print(f"wrote {pdf}")
+    return 0
+
+
+def run_reproduce_command(args: argparse.Namespace) -> int:
+    """Handler of ``initaudit reproduce``."""
+    start = time.perf_counter()
+    try:
+        paper.require_latex()
+        latex_error = None
+    except paper.LatexNotFoundError as exc:
+        # Still make the figures (the long part), then fail at the end with the install hint.
+        latex_error = exc
+        print(f"initaudit: warning: {exc}; the figures will be made but not the PDF",
+              file=sys.stderr)
+
+    summary = pipeline.run_figures(args.preset, force=args.force)
+    paper.write_generated(args.preset)
+    t_figures = time.perf_counter() - start
+    pdf = None
+    if latex_error is None:
+        pdf = paper.build_pdf()
+    seconds = time.perf_counter() - start
+
+    result = {
+        **summary.to_dict(),
+        "pdf": str(pdf) if pdf else None,
+        "figures_seconds": round(t_figures, 3),
+        "total_seconds": round(seconds, 3),
+        "cache_dir": str(cache.cache_dir()),
+        "cache_enabled": not cache.cache_disabled(),
+    }
+
+    def text(_: object) -> str:
+        lines = [summary.format(), cache.STATS.summary(), f"cache directory: {result['cache_dir']}"]
+        lines.append(f"paper: {pdf}" if pdf else "paper: not built (LaTeX missing)")
+        lines.append(f"reproduce: {seconds:.1f} s in all")
+        return "\n".join(lines)
+
+    emit(result, args.json, text)
+    if latex_error is not None:
+        raise latex_error
+    return 0
+
