@@ -37,6 +37,8 @@ COMMAND_MODULES = [
     "figures.cmd_theory",
     "figures.cmd_init",
     "figures.cmd_propagate",
+    "figures.cmd_spectrum",
+    "figures.cmd_ntk",
     "figures.cmd_pipeline",
 ]
 
