@@ -169,3 +169,57 @@ def test_sigma_a0_asymptote_matches_iteration():
 def test_bad_input_raises_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- uniform biases --------------------------------------------------------------------------
+
+
+def _uniform_bias_moments(s, cb, order=96):
+    """E cos^2(G + B), G ~ N(0, s), B ~ U(+-cb), by Gauss-Hermite x Gauss-Legendre quadrature."""
+    x, w = np.polynomial.hermite_e.hermegauss(order)
+    w = w / np.sqrt(2 * np.pi)
+    y, v = np.polynomial.legendre.leggauss(order)
+    v = v / 2
+    z = np.sqrt(s) * x[:, None] + cb * y[None, :]
+    return float(w @ np.cos(z) ** 2 @ v)
+
+
+@pytest.mark.parametrize("s,cb", [(0.3, 0.5), (1.0, 1.2), (2.0, 0.1)])
+def test_uniform_bias_characteristic_function_matches_quadrature(s, cb):
+    # E cos^2 z = (1 + e^{-2s} sinc(2 cb)) / 2; integrand entire, quadrature exact to ~1e-14.
+    closed = (1 + math.exp(-2 * s) * math.sin(2 * cb) / (2 * cb)) / 2
+    assert closed == pytest.approx(_uniform_bias_moments(s, cb), abs=1e-12)
+
+
+@SETTINGS
+@given(cw=st.floats(sine.CW_MIN + 1e-6, sine.CW_MAX, exclude_max=True))
+def test_uniform_bias_unit_gain_curve_has_unit_gain(cw):
+    cb = sine.uniform_bias_unit_gain_cb(cw)
+    assert 0 <= cb <= math.pi / 2
+    mf_u = sine.uniform_bias_mean_field(cw, cb)
+    # Near sqrt(3), T = sinc(2 c_b) -> 1 fixes c_b only to ~eps / c_b (sinc is flat at 0).
+    tol = 1e-10 if cw > sine.CW_MIN + 1e-3 else 1e-7
+    assert mf_u["sigma_g2"] == pytest.approx(1.0, abs=tol)
+    assert mf_u["s_star"] == pytest.approx(cw**2 / 3 - 1, abs=tol)  # marginal there too
+
+
+def test_uniform_bias_curve_meets_the_gaussian_one_at_small_bias():
+    # Both curves solve f(c_b) = T(c_w): the Gaussian one with f = exp(-2c^2/3), the uniform one
+    # with f = sinc(2c). They differ by (2/15 - 2/9) c^4 = -(4/45) c^4 and f' = -4c/3, so
+    # c_gauss - c_unif = c^3/15 + O(c^5): relative next-order error O(c^2) ~ 5e-4 at c ~ 0.02.
+    a, b = sine.unit_gain_cb(1.8), sine.uniform_bias_unit_gain_cb(1.8)
+    assert a - b == pytest.approx(a**3 / 15, rel=1e-2)
+    # ... and separate at larger c_b, where the uniform law needs a smaller bias.
+    assert sine.uniform_bias_unit_gain_cb(2.4) < sine.unit_gain_cb(2.4) - 0.1
+
+
+def test_uniform_bias_gain_agrees_with_the_law_exact_network_prediction():
+    """Two code paths: the fixed-point formula and the layer-by-layer law-exact prediction."""
+    from theory import predict, spec
+
+    cw, cb = sine.sigma_a1_point()  # the Gaussian-derived point, drawn with uniform biases
+    net = spec.edge_of_chaos(2, 256, 60, sigma_a=1.0)
+    pred = predict.predict_exact_law(net, np.full((1, 2), 0.5))
+    expected = sine.uniform_bias_mean_field(cw, cb)["sigma_g2"]
+    assert pred["chi"][0, -2] == pytest.approx(expected, abs=1e-10)  # converged: q-slope 0.24
+    assert expected < 0.995

@@ -199,7 +199,8 @@ def closed_form_moments(name: str) -> dict[str, sp.Expr]:
 # --------------------------------------------------------------------------------------------
 
 
-def _activation_numpy(name: str) -> tuple[Callable, Callable]:
+def activation_numpy(name: str) -> tuple[Callable, Callable]:
+    """Float64 numpy callables ``(f, f')`` of activation ``name`` (sine at unit parameters)."""
     expr = activation_expr(name)
     if name == "sin":
         expr = expr.subs({alpha: 1, beta: 1, phi: 0})
@@ -288,7 +289,7 @@ def expectations(name: str, method: str = "auto", order: int = DEFAULT_ORDER) ->
         )
     if not 2 <= order <= MAX_ORDER:
         raise ValueError(f"quadrature order must be between 2 and {MAX_ORDER}, got {order}")
-    f, df = _activation_numpy(name)
+    f, df = activation_numpy(name)
     return Expectations(
         name, "quadrature", order,
         f2=lambda qv: quad_1d(lambda x: f(x) ** 2, qv, order),

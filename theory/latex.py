@@ -78,6 +78,13 @@ def equations_tex() -> str:
         r"c_b(c_w) &= " + _tex(e["unit_gain_cb"]) + r",\qquad \sqrt3 \le c_w < \sqrt6, \label{eq:unitgain}\\",
         r"q^*(c_w) &= " + _tex(e["unit_gain_q_star"]) + r". \label{eq:unitgain-q}",
         r"\end{align}",
+        r"With biases drawn from $\mathcal U(\pm c_b)$ instead of a Gaussian, $z = G + B$ with $G$",
+        r"Gaussian of variance $s$ and $\mathbb E\cos 2z = e^{-2s}\,\mathrm{sinc}(2c_b)$; the Gaussian",
+        r"part of the fixed point on the unit-gain curve is still $s^* = c_w^2/3 - 1$, and the curve becomes",
+        r"\begin{equation}",
+        r"\frac{\sin 2c_b}{2c_b} = " + _tex(sine.uniform_bias_curve_expr()) + r",\qquad 0 \le 2c_b \le \pi.",
+        r"\label{eq:unitgain-uniform}",
+        r"\end{equation}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -100,6 +107,10 @@ def theory_numbers() -> dict[str, str]:
         "CwMin": _fmt(sine.CW_MIN),
         "CwMax": _fmt(sine.CW_MAX),
     }
+    ucb = sine.uniform_bias_unit_gain_cb(cw1)
+    out["UniformSigmaAOneCb"] = _fmt(ucb)
+    out["UniformGainAtSigmaAOne"] = _fmt(sine.uniform_bias_mean_field(cw1, cb1)["sigma_g2"])
+    out["UniformQStarSigmaAOne"] = _fmt(sine.uniform_bias_mean_field(cw1, ucb)["q_star"])
     for n in SIREN_WIDTHS:
         cw, cb = sine.siren_reference_point(n)
         mf = meanfield.mean_field(cw**2 / 3, cb**2 / 3)
@@ -108,6 +119,7 @@ def theory_numbers() -> dict[str, str]:
         out[f"SirenSigmaG{tag}"] = _fmt(mf.sigma_g2)
         out[f"SirenQStar{tag}"] = _fmt(mf.q_star)
         out[f"SirenXiC{tag}"] = _fmt(mf.xi_c, 3)
+        out[f"SirenUniformSigmaG{tag}"] = _fmt(sine.uniform_bias_mean_field(cw, cb)["sigma_g2"])
     return out
 
 

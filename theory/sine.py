@@ -37,7 +37,7 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from theory.symbolic import c_b, c_w, q, sigma_b2, sigma_w2, to_numpy
+from theory.symbolic import c_w, q, sigma_b2, sigma_w2, to_numpy
 
 #: Domain of the unit-gain curve in c_w: [sqrt(3), sqrt(6)).
 CW_MIN = float(np.sqrt(3.0))
@@ -256,3 +256,85 @@ def uniform_point(cw: float, cb: float) -> SinePoint:
     if cb < 0:
         raise ValueError(f"c_b must be non-negative (b ~ U(+-c_b)), got {cb}")
     return SinePoint(float(cw), float(cb), float(uniform_to_sigma2(cw)), float(uniform_to_sigma2(cb)))
+
+
+# --------------------------------------------------------------------------------------------
+# Uniform biases: the law the published initialisers actually draw from
+# --------------------------------------------------------------------------------------------
+#
+# The Gaussian mean field treats z = W h + b as Gaussian. At infinite width W h is Gaussian
+# (variance s), but the bias is one draw per unit, so with b ~ U(+-c_b) the pre-activation is
+# z = G + B. Then E cos(2z) = e^{-2s} sinc(2 c_b), sinc(x) = sin(x)/x, and
+#
+#     s_{l+1} = sigma_w^2 (1 - e^{-2 s_l} sinc(2 c_b)) / 2,   chi = sigma_w^2 (1 + e^{-2 s} sinc(2 c_b)) / 2
+#
+# (q = s + c_b^2/3 is unchanged as a second moment). Unit gain, chi(s*) = 1, gives
+# s* = c_w^2/3 - 1 exactly as in the Gaussian case, and c_b solves
+#
+#     sinc(2 c_b) = (6/c_w^2 - 1) exp(2 c_w^2/3 - 2)      (right side decreasing from 1 to 0 on the domain)
+#
+# with 2 c_b on the main lobe [0, pi]: one solution for every c_w in [sqrt(3), sqrt(6)).
+
+
+def _sinc(x):
+    x = np.asarray(x, dtype=np.float64)
+    safe = np.where(x == 0.0, 1.0, x)
+    return np.where(x == 0.0, 1.0, np.sin(safe) / safe)
+
+
+def uniform_bias_curve_expr() -> sp.Expr:
+    """Right side of the uniform-bias unit-gain condition, ``(6/c_w^2 - 1) exp(2 c_w^2/3 - 2)``."""
+    return (6 / c_w**2 - 1) * sp.exp(2 * c_w**2 / 3 - 2)
+
+
+def uniform_bias_unit_gain_cb(cw: float) -> float:
+    """``c_b`` of the unit-gain curve when the biases are ``U(+-c_b)`` rather than Gaussian.
+
+    Solves ``sinc(2 c_b) = (6/c_w^2 - 1) exp(2 c_w^2/3 - 2)`` on ``2 c_b in [0, pi]`` (module
+    comment above). Same domain as :func:`unit_gain_cb`.
+    """
+    from scipy.optimize import brentq
+
+    arr = _check_cw(cw)
+    if arr.ndim != 0:
+        return np.array([uniform_bias_unit_gain_cb(float(v)) for v in arr])
+    target = float(to_numpy(uniform_bias_curve_expr(), (c_w,))(float(arr)))
+    if target >= 1.0:
+        return 0.0
+    return float(brentq(lambda cb: float(_sinc(2.0 * cb)) - target, 0.0, np.pi / 2, xtol=1e-15))
+
+
+def uniform_bias_mean_field(cw: float, cb: float) -> dict[str, float]:
+    """Fixed point and gradient gain of a sine layer with ``U(+-c_b)`` biases.
+
+    Returns:
+        ``{"s_star", "q_star", "sigma_g2"}``: the Gaussian part ``s*`` of the pre-activation
+        variance (the stable root of ``s = sigma_w^2 (1 - e^{-2s} sinc(2 c_b))/2``), the total
+        ``q* = s* + c_b^2/3`` and ``chi(s*)``.
+    """
+    from scipy.optimize import brentq
+
+    point = uniform_point(cw, cb)
+    sw2, k = point.sigma_w2, float(_sinc(2.0 * point.c_b))
+
+    def g(s):
+        return sw2 * (1.0 - np.exp(-2.0 * s) * k) / 2.0 - s
+
+    hi = sw2 / 2.0 * (1.0 + abs(k)) + 1.0  # g(hi) < 0: the map is bounded by sw2 (1 + |k|)/2
+    lo = 0.0
+    if g(0.0) <= 0.0:
+        # Only k = 1 (no bias): s = 0 is fixed, and a positive root exists iff the slope
+        # there, sw2 k, exceeds 1; bracket it from below by halving.
+        lo = None
+        if sw2 * k > 1.0:
+            cand = hi
+            while cand > 1e-300 and lo is None:
+                cand /= 2.0
+                if g(cand) > 0.0:
+                    lo = cand
+    if lo is None:
+        s_star = 0.0
+    else:
+        s_star = float(brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps))
+    return {"s_star": s_star, "q_star": s_star + point.sigma_b2,
+            "sigma_g2": float(sw2 * (1.0 + np.exp(-2.0 * s_star) * k) / 2.0)}

@@ -1,0 +1,758 @@
+r"""Monte-Carlo signal propagation through ensembles of finite networks, compared with theory.
+
+An :class:`models.mlp.Ensemble` holds S independent networks as batched tensors; every layer is
+one ``torch.baddbmm`` (forward) or ``torch.bmm`` (backward) over all networks and inputs, with no
+Python loop over networks. The networks are the independent replicates: every standard error
+below is over networks (for a deterministic initializer, S = 1, it is over inputs instead).
+
+Measured per network s, input p and layer l = 1..L (network ``z_1 = W_0 x + b_0``,
+``h_l = f(z_l)``, ``z_{l+1} = W_l h_l + b_l``, ``y = z_{L+1}``):
+
+``q``
+    ``|z_l|^2 / N``: the second moment of the pre-activations over units. Its expectation over
+    weights is the mean-field ``q_l`` (the pre-activations have mean 0, so this is their
+    variance; it is not centred by the sample mean, which would bias it by O(1/N)).
+``chi``
+    The mean squared singular value of the layer Jacobian ``D_l = dz_{l+1}/dz_l =
+    W_l diag(f'(z_l))`` (shape ``N_{l+1} x N_l``), averaged over the ``N_{l+1}`` directions of
+    the space the back-propagated gradient lives in::
+
+        chi_l = tr(D_l D_l^T) / N_{l+1} = ||W_l diag(f'(z_l))||_F^2 / N_{l+1}
+              = sum_j f'(z_{l,j})^2 (sum_i W_{l,ij}^2) / N_{l+1}.
+
+    This is the exact ratio ``E_v |D_l^T v|^2 / |v|^2`` for an isotropic back-propagated
+    gradient ``v = delta_{l+1}``, i.e. ``E|delta_l|^2 / |delta_{l+1}|^2`` (the backward
+    direction), and its expectation over ``W_l`` is ``sigma_w^2 mean_j f'(z_{l,j})^2``, the
+    theory's ``chi = sigma_w^2 E[f'(z)^2]`` (:func:`theory.meanfield.chi`). Dividing by the
+    fan-in instead would give the same number for square hidden layers but not for the readout
+    (``N_{L+1} = d_out``), where the theory's chi_L uses the readout's sigma_w^2. Computed
+    exactly in O(S P N) from the column norms of ``W_l``; :func:`chi_random_projection` is an
+    independent Hutchinson estimate used to check it.
+``grad_norm2``
+    ``|dy_u/dz_l|^2`` with ``y_u = u . y`` for a unit output direction u (the exact gradient of
+    y for a scalar output, ``d_out = 1``; a seeded random unit vector per network and input
+    otherwise): back-propagated as ``delta_{L+1} = u``, ``delta_l = f'(z_l) * (W_l^T
+    delta_{l+1})``. The theory's cumulative ratio gives ``E|delta_l|^2 = prod_{m=l}^{L} chi_m``
+    (with :attr:`theory.meanfield.DepthProfile.log_grad_ratio`,
+    ``log_grad_ratio[L] - log_grad_ratio[l-1]``).
+
+Predictions come from :func:`theory.meanfield.propagate` started at ``q_1 = spec.q1(x)`` for
+each input with the spec's layer variances (``W_1 .. W_L``), then averaged over the inputs like
+the measurements. :func:`spec_for_init` gives the spec of every registered initializer.
+
+The comparison (:func:`compare`) is one tidy DataFrame with a row per (init, activation, depth,
+width, layer, network or "pooled", quantity) and columns ``measured``, ``se``, ``predicted`` and
+``z = (measured - predicted) / se``. Known limits of the infinite-width Gaussian theory that
+show up as non-zero z at finite width: (i) O(1/N) finite-width corrections, growing with depth;
+(ii) with few input dimensions (d = 2) ``z_1 = W_0 x + b_0`` is a sum of d + 1 terms and not
+Gaussian for uniform laws, and (iii) a uniform bias of O(1) variance keeps ``z_l`` a Gaussian plus
+a uniform at any width. (ii) and (iii) do not vanish with N; :func:`predict_exact_law` takes them
+into account (columns ``predicted_law`` and ``z_law``), so that what is left against it is finite
+width and noise. :func:`width_sweep` measures the width dependence.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from models.mlp import (ACTIVATIONS, FREQUENCY_INITS, Ensemble, activation_derivative,
+                        activation_fn, dtype_from_name, linear_init_names)
+from theory import spec as tspec
+from theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
+
+__all__ = [
+    "AUDIT_CASES", "DEFAULT_ACTIVATION", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
+    "PropagationConfig", "build_ensemble", "chi_random_projection", "compare",
+    "default_activation", "fit_power_law", "jacobian_spectrum", "measure", "mc_inits",
+    "monte_carlo_grid", "predict", "predict_exact_law", "propagation_table", "run_config",
+    "sample_inputs", "spec_for_init", "width_sweep",
+]
+
+#: Measured quantities, in table order.
+QUANTITIES = ("q", "chi", "grad_norm2")
+#: The activations the Monte-Carlo sweeps use.
+MC_ACTIVATIONS = ("sin", "relu", "tanh")
+#: The activation each initializer is meant for (used when none is given).
+DEFAULT_ACTIVATION = {
+    "siren": "sin", "siren_port": "sin", "edge_of_chaos": "sin", "edge_of_chaos_sigma_a1": "sin",
+    "xavier_uniform": "tanh", "xavier_normal": "tanh", "orthogonal": "tanh",
+    "kaiming_uniform": "relu", "kaiming_normal": "relu",
+    "sinusoidal": "relu", "sinusoidal_paper": "relu",
+}
+#: The initializers the Monte-Carlo figures and tests audit, each with the activation it is for:
+#: the three sine inits, and the Xavier/tanh and He/relu baselines.
+AUDIT_CASES = (("siren", "sin"), ("edge_of_chaos", "sin"), ("edge_of_chaos_sigma_a1", "sin"),
+               ("xavier_uniform", "tanh"), ("kaiming_uniform", "relu"))
+#: Default input dimension (coordinate networks: 2-D images).
+D_IN = 2
+#: Bytes of stored activations derivatives per chunk of networks (bounds memory at paper scale).
+_CHUNK_BYTES = 2 << 30
+
+
+def mc_inits() -> list[str]:
+    """Every registered initializer that applies to fully connected layers (sorted)."""
+    return linear_init_names()
+
+
+def default_activation(name: str) -> str:
+    """The activation ``name`` is meant for (sin for the sine inits, relu/tanh for baselines)."""
+    if name not in mc_inits():
+        raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
+                         f"are: {', '.join(mc_inits())}")
+    return DEFAULT_ACTIVATION.get(name, "tanh")
+
+
+# ---------------------------------------------------------------------------------------------
+# Specs of the registered initializers
+
+
+def spec_for_init(name: str, d_in: int, width: int, depth: int, activation: str | None = None,
+                  omega0: float | None = None, d_out: int = 1) -> tspec.NetworkSpec:
+    """The :class:`theory.spec.NetworkSpec` (layer variances) of a registered initializer.
+
+    Where :func:`theory.spec.published` has the source, it is used; the other registry entries
+    are mapped from the variance their registry formula gives (:mod:`models.init`):
+
+    * ``siren``: :func:`theory.spec.siren_reference` with first and hidden omega_0 = ``omega0``.
+    * ``siren_port``: :func:`theory.spec.siren_port` (``omega0`` = its first-layer w0_initial).
+    * ``edge_of_chaos``, ``edge_of_chaos_sigma_a1``: :func:`theory.spec.edge_of_chaos`.
+    * ``xavier_uniform``/``xavier_normal``: :func:`theory.spec.xavier`,
+      ``sigma_w^2 = 2 fan_in/(fan_in + fan_out)``, zero bias (normal convention for _normal).
+    * ``kaiming_uniform``/``kaiming_normal`` (torch defaults: leaky_relu gain with a = 0, fan_in):
+      :func:`theory.spec.he`, ``sigma_w^2 = 2``, zero bias.
+    * ``orthogonal`` (gain 1): mean square entry ``min(r, c)/(r c)`` for an r x c matrix, so
+      ``sigma_w^2 = min(r, c)/r`` (first layer ``d/N`` for d < N, hidden 1, readout 1); zero
+      bias. Its entries are neither uniform nor Gaussian; the spec says "normal" (the large-N
+      marginal of a Haar matrix), which only matters when sampling from the spec.
+    * ``sinusoidal`` (gain sqrt(2), fan_in): ``var(W) = 2/fan_in`` exactly, ``sigma_w^2 = 2``
+      for every layer, zero bias. Deterministic.
+    * ``sinusoidal_paper``: ``var(W) = 2/(n_in + n_out)``, the Xavier variances. Deterministic.
+
+    For the deterministic rules the spec is only variance-matched: the mean-field theory
+    describes random weights with these variances, not the fixed pattern.
+
+    Args:
+        name: a name from :func:`mc_inits`.
+        d_in, width, depth, d_out: the architecture.
+        activation: default :func:`default_activation`.
+        omega0: frequency (only for :data:`models.mlp.FREQUENCY_INITS`; default 30).
+
+    Returns:
+        The spec, with ``name`` set to the registry name.
+    """
+    for what, val in (("d_in", d_in), ("width", width), ("depth", depth), ("d_out", d_out)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+            raise ValueError(f"{what} must be a positive integer, got {val!r}")
+    if name not in mc_inits():
+        raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
+                         f"are: {', '.join(mc_inits())}")
+    activation = activation or default_activation(name)
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; valid activations are "
+                         f"{', '.join(ACTIVATIONS)}")
+    if omega0 is not None and name not in FREQUENCY_INITS:
+        raise ValueError(f"omega0 applies only to {', '.join(FREQUENCY_INITS)}; {name!r} has no "
+                         "frequency (leave omega0 unset)")
+    lv = tspec.LayerVariance
+    w0 = {} if omega0 is None else {"omega0": float(omega0)}
+    if name == "siren":
+        kw = {} if omega0 is None else {"omega0": float(omega0), "hidden_omega0": float(omega0)}
+        sp = tspec.siren_reference(d_in, width, depth, **kw)
+    elif name in ("siren_port", "edge_of_chaos", "edge_of_chaos_sigma_a1"):
+        sp = tspec.published(name, d_in, width, depth, **w0)
+    elif name in ("xavier_uniform", "xavier_normal", "sinusoidal_paper"):
+        sp = tspec.xavier(d_in, width, depth, activation=activation, d_out=d_out)
+        if name == "xavier_normal":
+            sp = sp.with_(convention="normal")
+    elif name in ("kaiming_uniform", "kaiming_normal", "sinusoidal"):
+        sp = tspec.he(d_in, width, depth, activation=activation, d_out=d_out)
+        if name == "kaiming_normal":
+            sp = sp.with_(convention="normal")
+    elif name == "orthogonal":
+        sp = tspec.NetworkSpec(
+            d_in=d_in, width=width, depth=depth, d_out=d_out, activation=activation,
+            convention="normal", name=name,
+            first=lv(min(width, d_in) / width, 0.0), hidden=lv(1.0, 0.0),
+            readout=lv(min(d_out, width) / d_out, 0.0),
+        )
+    else:  # pragma: no cover - every name of mc_inits() is handled above
+        raise ValueError(f"no spec for {name!r}")
+    return sp.with_(name=name, activation=activation, d_out=d_out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs and theory
+
+
+def sample_inputs(n_points: int, d_in: int = D_IN, seed: int = 0) -> np.ndarray:
+    """``n_points`` inputs uniform on [-1, 1]^d (float64), ``numpy.random.default_rng(seed)``."""
+    for what, val in (("n_points", n_points), ("d_in", d_in)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
+            raise ValueError(f"{what} must be a positive integer, got {val!r}")
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(n_points), int(d_in)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurement
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """Raw Monte-Carlo statistics, float64 numpy arrays of shape (S, P, L).
+
+    Attributes:
+        q: ``|z_l|^2 / N_l`` per network, input and layer.
+        chi: ``||W_l diag f'(z_l)||_F^2 / N_{l+1}``.
+        grad_norm2: ``|dy_u/dz_l|^2``.
+    """
+
+    q: np.ndarray
+    chi: np.ndarray
+    grad_norm2: np.ndarray
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in QUANTITIES:
+            raise ValueError(f"unknown quantity {name!r}; valid quantities are "
+                             f"{', '.join(QUANTITIES)}")
+        return getattr(self, name)
+
+
+def _as_input(ens: Ensemble, x) -> torch.Tensor:
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"inputs must be a numpy array or torch tensor, got {type(x).__name__}")
+    return x.to(device=ens.device, dtype=ens.dtype)
+
+
+def _directions(ens: Ensemble, n_points: int, seed: int) -> torch.Tensor:
+    """Unit output directions u, (S, P, d_out): all ones for a scalar output."""
+    s, d_out = ens.n_networks, ens.d_out
+    if d_out == 1:
+        return torch.ones(s, n_points, 1, dtype=ens.dtype, device=ens.device)
+    g = torch.Generator().manual_seed(seed)
+    u = torch.randn(s, n_points, d_out, generator=g, dtype=torch.float64)
+    return (u / u.norm(dim=-1, keepdim=True)).to(device=ens.device, dtype=ens.dtype)
+
+
+def _measure_chunk(ens: Ensemble, x: torch.Tensor, u: torch.Tensor) -> tuple[np.ndarray, ...]:
+    f = activation_fn(ens.activation)
+    fprime = activation_derivative(ens.activation)
+    depth = ens.depth
+    h = ens._check_input(x)
+    q, chi, derivs = [], [], []
+    with torch.no_grad():
+        for l in range(depth):
+            z = ens.layer(l, h)
+            q.append(torch.sum(z * z, dim=-1, dtype=torch.float64) / z.shape[-1])
+            d = fprime(z)
+            derivs.append(d)
+            # ||W_l diag(d)||_F^2 = sum_j d_j^2 colsq_j: one bmm of (S, P, N_l) by (S, N_l, 1).
+            w_next = ens.weights[l + 1]
+            colsq = torch.sum(w_next * w_next, dim=1, dtype=torch.float64)  # (S, N_l)
+            chi.append(torch.bmm((d.double() ** 2), colsq.unsqueeze(-1)).squeeze(-1)
+                       / ens.weights[l + 1].shape[1])
+            h = f(z)
+        delta = u
+        grads = [None] * depth
+        for l in range(depth, 0, -1):
+            # delta_l = f'(z_l) * (W_l^T delta_{l+1}); as row vectors: delta_{l+1} @ W_l.
+            delta = torch.bmm(delta, ens.weights[l]) * derivs[l - 1]
+            grads[l - 1] = torch.sum(delta * delta, dim=-1, dtype=torch.float64)
+    stack = lambda ts: torch.stack(ts, dim=-1).cpu().numpy()  # noqa: E731
+    return stack(q), stack(chi), stack(grads)
+
+
+def measure(ens: Ensemble, x, *, direction_seed: int = 0,
+            chunk_networks: int | None = None) -> Measurement:
+    """Monte-Carlo q, chi and squared gradient norms of every network, input and layer.
+
+    One forward pass (``baddbmm`` per layer) and one backward pass (``bmm`` per layer) over all
+    networks at once; networks are processed in chunks only to bound the memory of the stored
+    ``f'(z_l)`` (``chunk_networks``, default: as many as fit in 2 GiB).
+
+    Args:
+        ens: the ensemble.
+        x: inputs (P, d_in), shared by all networks (numpy or torch).
+        direction_seed: seed of the random unit output directions (used only when d_out > 1).
+        chunk_networks: networks per chunk.
+
+    Returns:
+        A :class:`Measurement`.
+    """
+    x = _as_input(ens, x)
+    if x.dim() != 2 or x.shape[1] != ens.d_in:
+        raise ValueError(f"inputs must have shape (P, {ens.d_in}), got {tuple(x.shape)}")
+    n_points = x.shape[0]
+    u = _directions(ens, n_points, direction_seed)
+    if chunk_networks is None:
+        per_net = n_points * ens.width * ens.depth * torch.finfo(ens.dtype).bits // 8
+        chunk_networks = max(1, _CHUNK_BYTES // max(per_net, 1))
+    parts = []
+    for start in range(0, ens.n_networks, chunk_networks):
+        idx = slice(start, min(start + chunk_networks, ens.n_networks))
+        parts.append(_measure_chunk(ens.select(idx), x, u[idx]))
+    q, chi, grad = (np.concatenate([p[i] for p in parts], axis=0) for i in range(3))
+    return Measurement(q=q, chi=chi, grad_norm2=grad)
+
+
+def chi_random_projection(ens: Ensemble, x, n_probes: int = 64,
+                          generator: torch.Generator | None = None) -> np.ndarray:
+    """Hutchinson estimate of chi_l: ``mean_k |D_l^T v_k|^2`` with ``v_k ~ N(0, I/N_{l+1})``.
+
+    ``E|D^T v|^2 = tr(D D^T)/N_{l+1}`` exactly, with variance ``2 tr((D D^T)^2)/(N_{l+1}^2 K)``
+    for K probes; an independent check of the trace formula of :func:`measure`.
+
+    Returns:
+        Array (S, P, L).
+    """
+    x = _as_input(ens, x)
+    f = activation_fn(ens.activation)
+    fprime = activation_derivative(ens.activation)
+    h = ens._check_input(x)
+    s, p = h.shape[0], h.shape[1]
+    out = []
+    with torch.no_grad():
+        for l in range(ens.depth):
+            z = ens.layer(l, h)
+            w = ens.weights[l + 1]
+            n_next = w.shape[1]
+            v = torch.randn(s, p, n_probes, n_next, generator=generator, dtype=torch.float64)
+            v = (v / math.sqrt(n_next)).to(device=ens.device, dtype=ens.dtype)
+            # (S, P*K, N_{l+1}) @ (S, N_{l+1}, N_l) then scale by f'(z_l).
+            proj = torch.bmm(v.reshape(s, p * n_probes, n_next), w).reshape(s, p, n_probes, -1)
+            proj = proj * fprime(z).unsqueeze(2)
+            out.append(torch.sum(proj.double() ** 2, dim=-1).mean(dim=-1))
+            h = f(z)
+    return torch.stack(out, dim=-1).cpu().numpy()
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparison table
+
+
+def _pooled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-layer mean and standard error over replicates, and per-network means and spread.
+
+    ``values`` is (S, P, L). With S >= 2 the replicates are the networks (means over inputs
+    first); with S = 1 (a deterministic network) they are the inputs.
+    """
+    s, p, _ = values.shape
+    per_net = values.mean(axis=1)  # (S, L)
+    if s >= 2:
+        mean = per_net.mean(axis=0)
+        sd = per_net.std(axis=0, ddof=1)
+        return mean, sd / math.sqrt(s), per_net, sd
+    mean = values[0].mean(axis=0)
+    se = values[0].std(axis=0, ddof=1) / math.sqrt(p) if p >= 2 else np.full_like(mean, np.nan)
+    return mean, se, per_net, np.full_like(mean, np.nan)
+
+
+def compare(meas: Measurement, pred: dict[str, np.ndarray], *, per_network: bool = True,
+            meta: dict | None = None,
+            pred_law: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Tidy comparison of a :class:`Measurement` with a :func:`predict` result.
+
+    Rows: for every quantity and layer, one ``network="pooled"`` row (``measured`` the mean over
+    networks and inputs, ``se`` its standard error over networks) and, with ``per_network``,
+    one row per network (``network`` its index; ``measured`` its mean over inputs; ``se`` the
+    standard deviation over networks, i.e. the spread of a single replicate). ``predicted`` is
+    the theory averaged over the same inputs and ``z = (measured - predicted) / se``.
+
+    For S = 1 (deterministic initializer) the pooled standard error is over the P inputs, and
+    the per-network row has ``se`` and ``z`` NaN.
+
+    Args:
+        meas: the measurement.
+        pred: the prediction (arrays (P, L)), :func:`predict`.
+        per_network: include per-network rows.
+        meta: constant columns to add (init, activation, depth, width, ...).
+        pred_law: optional :func:`predict_exact_law` result, giving the columns
+            ``predicted_law`` and ``z_law`` (NaN without it).
+
+    Returns:
+        DataFrame with columns ``[*meta, layer, network, quantity, measured, se, predicted, z,
+        predicted_law, z_law]``.
+    """
+    meta = dict(meta or {})
+    frames = []
+    for qty in QUANTITIES:
+        values = meas[qty]
+        s, _, n_layers = values.shape
+        predicted = pred[qty].mean(axis=0)
+        law = (pred_law[qty].mean(axis=0) if pred_law is not None
+               else np.full(n_layers, np.nan))
+        mean, se, per_net, sd = _pooled(values)
+        layers = np.arange(1, n_layers + 1)
+        rows = [("pooled", mean, se)]
+        if per_network:
+            rows += [(k, per_net[k], sd) for k in range(s)]
+        for net, val, err in rows:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                frames.append(pd.DataFrame({
+                    "layer": layers, "network": [net] * n_layers, "quantity": qty,
+                    "measured": val, "se": err, "predicted": predicted,
+                    "z": (val - predicted) / err, "predicted_law": law,
+                    "z_law": (val - law) / err}))
+    table = pd.concat(frames, ignore_index=True)
+    table["network"] = table["network"].astype(object)
+    for i, (key, val) in enumerate(meta.items()):
+        table.insert(i, key, val)
+    return table
+
+
+@dataclass(frozen=True)
+class PropagationConfig:
+    """One Monte-Carlo cell: an initializer at one (activation, depth, width).
+
+    Attributes:
+        init: registry name (:func:`mc_inits`), or ``"spec:<name>"`` to draw from the
+            :func:`spec_for_init` spec instead (same variances, the spec's own laws).
+        activation: f.
+        depth: L, activated layers.
+        width: N.
+        n_networks: S independent networks (1 for deterministic inits).
+        n_inputs: P inputs uniform on [-1, 1]^d.
+        d_in: input dimension d.
+        omega0: frequency for the sine inits (None: the source's default).
+        seed: seed of the networks (the inputs use ``input_seed``).
+        input_seed: seed of the inputs (shared by every cell, so inits see the same inputs).
+        dtype: "float32" or "float64".
+        convention: for ``spec:`` cells, override the spec's law ("uniform" or "normal").
+        per_network: also return one row per network (see :func:`compare`).
+    """
+
+    init: str
+    activation: str
+    depth: int
+    width: int
+    n_networks: int = 8
+    n_inputs: int = 32
+    d_in: int = D_IN
+    omega0: float | None = None
+    seed: int = 0
+    input_seed: int = 0
+    dtype: str = "float32"
+    convention: str | None = None
+    per_network: bool = False
+
+
+def _device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def build_ensemble(cfg: PropagationConfig, device=None) -> tuple[Ensemble, tspec.NetworkSpec]:
+    """The ensemble and spec of one cell (validated)."""
+    init = cfg.init
+    from_spec = init.startswith("spec:")
+    name = init[5:] if from_spec else init
+    sp = spec_for_init(name, cfg.d_in, cfg.width, cfg.depth, cfg.activation, cfg.omega0)
+    gen = torch.Generator().manual_seed(int(cfg.seed))
+    if from_spec:
+        if cfg.convention is not None:
+            sp = sp.with_(convention=cfg.convention)
+        ens = Ensemble.from_spec(sp, cfg.n_networks, gen, cfg.dtype, device=device)
+    else:
+        if cfg.convention is not None:
+            raise ValueError("convention applies only to 'spec:<name>' cells (the registry "
+                             "initializers draw from their own laws)")
+        ens = Ensemble.from_init(name, cfg.d_in, cfg.width, cfg.depth, cfg.n_networks,
+                                 cfg.activation, cfg.omega0, gen, cfg.dtype, device=device)
+    return ens, sp
+
+
+def run_config(cfg: PropagationConfig, per_network: bool | None = None,
+               device=None) -> pd.DataFrame:
+    """Measure one cell and compare it with theory (see :func:`compare` for the columns).
+
+    ``per_network`` (default ``cfg.per_network``) adds one row per network.
+    """
+    per_network = cfg.per_network if per_network is None else per_network
+    dtype_from_name(cfg.dtype)
+    device = _device() if device is None else device
+    ens, sp = build_ensemble(cfg, device)
+    x = sample_inputs(cfg.n_inputs, cfg.d_in, cfg.input_seed)
+    meas = measure(ens, x, direction_seed=cfg.seed)
+    pred_law = None
+    if ens.random:  # a deterministic pattern has no law to be exact about
+        try:
+            pred_law = predict_exact_law(sp, x)
+        except ValueError:  # no law-exact prediction for this activation and bias law
+            pred_law = None
+    meta = {"init": cfg.init, "activation": cfg.activation, "depth": cfg.depth,
+            "width": cfg.width, "n_networks": ens.n_networks, "n_inputs": cfg.n_inputs,
+            "seed": cfg.seed, "dtype": cfg.dtype}
+    return compare(meas, predict(sp, x), per_network=per_network, meta=meta,
+                   pred_law=pred_law)
+
+
+def propagation_table(init: str, depth: int, width: int, n_networks: int = 8,
+                      activation: str | None = None, *, n_inputs: int = 32, d_in: int = D_IN,
+                      omega0: float | None = None, seed: int = 0, input_seed: int = 0,
+                      dtype: str = "float32", per_network: bool = True,
+                      device=None) -> pd.DataFrame:
+    """Measure one initializer at one (depth, width) and compare with theory.
+
+    Args:
+        init: registry name (:func:`mc_inits`) or ``"spec:<name>"``.
+        depth, width, n_networks, n_inputs, d_in, omega0, seed, input_seed, dtype: see
+            :class:`PropagationConfig`.
+        activation: default :func:`default_activation`.
+        per_network: include one row per network besides the pooled rows.
+        device: torch device (default: cuda when available).
+
+    Returns:
+        The tidy table of :func:`compare`.
+    """
+    name = init[5:] if init.startswith("spec:") else init
+    activation = activation or default_activation(name)
+    cfg = PropagationConfig(init=init, activation=activation, depth=depth, width=width,
+                            n_networks=n_networks, n_inputs=n_inputs, d_in=d_in, omega0=omega0,
+                            seed=seed, input_seed=input_seed, dtype=dtype)
+    return run_config(cfg, per_network=per_network, device=device)
+
+
+def monte_carlo_grid(inits: Sequence[str] | None = None,
+                     activations: Sequence[str] = MC_ACTIVATIONS,
+                     depths: Sequence[int] = (4, 8, 16, 32),
+                     widths: Sequence[int] = (64, 256, 1024),
+                     n_networks: int = 8, n_inputs: int = 32, *, seed: int = 0,
+                     dtype: str = "float32", use_cache: bool = True) -> pd.DataFrame:
+    """Pooled comparison rows for every (init, activation, depth, width) of a grid.
+
+    Each cell is a :class:`PropagationConfig` computed through :func:`analysis.cache.cached`,
+    so an interrupted sweep resumes where it stopped.
+
+    Args:
+        inits: registry names (default: every initializer for fully connected layers).
+        activations, depths, widths: the grid.
+        n_networks, n_inputs, seed, dtype: per cell.
+        use_cache: go through the result cache.
+
+    Returns:
+        One table (pooled rows only).
+    """
+    from analysis.cache import cached
+
+    inits = list(inits) if inits is not None else mc_inits()
+    frames = []
+    for init in inits:
+        for act in activations:
+            for depth in depths:
+                for width in widths:
+                    cfg = PropagationConfig(init=init, activation=act, depth=int(depth),
+                                            width=int(width), n_networks=n_networks,
+                                            n_inputs=n_inputs, seed=seed, dtype=dtype)
+                    frames.append(cached(cfg, run_config) if use_cache else run_config(cfg))
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Width dependency
+
+
+def fit_power_law(n, dev) -> dict[str, float]:
+    """Least-squares fit ``log dev = a + b log n``.
+
+    Returns:
+        ``{"exponent": b, "exponent_se": se(b), "prefactor": exp(a), "n_points": k}``; the
+        standard error is the usual OLS one, ``sqrt(RSS / (k - 2) / sum (log n - mean)^2)``
+        (NaN for fewer than 3 points).
+    """
+    n = np.asarray(n, dtype=np.float64)
+    dev = np.asarray(dev, dtype=np.float64)
+    ok = np.isfinite(dev) & (dev > 0) & (n > 0)
+    x, y = np.log(n[ok]), np.log(dev[ok])
+    k = len(x)
+    if k < 2:
+        return {"exponent": np.nan, "exponent_se": np.nan, "prefactor": np.nan, "n_points": k}
+    xc = x - x.mean()
+    b = float(np.sum(xc * (y - y.mean())) / np.sum(xc**2))
+    a = float(y.mean() - b * x.mean())
+    se = np.nan
+    if k >= 3:
+        rss = float(np.sum((y - a - b * x) ** 2))
+        se = math.sqrt(rss / (k - 2) / float(np.sum(xc**2)))
+    return {"exponent": b, "exponent_se": se, "prefactor": math.exp(a), "n_points": k}
+
+
+def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
+                activation: str | None = None, *, n_inputs: int = 32, seed: int = 0,
+                dtype: str = "float32", min_layer: int = 2, reference: str = "theory",
+                use_cache: bool = True) -> dict[str, pd.DataFrame]:
+    """Deviation from the infinite-width prediction as a function of the width N.
+
+    For each width and quantity, every network's relative deviation
+    ``(measured - predicted) / |predicted|`` is averaged over layers ``>= min_layer`` (layer 1
+    has no finite-width correction); ``deviation`` is the absolute value of the mean of these
+    over the networks and ``noise`` its standard error over the networks (the networks are the
+    replicates; averaging the signed deviation over layers before taking the absolute value
+    lets a bias of one sign stand out of the noise). A width is ``resolved`` when
+    ``deviation > 3 noise``; per quantity, ``deviation ~ N^exponent`` is fitted by log-log least
+    squares over the resolved widths (:func:`fit_power_law`, with its standard error; NaN with
+    fewer than 2). A finite-width bias gives exponent -1; an O(1) discrepancy between the
+    network's laws and the Gaussian theory (see the module docstring) gives ~0.
+
+    Args:
+        init, depth, activation, n_inputs, seed, dtype: see :class:`PropagationConfig`.
+        widths: the widths N.
+        n_networks: S, an int or a mapping width -> S (more networks at small widths keep the
+            noise below the bias there).
+        min_layer: first layer in the averages.
+        reference: ``"theory"`` (the Gaussian mean field, column ``predicted``) or ``"law"``
+            (:func:`predict_exact_law`, column ``predicted_law``).
+        use_cache: compute each width through the result cache.
+
+    Returns:
+        ``{"table": pooled comparison rows, "deviation": per (width, quantity) with
+        signed_deviation, deviation, noise, n_networks, resolved, "fit": per quantity (exponent,
+        exponent_se, prefactor, n_points (resolved widths), noise_exponent)}``.
+    """
+    from analysis.cache import cached
+
+    references = {"theory": "predicted", "law": "predicted_law"}
+    if reference not in references:
+        raise ValueError(f"unknown reference {reference!r}; valid references are "
+                         f"{', '.join(references)}")
+    column = references[reference]
+    name = init[5:] if init.startswith("spec:") else init
+    activation = activation or default_activation(name)
+    frames = []
+    for width in widths:
+        s = n_networks[width] if isinstance(n_networks, dict) else n_networks
+        cfg = PropagationConfig(init=init, activation=activation, depth=int(depth),
+                                width=int(width), n_networks=int(s), n_inputs=n_inputs,
+                                seed=seed, dtype=dtype, per_network=True)
+        frames.append(cached(cfg, run_config) if use_cache else run_config(cfg))
+    table = pd.concat(frames, ignore_index=True)
+    if table[column].isna().all():
+        raise ValueError(f"no {reference!r} prediction for {init!r} with {activation!r}")
+    nets = table[(table.network != "pooled") & (table.layer >= min_layer)].copy()
+    if nets.empty:
+        raise ValueError("width_sweep needs per-network rows and depth >= min_layer")
+    nets["rel_dev"] = (nets.measured - nets[column]) / nets[column].abs()
+    per_net = (nets.groupby(["width", "quantity", "network"], sort=True).rel_dev.mean()
+               .reset_index())
+    rows = []
+    for (width, qty), grp in per_net.groupby(["width", "quantity"], sort=True):
+        d = grp.rel_dev.to_numpy()
+        noise = d.std(ddof=1) / math.sqrt(len(d)) if len(d) >= 2 else np.nan
+        mean = float(d.mean())
+        rows.append({"width": int(width), "quantity": qty, "signed_deviation": mean,
+                     "deviation": abs(mean), "noise": noise, "n_networks": len(d),
+                     "resolved": bool(abs(mean) > 3 * noise)})
+    dev = pd.DataFrame(rows)
+    dev.insert(0, "init", init)
+    dev.insert(1, "activation", activation)
+    dev.insert(2, "depth", depth)
+    dev.insert(3, "reference", reference)
+    fits = []
+    for qty, grp in dev.groupby("quantity", sort=False):
+        res = grp[grp.resolved]
+        fit = fit_power_law(res.width, res.deviation)
+        noise = fit_power_law(grp.width, grp.noise)
+        fits.append({"init": init, "activation": activation, "depth": depth,
+                     "reference": reference, "quantity": qty, **fit,
+                     "noise_exponent": noise["exponent"]})
+    pooled = table[table.network == "pooled"].reset_index(drop=True)
+    return {"table": pooled, "deviation": dev, "fit": pd.DataFrame(fits)}
+
+
+# ---------------------------------------------------------------------------------------------
+# End-to-end Jacobian
+
+
+def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
+                      spec: tspec.NetworkSpec | None = None) -> dict[str, pd.DataFrame]:
+    """Singular values of the hidden input-output Jacobian ``J = dz_L/dz_1 = D_{L-1} ... D_1``.
+
+    ``D_l = W_l diag(f'(z_l))``; J is N x N, the product the dynamical-isometry literature
+    studies (Pennington, Schoenholz, Ganguli 2017). Built as an explicit product of layer
+    Jacobians in float64, batched over networks and inputs, then ``torch.linalg.svdvals``.
+    Its mean squared singular value ``tr(J J^T)/N`` has the infinite-width expectation
+    ``prod_{m=1}^{L-1} chi_m`` (each factor averages over the N directions of its output).
+    Keep to moderate widths: the product costs ``2 S P L N^3`` flops.
+
+    Args:
+        ens: the ensemble (depth >= 2).
+        x: inputs; the first ``n_inputs`` rows are used.
+        n_inputs: inputs per network.
+        spec: spec for the prediction (None: none).
+
+    Returns:
+        ``{"singular_values": (network, input, index, singular_value, zero),
+        "summary": per (network, input): mean_s2, predicted_mean_s2 (Gaussian theory),
+        predicted_mean_s2_law (:func:`predict_exact_law`, NaN where none), s_max, s_min_nonzero,
+        frac_zero (singular values below the float64 rank tolerance ``s_max N eps``),
+        log10_spread (standard deviation of log10 s over the non-zero ones), frac_within_2x
+        (fraction of s within a factor 2 of ``sqrt(mean_s2)``)}``.
+    """
+    if ens.depth < 2:
+        raise ValueError("the hidden Jacobian dz_L/dz_1 needs depth >= 2")
+    x = _as_input(ens, x)[:n_inputs]
+    f = activation_fn(ens.activation)
+    fprime = activation_derivative(ens.activation)
+    s, p, n = ens.n_networks, x.shape[0], ens.width
+    h = ens._check_input(x)
+    jac = None
+    with torch.no_grad():
+        for l in range(ens.depth - 1):
+            z = ens.layer(l, h)
+            d = fprime(z).double()  # (S, P, N)
+            w = ens.weights[l + 1].double()  # (S, N, N)
+            if jac is None:
+                m = torch.diag_embed(d)  # (S, P, N, N)
+            else:
+                m = d.unsqueeze(-1) * jac  # diag(f'(z_l)) @ J
+            jac = torch.matmul(w.unsqueeze(1), m)  # W_l @ ...
+            h = f(z)
+        sv = torch.linalg.svdvals(jac).cpu().numpy()  # (S, P, N), descending
+    # Singular values below the float64 rank tolerance (torch.linalg.matrix_rank's rule) are
+    # zeros: relu switches units off, and J then has a null space.
+    zero = sv <= sv[..., :1] * n * np.finfo(np.float64).eps
+    idx = np.arange(n)
+    sv_rows = pd.DataFrame({
+        "network": np.repeat(np.arange(s), p * n),
+        "input": np.tile(np.repeat(np.arange(p), n), s),
+        "index": np.tile(idx, s * p),
+        "singular_value": sv.reshape(-1),
+        "zero": zero.reshape(-1),
+    })
+    mean_s2 = (sv**2).mean(axis=-1)
+    pred = np.full((s, p), np.nan)
+    pred_law = np.full((s, p), np.nan)
+    if spec is not None:
+        xs = x.double().cpu().numpy()
+        prod = lambda pr: np.broadcast_to(  # noqa: E731 - prod_{m=1}^{L-1} chi_m per input
+            np.exp(np.sum(np.log(pr["chi"][:, : ens.depth - 1]), axis=1)), (s, p))
+        pred = prod(predict(spec, xs))
+        if ens.random:
+            try:
+                pred_law = prod(predict_exact_law(spec, xs))
+            except ValueError:
+                pass
+    logs = np.where(zero, np.nan, np.log10(np.where(zero, 1.0, sv)))
+    rms = np.sqrt(mean_s2)[..., None]
+    summary = pd.DataFrame({
+        "network": np.repeat(np.arange(s), p),
+        "input": np.tile(np.arange(p), s),
+        "mean_s2": mean_s2.reshape(-1),
+        "predicted_mean_s2": np.asarray(pred).reshape(-1),
+        "predicted_mean_s2_law": np.asarray(pred_law).reshape(-1),
+        "s_max": sv[..., 0].reshape(-1),
+        "s_min_nonzero": np.nanmin(np.where(zero, np.nan, sv), axis=-1).reshape(-1),
+        "frac_zero": zero.mean(axis=-1).reshape(-1),
+        "log10_spread": np.nanstd(logs, axis=-1).reshape(-1),
+        "frac_within_2x": ((sv > rms / 2) & (sv < rms * 2)).mean(axis=-1).reshape(-1),
+    })
+    meta = {"init": ens.name, "activation": ens.activation, "depth": ens.depth, "width": n}
+    for frame in (sv_rows, summary):
+        for i, (k, v) in enumerate(meta.items()):
+            frame.insert(i, k, v)
+    return {"singular_values": sv_rows, "summary": summary}

@@ -1,0 +1,117 @@
+"""Singular values of the end-to-end hidden Jacobian dz_L/dz_1 (the dynamical-isometry question).
+
+For each audited initializer, and orthogonal weights with tanh as the known isometric control
+(Pennington, Schoenholz, Ganguli 2017: orthogonal weights and a nearly linear tanh regime),
+``J = D_{L-1} ... D_1`` with ``D_l = W_l diag f'(z_l)`` is built for a few networks and inputs
+(:func:`analysis.propagate.jacobian_spectrum`); the figure shows the distribution of
+``log10(s / s_rms)``, ``s_rms = sqrt(tr(J J^T)/N)`` (left: a narrow distribution is dynamical
+isometry), and the measured ``tr(J J^T)/N`` against its mean-field
+value ``prod_{m=1}^{L-1} chi_m`` (right; with the initializers' own laws where
+:func:`analysis.propagate.predict_exact_law` applies, else the Gaussian theory).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from analysis import propagate as mc
+from analysis.presets import check_preset
+from figures import style
+from models.mlp import Ensemble
+
+NAME = "mc_jacobian"
+CAPTION = (
+    r"Singular values $s$ of the hidden input-output Jacobian $J=\partial z_L/\partial z_1$ of "
+    r"finite networks. Left: distribution of $\log_{10}(s/s_{\mathrm{rms}})$, "
+    r"$s_{\mathrm{rms}}^2=\mathrm{tr}(JJ^\top)/N$, pooled over networks and inputs (a narrow "
+    r"distribution means dynamical isometry; singular values below the float64 resolution "
+    r"$s_{\max}N\epsilon$ (relu units that are off, and the far tail of products of square "
+    r"matrices) are left out). Right: measured $\mathrm{tr}(JJ^\top)/N$ per "
+    r"network and input against the mean-field value $\prod_{m=1}^{L-1}\chi_m$ computed with the "
+    r"initialisers' own laws where possible (line: equality). Orthogonal weights with tanh are "
+    r"the isometric control."
+)
+
+# preset -> (depth, width, networks, inputs)
+_SIZES = {"smoke": (3, 16, 1, 2), "cpu": (16, 256, 4, 4), "paper": (32, 512, 16, 8)}
+_STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
+#: The audited initializers and the isometric control.
+CASES = tuple(mc.AUDIT_CASES) + (("orthogonal", "tanh"),)
+_CONTROL_COLOR = "#CC79A7"  # the control has no colour in figures.style
+_MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
+              "xavier_uniform": "Xavier", "kaiming_uniform": "He", "orthogonal": "Orthogonal"}
+
+
+def compute(preset: str) -> dict[str, pd.DataFrame]:
+    """``{"singular_values": ..., "summary": ...}`` over the audited initializers."""
+    depth, width, n_net, n_in = _SIZES[check_preset(preset)]
+    x = mc.sample_inputs(n_in, mc.D_IN, seed=0)
+    svs, sums = [], []
+    for init, act in CASES:
+        ens = Ensemble.from_init(init, mc.D_IN, width, depth, n_net, act, None,
+                                 torch.Generator().manual_seed(0), torch.float64)
+        spec = mc.spec_for_init(init, mc.D_IN, width, depth, act)
+        res = mc.jacobian_spectrum(ens, x, n_inputs=n_in, spec=spec)
+        svs.append(res["singular_values"])
+        sums.append(res["summary"])
+    return {"singular_values": pd.concat(svs, ignore_index=True),
+            "summary": pd.concat(sums, ignore_index=True)}
+
+
+def _theory(m: pd.DataFrame) -> np.ndarray:
+    """The law-exact prediction where there is one, else the Gaussian one."""
+    law = m.predicted_mean_s2_law.to_numpy()
+    return np.where(np.isfinite(law), law, m.predicted_mean_s2.to_numpy())
+
+
+def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
+    style.apply()
+    sv, summ = data["singular_values"], data["summary"]
+    fig, (ax_h, ax_m) = plt.subplots(1, 2, figsize=(7.2, 2.9))
+    for init in dict.fromkeys(sv.init):
+        key = _STYLE_KEY.get(init, init)
+        color = style.color(key) if key in style.COLORS else _CONTROL_COLOR
+        s = sv[sv.init == init].merge(summ[summ.init == init][["network", "input", "mean_s2"]],
+                                      on=["network", "input"])
+        s = s[~s.zero]  # numerical zeros (below float64 resolution) have no logarithm
+        logr = np.log10(s.singular_value / np.sqrt(s.mean_s2))
+        lab = f"{style.label(key)} ({s.activation.iloc[0]})"
+        ax_h.hist(logr, bins=40, density=True, histtype="step", color=color, lw=1.1, label=lab)
+        m = summ[summ.init == init]
+        ax_m.plot(_theory(m), m.mean_s2, "o", ms=3, color=color, label=lab)
+    both = np.concatenate([_theory(summ), summ.mean_s2.to_numpy()])
+    lo, hi = np.nanmin(both), np.nanmax(both)
+    ax_m.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+    ax_m.set_xscale("log")
+    ax_m.set_yscale("log")
+    ax_m.set_xlabel(r"theory $\prod_{m=1}^{L-1}\chi_m$")
+    ax_m.set_ylabel(r"measured $\mathrm{tr}(JJ^\top)/N$")
+    ax_h.set_xlabel(r"$\log_{10}(s/s_{\mathrm{rms}})$")
+    ax_h.set_ylabel("density")
+    ax_h.legend(fontsize=6, loc="upper left")
+    meta = sv.iloc[0]
+    fig.suptitle(f"depth {int(meta.depth)}, width $N={int(meta.width)}$", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Per init: the spread of log10 s over the non-zero singular values (mean over networks and
+    inputs), the fraction of singular values within a factor 2 of s_rms, the fraction of exact
+    zeros, and measured / predicted tr(J J^T)/N (median; law-exact and Gaussian theory)."""
+    out = {}
+    summ = data["summary"]
+    for init, m in summ.groupby("init", sort=False):
+        key = _MACRO_KEY.get(init, "".join(w.title() for w in init.split("_") if w.isalpha()))
+        out[f"McJacSpread{key}"] = f"{m.log10_spread.mean():.2f}"
+        out[f"McJacWithinTwo{key}"] = f"{m.frac_within_2x.mean():.2f}"
+        out[f"McJacZero{key}"] = f"{m.frac_zero.mean():.2f}"
+        out[f"McJacTraceRatio{key}"] = f"{np.median(m.mean_s2 / _theory(m)):.2f}"
+        out[f"McJacTraceRatioGauss{key}"] = f"{np.median(m.mean_s2 / m.predicted_mean_s2):.2f}"
+    meta = summ.iloc[0]
+    out["McJacDepth"] = str(int(meta.depth))
+    out["McJacWidth"] = str(int(meta.width))
+    return out
