@@ -23,7 +23,8 @@ CAPTION = (
     r"($W\sim\mathcal U(\pm c_w/\sqrt N)$, $b\sim\mathcal U(\pm c_b)$). Colour: $\log\sigma_g^2$, "
     r"the log of the per-layer gain of squared gradients at the fixed point (blue: vanishing, "
     r"red: exploding). Black line: the unit-gain curve $c_b(c_w)$, Eq.~\eqref{eq:unitgain}; "
-    r"dotted: the numerically contoured level $\sigma_g^2=1$, which it must match. Markers: the "
+    r"dotted: the numerically contoured level $\sigma_g^2=1$, which it must match; dashed: the "
+    r"unit-gain curve when the biases are drawn from $\mathcal U(\pm c_b)$, Eq.~\eqref{eq:unitgain-uniform}. Markers: the "
     r"edge-of-chaos points $\sigma_a=0$ and $\sigma_a=1$, the SIREN reference initialisation and "
     r"the siren-pytorch port at hidden widths $N=256$ and $1024$."
 )
@@ -45,6 +46,7 @@ def compute(preset: str) -> dict:
     qstar = sine.fixed_point_closed(sw2, sb2)
     curve_cw = np.linspace(sine.CW_MIN, sine.CW_MAX, 2000, endpoint=False)
     curve_cb = sine.unit_gain_cb(curve_cw)
+    curve_cb_uniform = sine.uniform_bias_unit_gain_cb(curve_cw)
 
     points = {"edge_of_chaos": sine.SIGMA_A0, "edge_of_chaos_sigma_a1": sine.sigma_a1_point()}
     for width in WIDTHS:
@@ -56,7 +58,8 @@ def compute(preset: str) -> dict:
         summary[name] = {"c_w": pcw, "c_b": pcb, "sigma_g2": mf.sigma_g2, "q_star": mf.q_star,
                          "xi_c": mf.xi_c, "phase": mf.phase}
     return {"c_w": cw, "c_b": cb, "sigma_g2": gain, "q_star": qstar,
-            "curve_c_w": curve_cw, "curve_c_b": curve_cb, "points": summary}
+            "curve_c_w": curve_cw, "curve_c_b": curve_cb, "curve_c_b_uniform": curve_cb_uniform,
+            "points": summary}
 
 
 _MARKERS = {
@@ -79,7 +82,9 @@ def plot(data: dict) -> plt.Figure:
     fig.colorbar(mesh, ax=ax, label=r"$\log\sigma_g^2$")
     ax.contour(data["c_w"], data["c_b"], logg, levels=[0.0], colors="white", linestyles=":", linewidths=1.2)
     ax.plot(data["curve_c_w"], data["curve_c_b"], color="black", lw=1.6, label=r"unit gain $c_b(c_w)$")
-    ax.axvline(sine.CW_MAX, color="black", lw=0.6, ls="--")
+    ax.plot(data["curve_c_w"], data["curve_c_b_uniform"], color="black", lw=1.2, ls="--",
+            label=r"unit gain, uniform biases")
+    ax.axvline(sine.CW_MAX, color="grey", lw=0.6, ls="-.")
     for name, pt in data["points"].items():
         marker, key = _MARKERS[name]
         lab = style.label(key) if not name.startswith("siren_port") else f"siren-pytorch port, $N={name.split('_')[-1]}$"
