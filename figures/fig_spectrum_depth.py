@@ -1,0 +1,262 @@
+r"""Frequency content of initialised sine networks against depth (the claim of arXiv 2512.06427).
+
+Combette, Venaille and Pustelnik (arXiv 2512.06427, Fig. 4, "mechanism 2") say that their
+edge-of-chaos initialisation keeps the spectrum of the network function below the first-layer
+frequency omega_0, while the SIREN reference init spreads it to higher frequencies with depth.
+For every registered initializer of fully connected layers, as a sine network (first layer: its
+own where it carries omega_0 = 30, else the edge-of-chaos first layer ``U(+-omega_0/d)``; see
+:mod:`analysis.spectrum`), S networks per depth are evaluated on a dense grid of [-1, 1]
+(Hann window, mean removed; angular frequency in rad per unit x) and we plot
+
+* (a) the share of the energy above omega_0 and (b) the spectral centroid / omega_0 against
+  depth, mean and 95% t-interval over the S networks (hollow markers: the grid's top octave
+  still held more than 1e-4 of the energy at the preset's largest grid, i.e. the spectrum is
+  aliased and the number is a floor-limited estimate);
+* (c) the same share above omega_0 for 2-D inputs on [-1, 1]^2 (radial frequency), SIREN
+  reference against edge of chaos;
+* (d, e) the 1-D power spectra (share of each network's energy per bin of width pi, averaged
+  over networks, band: 95% t-interval) of the SIREN reference and edge of chaos at two depths;
+  (f) the radially averaged 2-D spectra.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from analysis import spectrum as sp
+from analysis.cache import cached
+from analysis.presets import check_preset
+from figures import style
+
+NAME = "spectrum_depth"
+CAPTION = (
+    r"Spectrum of the network function of sine networks at initialisation against depth "
+    r"(angular frequency in rad per unit $x$, inputs on a dense grid of $[-1,1]$, Hann window, "
+    r"mean removed). (a) Share of the energy above the first-layer frequency $\omega_0=30$ and "
+    r"(b) spectral centroid over $\omega_0$ for every initialiser of fully connected layers "
+    r"(hidden layers and readout as registered; initialisers without a frequency get the "
+    r"edge-of-chaos first layer $U(\pm\omega_0/d)$); points: mean over networks, bars: 95\% "
+    r"$t$-intervals; hollow: still aliased at the largest grid. (c) The same share for inputs "
+    r"on $[-1,1]^2$ (radial frequency). (d, e) Power spectra of the SIREN reference and the "
+    r"edge-of-chaos initialisation at two depths (share of the energy per bin of width $\pi$, "
+    r"bands: 95\% $t$-intervals); (f) radially averaged 2-D spectra."
+)
+
+# preset -> 1-D sweep (depths, width, networks, largest grid), example depths,
+#           2-D sweep (depths, width, networks, dtype)
+_SIZES = {
+    "smoke": {"depths": (2, 3), "width": 16, "n": 2, "max_points": 2048, "examples": (2, 3),
+              "depths2d": (2, 3), "width2d": 8, "n2d": 2, "dtype2d": "float64"},
+    "cpu": {"depths": (4, 8, 16, 32), "width": 256, "n": 8, "max_points": 4096,
+            "examples": (4, 16), "depths2d": (4, 16), "width2d": 256, "n2d": 4,
+            "dtype2d": "float32"},
+    "paper": {"depths": (4, 8, 12, 16, 24, 32), "width": 1024, "n": 32, "max_points": 16384,
+              "examples": (4, 16), "depths2d": (4, 8, 16, 32), "width2d": 512, "n2d": 16,
+              "dtype2d": "float32"},
+}
+#: The two initialisers of the claim.
+PAIR = ("siren", "edge_of_chaos")
+# style key, line style and marker of every registered initializer
+_LOOK = {
+    "siren": ("siren", "-", "o"), "siren_port": ("siren_port", "-", "s"),
+    "edge_of_chaos": ("edge_of_chaos", "-", "o"),
+    "edge_of_chaos_sigma_a1": ("edge_of_chaos_sigma_a1", "-", "D"),
+    "xavier_uniform": ("xavier", "-", "^"), "xavier_normal": ("xavier", "--", "v"),
+    "kaiming_uniform": ("he", "-", "^"), "kaiming_normal": ("he", "--", "v"),
+    "orthogonal": ("off_curve", ":", "P"),
+    "sinusoidal": ("sinusoidal", "-", "X"), "sinusoidal_paper": ("sinusoidal", "--", "x"),
+}
+_VARIANT = {"xavier_uniform": " (uniform)", "xavier_normal": " (normal)",
+            "kaiming_uniform": " (uniform)", "kaiming_normal": " (normal)",
+            "sinusoidal_paper": " (paper variant)"}
+_MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC"}
+_WORDS = {2: "Two", 3: "Three", 4: "Four", 8: "Eight", 12: "Twelve", 16: "Sixteen",
+          24: "TwentyFour", 32: "ThirtyTwo"}
+
+
+def _look(init: str) -> tuple[str, str, str, str]:
+    key, ls, marker = _LOOK.get(init, (init, "-", "o"))
+    if init == "orthogonal":
+        return style.color(key), ls, marker, "orthogonal"
+    if init == "siren_port":  # the style label names the width of another figure
+        return style.color(key), ls, marker, "siren-pytorch port"
+    return style.color(key), ls, marker, style.label(key) + _VARIANT.get(init, "")
+
+
+def _sweep_config(preset: str, dims: int) -> sp.DepthSweepConfig:
+    s = _SIZES[preset]
+    if dims == 1:
+        return sp.DepthSweepConfig(depths=s["depths"], width=s["width"], n_networks=s["n"],
+                                   max_points=s["max_points"])
+    return sp.DepthSweepConfig(inits=PAIR, depths=s["depths2d"], width=s["width2d"],
+                               n_networks=s["n2d"], dims=2, dtype=s["dtype2d"])
+
+
+def compute(preset: str) -> dict:
+    """Sweep summaries (1-D all initializers, 2-D the pair) and example spectra of the pair."""
+    check_preset(preset)
+    s = _SIZES[preset]
+    out = {"preset": preset}
+    for dims, key in ((1, "sweep"), (2, "sweep2d")):
+        cfg = _sweep_config(preset, dims)
+        out[key] = sp.depth_sweep(cfg)
+        frames = []
+        depths = s["examples"] if dims == 1 else s["depths2d"]
+        for cell in sp.sweep_cells(cfg):  # cache hits: the sweep computed every cell
+            if cell.init in PAIR and cell.depth in depths:
+                frames.append(cached(cell, sp.run_spectrum)["spectrum"])
+        out["examples" if dims == 1 else "examples2d"] = pd.concat(frames, ignore_index=True)
+    return out
+
+
+def _rows(table: pd.DataFrame, init: str, quantity: str, k: float | None = None):
+    sel = (table.init == init) & (table.quantity == quantity)
+    if k is not None:
+        sel &= table.k == k
+    return table[sel].sort_values("depth")
+
+
+def _errorbars(ax, grp, y, lo, hi, color, ls, marker, label):
+    ok = grp.resolved.astype(bool).to_numpy()
+    yerr = np.vstack([np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)])
+    ax.plot(grp.depth, y, ls=ls, color=color, lw=1.0, label=label)
+    for mask, face in ((ok, color), (~ok, "none")):
+        if mask.any():
+            ax.errorbar(grp.depth[mask], y[mask], yerr=yerr[:, mask], fmt=marker, ms=3.5,
+                        color=color, mfc=face, ecolor=color, elinewidth=0.8, capsize=1.5)
+
+
+def _depth_panel(ax, table, quantity, k=None, inits=None, floor=1e-6):
+    inits = inits or list(dict.fromkeys(table.init))
+    for init in inits:
+        grp = _rows(table, init, quantity, k)
+        if grp.empty:
+            continue
+        color, ls, marker, label = _look(init)
+        y = grp["mean"].to_numpy()
+        lo = np.where(np.isfinite(grp.lo), grp.lo, y)
+        hi = np.where(np.isfinite(grp.hi), grp.hi, y)
+        lo = np.maximum(lo, floor)  # log axis: an interval reaching below 0 is drawn to the floor
+        _errorbars(ax, grp, y, lo, hi, color, ls, marker, label)
+    ax.set_yscale("log")
+    ax.set_xscale("log", base=2)
+    depths = sorted(set(table.depth))
+    ax.set_xticks(depths)
+    ax.set_xticklabels([str(d) for d in depths])
+    ax.set_xlabel("depth $L$")
+
+
+def _spectrum_panel(ax, spectra, depth, omega0, radial=False):
+    for init in PAIR:
+        grp = spectra[(spectra.init == init) & (spectra.depth == depth)]
+        grp = grp[grp.omega > 0]
+        if grp.empty:
+            continue
+        color, _, _, label = _look(init)
+        x = grp.omega_over_omega0.to_numpy()
+        y = grp.power.to_numpy()
+        ax.plot(x, y, color=color, lw=0.9, label=label)
+        lo = np.maximum(grp.power_lo.to_numpy(), 1e-14)
+        ax.fill_between(x, lo, grp.power_hi.to_numpy(), color=color, alpha=0.25, lw=0)
+    ax.axvline(1.0, color="black", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_ylim(1e-12, 1)
+    ax.set_xlim(0, 6)
+    ax.set_xlabel(r"$|\omega|/\omega_0$" if radial else r"$\omega/\omega_0$")
+
+
+def plot(data: dict) -> plt.Figure:
+    style.apply()
+    sweep, sweep2d = data["sweep"], data["sweep2d"]
+    omega0 = float(sweep.omega0.iloc[0])
+    examples = sorted(set(data["examples"].depth))
+    fig, axes = plt.subplots(2, 3, figsize=(7.2, 5.0))
+    (a, b, c), (d, e, f) = axes
+
+    _depth_panel(a, sweep, "energy_above", 1.0)
+    a.set_ylabel(r"share of energy above $\omega_0$")
+    a.set_title(f"(a) 1-D, width {int(sweep.width.iloc[0])}, "
+                f"{int(sweep.n_networks.max())} networks")
+    _depth_panel(b, sweep, "centroid_over_omega0", floor=1e-3)
+    b.axhline(1.0, color="black", lw=0.8, ls="--")
+    b.set_ylabel(r"spectral centroid / $\omega_0$")
+    b.set_title("(b) spectral centroid")
+    _depth_panel(c, sweep2d, "energy_above", 1.0, inits=list(PAIR))
+    c.set_ylabel(r"share of energy above $\omega_0$")
+    c.set_title(f"(c) 2-D, width {int(sweep2d.width.iloc[0])}, "
+                f"{int(sweep2d.n_networks.max())} networks")
+
+    for ax, depth, tag in ((d, examples[0], "(d)"), (e, examples[-1], "(e)")):
+        _spectrum_panel(ax, data["examples"], depth, omega0)
+        ax.set_title(f"{tag} 1-D spectra, depth {depth}")
+    d.set_ylabel("share of energy per bin")
+    ex2 = data["examples2d"]
+    for depth, alpha in zip(sorted(set(ex2.depth)), (0.45, 1.0)):
+        for init in PAIR:
+            grp = ex2[(ex2.init == init) & (ex2.depth == depth) & (ex2.omega > 0)]
+            color, _, _, label = _look(init)
+            f.plot(grp.omega_over_omega0, grp.power, color=color, lw=0.9, alpha=alpha,
+                   ls="-" if alpha == 1.0 else "--", label=f"{label}, $L={depth}$")
+    f.axvline(1.0, color="black", lw=0.8, ls="--")
+    f.set_yscale("log")
+    f.set_ylim(1e-12, 1)
+    f.set_xlim(0, 6)
+    f.set_xlabel(r"$|\omega|/\omega_0$")
+    f.set_title("(f) 2-D radially averaged")
+    f.legend(loc="lower left", fontsize=5.5)
+    d.legend(loc="lower left", fontsize=6)
+
+    handles, labels = a.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: (labels[i] not in
+                                                     [_look(p)[3] for p in PAIR], labels[i]))
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="lower center",
+               ncol=4, fontsize=6.5, frameon=False)
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    return fig
+
+
+def _fmt(x: float) -> str:
+    if not math.isfinite(x):
+        return "--"
+    if x == 0:
+        return "0"
+    if abs(x) >= 0.01:
+        return f"{x:.2f}"
+    exp = int(math.floor(math.log10(abs(x))))
+    return f"\\ensuremath{{{x / 10 ** exp:.1f}\\times 10^{{{exp}}}}}"
+
+
+def macros(data: dict) -> dict[str, str]:
+    """Share above omega_0 (mean and 95% interval) and centroid of the pair at each depth."""
+    out = {}
+    sweep = data["sweep"]
+    for init, key in _MACRO_KEY.items():
+        for depth in sorted(set(sweep.depth)):
+            word = _WORDS.get(int(depth))
+            if word is None:
+                continue
+            r = _rows(sweep, init, "energy_above", 1.0)
+            r = r[r.depth == depth].iloc[0]
+            out[f"Spec{key}AboveL{word}"] = _fmt(r["mean"])
+            out[f"Spec{key}AboveL{word}Ci"] = f"[{_fmt(r.lo)}, {_fmt(r.hi)}]"
+            c = _rows(sweep, init, "centroid_over_omega0")
+            c = c[c.depth == depth].iloc[0]
+            out[f"Spec{key}CentroidL{word}"] = _fmt(c["mean"])
+        s2 = data["sweep2d"]
+        r2 = _rows(s2, init, "energy_above", 1.0)
+        if not r2.empty:
+            last = r2.iloc[-1]
+            out[f"Spec{key}AboveTwoD"] = _fmt(last["mean"])
+            out[f"Spec{key}AboveTwoDCi"] = f"[{_fmt(last.lo)}, {_fmt(last.hi)}]"
+    out["SpecTwoDDepth"] = str(int(_rows(data["sweep2d"], PAIR[0], "energy_above", 1.0)
+                                   .depth.max()))
+    out["SpecWidth"] = str(int(sweep.width.iloc[0]))
+    out["SpecNetworks"] = str(int(sweep.n_networks.max()))
+    out["SpecOmegaZero"] = f"{float(sweep.omega0.iloc[0]):g}"
+    unresolved = sweep[(sweep.quantity == "centroid") & ~sweep.resolved.astype(bool)]
+    out["SpecUnresolvedCells"] = str(len(unresolved))
+    return out
