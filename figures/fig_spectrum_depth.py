@@ -254,6 +254,8 @@ def macros(data: dict) -> dict[str, str]:
             out[f"Spec{key}AboveTwoDCi"] = f"[{_fmt(last.lo)}, {_fmt(last.hi)}]"
     out["SpecTwoDDepth"] = str(int(_rows(data["sweep2d"], PAIR[0], "energy_above", 1.0)
                                    .depth.max()))
+    out["SpecDepthMin"] = str(int(sweep.depth.min()))
+    out["SpecDepthMax"] = str(int(sweep.depth.max()))
     out["SpecWidth"] = str(int(sweep.width.iloc[0]))
     out["SpecNetworks"] = str(int(sweep.n_networks.max()))
     out["SpecOmegaZero"] = f"{float(sweep.omega0.iloc[0]):g}"

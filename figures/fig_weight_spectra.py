@@ -206,6 +206,7 @@ def macros(data: dict) -> dict[str, str]:
 
     out = {
         "WsSquareSize": str(cfg.linear_shapes[0][0]),
+        "WsNonSquareShape": f"\\ensuremath{{{cfg.linear_shapes[1][0]}\\times {cfg.linear_shapes[1][1]}}}",
         "WsSinusoidalSquareRank": str(int(per[(per.init == "sinusoidal") & (per["shape"] == sq)]
                                           ["rank"].iloc[0])),
         "WsSinusoidalSquareRankDefault": str(int(per[(per.init == "sinusoidal")

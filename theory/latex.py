@@ -105,6 +105,9 @@ def theory_numbers() -> dict[str, str]:
         "SigmaAOneCb": _fmt(cb1),
         "SigmaAOneQSlope": _fmt(float(sine.q_slope_closed(cw1**2 / 3, cb1**2 / 3))),
         "CwMin": _fmt(sine.CW_MIN),
+        "SirenOmegaZero": _fmt(sine.SIREN_OMEGA0),
+        "SirenWidthSmall": f"{SIREN_WIDTHS[0]}",
+        "SirenWidthLarge": f"{SIREN_WIDTHS[1]}",
         "CwMax": _fmt(sine.CW_MAX),
     }
     ucb = sine.uniform_bias_unit_gain_cb(cw1)

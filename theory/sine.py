@@ -44,6 +44,9 @@ CW_MIN = float(np.sqrt(3.0))
 CW_MAX = float(np.sqrt(6.0))
 DOMAIN_TEXT = "c_w must lie in [sqrt(3), sqrt(6)) = [1.7320508..., 2.4494897...)"
 
+#: SIREN's frequency, omega_0 = 30 (Sitzmann et al. 2020, Sec. 3.2 and supplement Sec. 1.5).
+SIREN_OMEGA0 = 30.0
+
 #: The sigma_a = 0 point of the unit-gain curve (uniform convention).
 SIGMA_A0 = (CW_MIN, 0.0)
 
@@ -190,7 +193,7 @@ def sigma_a1_point() -> tuple[float, float]:
     return unit_gain_point_for_q(1.0)
 
 
-def siren_reference_point(width: int, omega0: float = 30.0) -> tuple[float, float]:
+def siren_reference_point(width: int, omega0: float = SIREN_OMEGA0) -> tuple[float, float]:
     """Where the SIREN reference init sits in (c_w, c_b) for hidden width N.
 
     Its hidden layers are ``sin(omega0 (W h + b))`` with ``W ~ U(+-sqrt(6/N)/omega0)`` and torch's
