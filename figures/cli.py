@@ -97,6 +97,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_network_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """Add ``--init NAME --depth L --width N``, the network every measuring command builds."""
+    parser.add_argument("--init", required=True, metavar="NAME",
+                        help="initializer for fully connected layers (see `initaudit init list`)")
+    parser.add_argument("--depth", required=required, type=positive_int, metavar="L",
+                        help="number of activated layers")
+    parser.add_argument("--width", required=required, type=positive_int, metavar="N",
+                        help="hidden width")
+
+
 # --------------------------------------------------------------------------------------------
 # Output
 

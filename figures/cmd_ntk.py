@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 
-from figures.cli import emit, positive_float, positive_int
+from figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _METHODS = ("structured", "jacobian", "jvp")
 _DTYPES = ("float32", "float64")
@@ -40,11 +40,7 @@ def register(subparsers) -> None:
         description="Compute the empirical neural tangent kernel of one network initialised with "
         "a registered initializer on P random inputs, summarise its spectrum, and compare it "
         "with the infinite-width NTK of the mean-field theory.")
-    p.add_argument("--init", required=True, metavar="NAME",
-                   help="initializer for fully connected layers (see `initaudit init list`)")
-    p.add_argument("--depth", required=True, type=positive_int, metavar="L",
-                   help="number of activated layers")
-    p.add_argument("--width", required=True, type=positive_int, metavar="N", help="hidden width")
+    add_network_arguments(p, required=True)
     p.add_argument("--points", required=True, type=positive_int, metavar="P",
                    help="inputs uniform on [-1, 1]^D")
     p.add_argument("--method", choices=_METHODS, default="structured",

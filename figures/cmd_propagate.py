@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from figures.cli import emit, positive_float, positive_int
+from figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _ACTIVATIONS = ("sin", "relu", "tanh")
 _DTYPES = ("float32", "float64")
@@ -37,11 +37,7 @@ def register(subparsers) -> None:
         "registered initializer and compare, layer by layer, the pre-activation variance q, the "
         "layer gain chi and the squared gradient norm with the mean-field theory. Standard "
         "errors are over the networks (over the inputs for a deterministic initializer).")
-    p.add_argument("--init", required=True, metavar="NAME",
-                   help="initializer for fully connected layers (see `initaudit init list`)")
-    p.add_argument("--depth", required=True, type=positive_int, metavar="L",
-                   help="number of activated layers")
-    p.add_argument("--width", required=True, type=positive_int, metavar="N", help="hidden width")
+    add_network_arguments(p, required=True)
     p.add_argument("--seeds", required=True, type=positive_int, metavar="S",
                    help="number of independent networks (the replicates)")
     p.add_argument("--activation", choices=_ACTIVATIONS, default=None,

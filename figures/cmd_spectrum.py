@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 
-from figures.cli import emit, positive_float, positive_int
+from figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _DTYPES = ("float64", "float32")
 
@@ -49,10 +49,7 @@ def register(subparsers) -> None:
         "centroid and the spectrum (angular frequency in rad per unit x; 95%% t-intervals over "
         "the networks). With --weights: singular values, numerical and effective rank, "
         "Marchenko-Pastur distance and index-order Fourier power of one weight matrix.")
-    p.add_argument("--init", required=True, metavar="NAME",
-                   help="initializer (see `initaudit init list`)")
-    p.add_argument("--depth", type=positive_int, metavar="L", help="number of sine layers")
-    p.add_argument("--width", type=positive_int, metavar="N", help="hidden width")
+    add_network_arguments(p, required=False)
     p.add_argument("--omega0", type=positive_float, default=30.0, metavar="W",
                    help="first-layer frequency and unit of the thresholds (default 30)")
     p.add_argument("--dims", type=int, choices=(1, 2), default=1,
