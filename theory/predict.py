@@ -16,6 +16,7 @@ import numpy as np
 from theory import meanfield
 from theory import spec as tspec
 from theory.gaussian import activation_numpy
+from theory.sine import sinc
 
 def predict(spec: tspec.NetworkSpec, x) -> dict[str, np.ndarray]:
     """Mean-field prediction per input and layer.
@@ -45,18 +46,12 @@ def predict(spec: tspec.NetworkSpec, x) -> dict[str, np.ndarray]:
     return out
 
 
-def _sinc(t: np.ndarray) -> np.ndarray:
-    t = np.asarray(t, dtype=np.float64)
-    safe = np.where(t == 0.0, 1.0, t)
-    return np.where(t == 0.0, 1.0, np.sin(safe) / safe)
-
-
 def _cf_scalar(variance: float, uniform: bool, t: float) -> float:
     """``E cos(t B)`` for a centred bias B of the given variance (uniform or normal law)."""
     if variance == 0.0:
         return 1.0
     if uniform:
-        return float(_sinc(t * math.sqrt(3.0 * variance)))
+        return float(sinc(t * math.sqrt(3.0 * variance)))
     return math.exp(-0.5 * t * t * variance)
 
 
@@ -107,7 +102,7 @@ def predict_exact_law(spec: tspec.NetworkSpec, x, order: int = 48) -> dict[str, 
     if act == "sin":
         # phi_{z_1}(2) = prod_k phi_{W}(2 x_k) * phi_{b_0}(2), W ~ U(+-a0).
         a0 = math.sqrt(3.0 * layers[0].sigma_w2 / spec.d_in)
-        phi = np.prod(_sinc(2.0 * a0 * x), axis=1) * _cf_scalar(layers[0].sigma_b2, True, 2.0)
+        phi = np.prod(sinc(2.0 * a0 * x), axis=1) * _cf_scalar(layers[0].sigma_b2, True, 2.0)
         q = np.empty((n_pts, depth))
         chi = np.empty((n_pts, depth))
         q[:, 0] = q1

@@ -279,10 +279,9 @@ def uniform_point(cw: float, cb: float) -> SinePoint:
 # with 2 c_b on the main lobe [0, pi]: one solution for every c_w in [sqrt(3), sqrt(6)).
 
 
-def _sinc(x):
-    x = np.asarray(x, dtype=np.float64)
-    safe = np.where(x == 0.0, 1.0, x)
-    return np.where(x == 0.0, 1.0, np.sin(safe) / safe)
+def sinc(x):
+    """Unnormalised sinc, ``sin(x)/x`` with ``sinc(0) = 1`` (numpy's sinc is ``sin(pi x)/(pi x)``)."""
+    return np.sinc(np.asarray(x, dtype=np.float64) / np.pi)
 
 
 def uniform_bias_curve_expr() -> sp.Expr:
@@ -304,7 +303,7 @@ def uniform_bias_unit_gain_cb(cw: float) -> float:
     target = float(to_numpy(uniform_bias_curve_expr(), (c_w,))(float(arr)))
     if target >= 1.0:
         return 0.0
-    return float(brentq(lambda cb: float(_sinc(2.0 * cb)) - target, 0.0, np.pi / 2, xtol=1e-15))
+    return float(brentq(lambda cb: float(sinc(2.0 * cb)) - target, 0.0, np.pi / 2, xtol=1e-15))
 
 
 def uniform_bias_mean_field(cw: float, cb: float) -> dict[str, float]:
@@ -318,7 +317,7 @@ def uniform_bias_mean_field(cw: float, cb: float) -> dict[str, float]:
     from scipy.optimize import brentq
 
     point = uniform_point(cw, cb)
-    sw2, k = point.sigma_w2, float(_sinc(2.0 * point.c_b))
+    sw2, k = point.sigma_w2, float(sinc(2.0 * point.c_b))
 
     def g(s):
         return sw2 * (1.0 - np.exp(-2.0 * s) * k) / 2.0 - s
