@@ -124,6 +124,7 @@ from scipy import stats
 from scipy.signal import windows as _windows
 
 from analysis.cache import cached
+from analysis.stats import bootstrap_interval, t_interval
 
 __all__ = [
     "DEFAULT_KS", "DepthSweepConfig", "FIRST_LAYERS", "LENGTH", "MAX_POINTS", "NYQUIST_FACTOR",
@@ -159,8 +160,6 @@ MAX_POINTS = {1: 16384, 2: 1024}
 #: (see :func:`rank_rtol`).
 RANK_RTOL_EPS = 4.0
 RANK_RTOL_FLOOR = 1e-10
-#: Interval level over networks.
-LEVEL = 0.95
 _DIMS = (1, 2)
 _DTYPES = ("float32", "float64")
 _ACTIVATIONS = ("sin", "relu", "tanh", "erf", "gelu")
@@ -412,66 +411,6 @@ def spectral_centroid(omega, energy) -> np.ndarray:
     e = np.asarray(energy, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (e * omega).sum(axis=-1) / e.sum(axis=-1)
-
-
-def t_interval(values, level: float = LEVEL) -> dict:
-    """Mean and Student-t interval of the mean over replicates.
-
-    ``mean +- t_{(1+level)/2, S-1} sd / sqrt(S)`` with ``sd`` the sample standard deviation
-    (ddof = 1). With one replicate (a deterministic initializer) the interval is nan.
-
-    Args:
-        values: 1-D array of per-replicate values (nan entries are dropped).
-        level: confidence level.
-
-    Returns:
-        dict with ``mean``, ``lo``, ``hi``, ``sd``, ``n``.
-    """
-    v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v)]
-    n = v.size
-    if n == 0:
-        return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "sd": math.nan, "n": 0}
-    mean = float(v.mean())
-    if n == 1:
-        return {"mean": mean, "lo": math.nan, "hi": math.nan, "sd": math.nan, "n": 1}
-    sd = float(v.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1)) * sd / math.sqrt(n)
-    return {"mean": mean, "lo": mean - half, "hi": mean + half, "sd": sd, "n": n}
-
-
-def bootstrap_interval(values, level: float = LEVEL, n_boot: int = 1000,
-                       seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile-bootstrap interval of the mean over axis 0, column by column.
-
-    Used for the spectra, whose per-bin shares are non-negative and heavy-tailed across
-    networks: the percentile interval stays inside [min, max] of the replicates (so it can be
-    drawn on a log axis), where a t-interval would reach below zero. ``n_boot`` resamples of the
-    S rows with replacement, from a generator seeded with ``seed``; with one row, nan.
-
-    Args:
-        values: (S, K) array.
-        level: confidence level.
-        n_boot: bootstrap resamples.
-        seed: seed of the resampling.
-
-    Returns:
-        ``(lo, hi)``, each of shape (K,).
-    """
-    v = np.asarray(values, dtype=np.float64)
-    if v.ndim != 2:
-        raise ValueError(f"values must be a 2-D (replicates, columns) array, got shape {v.shape}")
-    s, k = v.shape
-    if s < 2:
-        return np.full(k, math.nan), np.full(k, math.nan)
-    idx = np.random.default_rng(seed).integers(0, s, size=(n_boot, s))
-    q = (0.5 - level / 2.0, 0.5 + level / 2.0)
-    lo, hi = np.empty(k), np.empty(k)
-    step = max(1, (1 << 22) // (n_boot * s))  # bound the (n_boot, S, step) temporary
-    for start in range(0, k, step):
-        means = v[idx, start:start + step].mean(axis=1)  # (n_boot, step)
-        lo[start:start + step], hi[start:start + step] = np.quantile(means, q, axis=0)
-    return lo, hi
 
 
 # ----------------------------------------------------------------------------------------------

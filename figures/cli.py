@@ -10,8 +10,9 @@ value outside its domain) prints exactly one line, ``initaudit: error: <message>
 and exits with status 2: never a traceback, never argparse's usage dump. Parsers use
 :class:`ArgumentParser`, whose ``error`` raises instead of printing usage; handlers signal bad
 input by raising ValueError or TypeError. A missing LaTeX installation or a failed paper build
-exits with status 1. Set ``INITAUDIT_DEBUG=1`` to get the traceback of a ValueError/TypeError
-from a handler instead.
+exits with status 1; a missing data file or executor package
+(:class:`analysis.datasets.DataUnavailable`) with status 3. Set ``INITAUDIT_DEBUG=1`` to get the
+traceback of a ValueError/TypeError from a handler instead.
 
 Use the ``type=`` helpers (:func:`finite_float`, :func:`nonneg_float`, :func:`positive_float`,
 :func:`positive_int`) for numeric options and :func:`emit` for ``--json`` output.
@@ -40,6 +41,7 @@ COMMAND_MODULES = [
     "figures.cmd_spectrum",
     "figures.cmd_ntk",
     "figures.cmd_pipeline",
+    "figures.cmd_experiment",
 ]
 
 
@@ -211,8 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: arguments without the program name; ``sys.argv[1:]`` when None.
 
     Returns:
-        The exit status: 0 success, 1 paper/LaTeX failure, 2 bad input, 130 interrupted.
+        The exit status: 0 success, 1 paper/LaTeX failure, 2 bad input, 3 missing data or
+        executor package, 130 interrupted.
     """
+    from analysis.datasets import DataUnavailable
+    from analysis.experiment import ExecutorUnavailable
     from figures.paper import LatexBuildError, PaperError
 
     parser = build_parser()
@@ -235,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except PaperError as exc:
         return _fail(exc, 1)
+    except (DataUnavailable, ExecutorUnavailable) as exc:
+        return _fail(exc, 3)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return int(status or 0)

@@ -34,11 +34,13 @@ import pkgutil
 import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterable, Sequence
 
 from analysis import cache
+from analysis.datasets import DataUnavailable
 from analysis.presets import check_preset
 from figures import paths
 
@@ -98,10 +100,11 @@ class FigureRecord:
     compute_seconds: float
     plot_seconds: float
     outputs: list[pathlib.Path] = field(default_factory=list)
+    reason: str = ""
 
     @property
     def computed(self) -> bool:
-        return self.status != "cached"
+        return self.status not in ("cached", "skipped")
 
 
 @dataclass
@@ -118,7 +121,11 @@ class PipelineSummary:
 
     @property
     def cached(self) -> list[str]:
-        return [r.name for r in self.records if not r.computed]
+        return [r.name for r in self.records if r.status == "cached"]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [r.name for r in self.records if r.status == "skipped"]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (paths as strings)."""
@@ -140,9 +147,11 @@ class PipelineSummary:
                 f"  {r.name:<{width}}  {r.status:<10}  compute {r.compute_seconds:7.1f} s"
                 f"  plot {r.plot_seconds:5.1f} s"
             )
+            if r.reason:
+                lines.append(f"    ({r.reason})")
         lines.append(
             f"  {len(self.computed)} computed, {len(self.cached)} cached, "
-            f"{self.seconds:.1f} s in all"
+            f"{len(self.skipped)} skipped for missing data, {self.seconds:.1f} s in all"
         )
         return "\n".join(lines)
 
@@ -396,6 +405,14 @@ def run_figures(
             data, event = cache.cached_with_event(
                 job, lambda j, m=module: m.compute(j.preset), force=force, label=module.NAME
             )
+        except DataUnavailable as exc:
+            # A figure whose input data is not on this machine is skipped, not fatal: its
+            # previous files (if any) stay, and the paper shows its numbers as missing.
+            warnings.warn(f"figure {module.NAME!r} skipped: {exc}", stacklevel=2)
+            summary.records.append(FigureRecord(module.NAME, module.__name__, "skipped",
+                                                time.perf_counter() - t0, 0.0, [],
+                                                reason=str(exc)))
+            continue
         except Exception as exc:
             raise FigureRunError(f"figure {module.NAME!r} failed in compute({preset!r}): "
                                  f"{type(exc).__name__}: {exc}") from exc

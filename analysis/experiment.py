@@ -1,0 +1,443 @@
+"""Experiments: grids of seeded training runs, each cached on its own, run by an executor.
+
+An *experiment* is a module in :mod:`analysis.experiments` that defines
+
+``NAME: str``
+    The command-line name, lower case with dashes (``"image-fit"``).
+``DESCRIPTION: str``
+    One line for ``initaudit experiment --help``.
+``cells(preset: str, seeds: int | None, **options) -> list[config]``
+    Every run the experiment needs at this preset: one frozen dataclass per (setting, seed),
+    holding everything the run depends on. ``seeds=None`` means the preset's own number.
+``run_cell(config) -> result``
+    One run (a picklable dict or DataFrame). Must be deterministic given ``config``: seed every
+    generator from the config's seed.
+``summarize(configs, results, **options) -> dict``
+    Tables and numbers from all the runs (intervals over seeds, paired comparisons); plain
+    data (DataFrames, dicts, floats), picklable.
+``add_arguments(parser)`` (optional)
+    Experiment-specific command-line options; their values arrive as ``**options`` in
+    ``cells`` and ``summarize``.
+``format_summary(summary) -> str`` (optional)
+    Text form for the command line; a generic one is used otherwise.
+
+:func:`run_experiment` asks the module for its cells, runs each through
+:func:`analysis.cache.cached` (so an interrupted run, even by ``kill -9``, resumes at the first
+missing cell and never reads a partial file) and summarises. Cells run on an *executor*:
+
+``local``
+    In this process, one after the other (the default).
+``process``
+    A :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method; each
+    worker limits torch to ``cpu_count // workers`` threads.
+``submitit``
+    `submitit <https://github.com/facebookincubator/submitit>`_'s ``AutoExecutor``: Slurm when
+    it is there, else local subprocesses; ``INITAUDIT_SUBMITIT_CLUSTER`` (``local``, ``debug``,
+    ``slurm``) forces one. Job logs go to ``<cache dir>/submitit/``. Optional extra.
+``ray``
+    `Ray <https://docs.ray.io>`_ tasks on the running cluster, or a local instance started with
+    ``workers`` CPUs. Optional extra.
+
+Every executor writes through the same atomic cache, so two workers never see each other's
+partial files, and results are identical whichever executor ran them, up to the floating-point
+summation order of a different torch thread count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+import pathlib
+import pkgutil
+import sys
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+from analysis import cache
+from analysis.presets import check_preset
+
+#: Executors known to :func:`run_experiment`; the last two need optional packages.
+EXECUTORS: tuple[str, ...] = ("local", "process", "submitit", "ray")
+#: Environment variables giving the executor and its worker count when a caller passes none
+#: (``initaudit reproduce --executor`` sets them for the figure modules).
+ENV_EXECUTOR = "INITAUDIT_EXECUTOR"
+ENV_WORKERS = "INITAUDIT_WORKERS"
+ENV_SUBMITIT_CLUSTER = "INITAUDIT_SUBMITIT_CLUSTER"
+
+_REQUIRED = ("NAME", "DESCRIPTION", "cells", "run_cell", "summarize")
+
+
+class ExperimentModuleError(RuntimeError):
+    """An experiment module breaks the contract in the module docstring."""
+
+
+class ExecutorUnavailable(RuntimeError):
+    """The requested executor's package is not installed."""
+
+
+# --------------------------------------------------------------------------------------------
+# Discovery
+
+
+def available() -> dict[str, ModuleType]:
+    """Every experiment module, by NAME, sorted by name.
+
+    Raises:
+        ExperimentModuleError: a module lacks part of the contract, or two share a NAME.
+    """
+    import analysis.experiments as package
+
+    out: dict[str, ModuleType] = {}
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if not hasattr(module, "NAME"):
+            continue  # a helper module of the experiments, not an experiment
+        missing = [a for a in _REQUIRED if not hasattr(module, a)]
+        if missing:
+            raise ExperimentModuleError(f"{module.__name__} lacks {', '.join(missing)}")
+        if module.NAME in out:
+            raise ExperimentModuleError(
+                f"{module.__name__} and {out[module.NAME].__name__} both have NAME {module.NAME!r}")
+        out[module.NAME] = module
+    return dict(sorted(out.items()))
+
+
+def get(name: str) -> ModuleType:
+    """The experiment module called ``name``.
+
+    Raises:
+        ValueError: unknown name; the message lists the valid ones.
+    """
+    experiments = available()
+    if name not in experiments:
+        raise ValueError(f"unknown experiment {name!r}; valid experiments are "
+                         f"{', '.join(experiments) or '(none)'}")
+    return experiments[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Running one cell (also inside workers: everything here must be importable and picklable)
+
+
+def _run_cell_of(config: Any) -> Callable[[Any], Any]:
+    module = importlib.import_module(type(config).__module__)
+    fn = getattr(module, "run_cell", None)
+    if fn is None:
+        raise ExperimentModuleError(f"{module.__name__} defines the config "
+                                    f"{type(config).__qualname__} but no run_cell")
+    return fn
+
+
+def execute_cell(config: Any, force: bool = False, cache_dir: str | None = None,
+                 threads: int | None = None) -> tuple[Any, str, float]:
+    """Run (or load) one cell through the cache.
+
+    Args:
+        config: a cell's frozen dataclass; its module's ``run_cell`` computes it.
+        force: recompute even if cached.
+        cache_dir: cache directory (resolved by the parent, so workers agree with it).
+        threads: if given, ``torch.set_num_threads(threads)`` first (process workers).
+
+    Returns:
+        ``(result, status, seconds)`` with the cache status (``cached``, ``computed`` ...).
+    """
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(max(1, int(threads)))
+    value, event = cache.cached_with_event(config, _run_cell_of(config), force=force,
+                                           cache_dir=cache_dir,
+                                           label=type(config).__qualname__)
+    return value, event.status, event.seconds
+
+
+def _is_cached(config: Any, cache_dir: str | None) -> bool:
+    if cache.cache_disabled():
+        return False
+    path = cache.cache_path(config, cache_dir)
+    if not path.exists():
+        return False
+    try:
+        header = cache.read_header(path)
+    except (cache.CorruptCacheError, OSError):
+        return False
+    return header.get("key") == cache.cache_key(config)
+
+
+# --------------------------------------------------------------------------------------------
+# Executors: map execute_cell over configs, yielding (index, (result, status, seconds)) as they
+# finish
+
+
+def _default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _local(configs, force, cache_dir, workers):
+    for i, config in enumerate(configs):
+        yield i, execute_cell(config, force, cache_dir)
+
+
+def _process(configs, force, cache_dir, workers):
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    threads = max(1, _default_workers() // workers)
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(execute_cell, c, force, cache_dir, threads): i
+                   for i, c in enumerate(configs)}
+        try:
+            for future in cf.as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _submitit(configs, force, cache_dir, workers):
+    try:
+        import submitit
+    except ImportError:
+        raise ExecutorUnavailable(
+            "the submitit executor needs the submitit package: pip install 'initaudit[cluster]'"
+        ) from None
+    folder = pathlib.Path(cache_dir or cache.cache_dir()) / "submitit" / "%j"
+    cluster = os.environ.get(ENV_SUBMITIT_CLUSTER) or None
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+    executor.update_parameters(timeout_min=24 * 60, cpus_per_task=1)
+    if executor.cluster == "slurm":
+        executor.update_parameters(slurm_array_parallelism=workers)
+    n = len(configs)
+    jobs = executor.map_array(execute_cell, list(configs), [force] * n, [cache_dir] * n,
+                              [1 if executor.cluster != "debug" else None] * n)
+    pending = dict(enumerate(jobs))
+    while pending:
+        done = [i for i, job in pending.items() if job.done()]
+        if not done:
+            time.sleep(0.2)
+            continue
+        for i in done:
+            yield i, pending.pop(i).result()
+
+
+def _ray(configs, force, cache_dir, workers):
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorUnavailable(
+            "the ray executor needs the ray package: pip install 'initaudit[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                 configure_logging=False)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1)(execute_cell)
+        refs = {remote.remote(c, force, cache_dir, 1): i for i, c in enumerate(configs)}
+        pending = list(refs)
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            for ref in ready:
+                yield refs[ref], ray.get(ref)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+_EXECUTOR_FUNCS = {"local": _local, "process": _process, "submitit": _submitit, "ray": _ray}
+
+
+def check_executor(name: str) -> str:
+    """Validate an executor name (the message lists the valid ones)."""
+    if name not in EXECUTORS:
+        raise ValueError(f"unknown executor {name!r}; valid executors are {', '.join(EXECUTORS)}")
+    return name
+
+
+def default_executor() -> tuple[str, int | None]:
+    """Executor and worker count from ``$INITAUDIT_EXECUTOR`` / ``$INITAUDIT_WORKERS``."""
+    name = check_executor(os.environ.get(ENV_EXECUTOR) or "local")
+    workers = os.environ.get(ENV_WORKERS)
+    if workers is None or workers == "":
+        return name, None
+    try:
+        count = int(workers)
+    except ValueError:
+        raise ValueError(f"{ENV_WORKERS} must be a positive integer, got {workers!r}") from None
+    if count < 1:
+        raise ValueError(f"{ENV_WORKERS} must be a positive integer, got {workers!r}")
+    return name, count
+
+
+def map_cells(configs: Sequence[Any], *, executor: str | None = None, workers: int | None = None,
+              force: bool = False, progress: bool = True, desc: str = "cells") -> list[tuple[Any, str, float]]:
+    """Run every config through the cache on ``executor``; results in the input order.
+
+    Cells already cached are loaded here without going to the executor (so resuming a large
+    sweep costs no worker start-up). Progress is a tqdm bar on stderr.
+
+    Args:
+        configs: cell configs (frozen dataclasses whose module defines ``run_cell``).
+        executor: one of :data:`EXECUTORS`; :func:`default_executor` when None.
+        workers: parallel workers (process, submitit, ray); all CPUs when None.
+        force: recompute every cell.
+        progress: show the bar.
+        desc: the bar's label.
+
+    Returns:
+        ``[(result, status, seconds), ...]`` in the order of ``configs``.
+    """
+    from tqdm import tqdm
+
+    env_name, env_workers = default_executor()
+    name = check_executor(executor or env_name)
+    workers = workers or env_workers or _default_workers()
+    if workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers}")
+    cache_dir = None if cache.cache_disabled() else str(cache.cache_dir())
+    out: list[Any] = [None] * len(configs)
+    todo = []
+    bar = tqdm(total=len(configs), desc=desc, unit="run", file=sys.stderr, disable=not progress,
+               dynamic_ncols=True)
+    with bar:
+        for i, config in enumerate(configs):
+            if not force and _is_cached(config, cache_dir):
+                # Loaded here (a file corrupt after all is recomputed in place by the cache).
+                out[i] = execute_cell(config, False, cache_dir)
+                bar.update(1)
+                continue
+            todo.append(i)
+        if todo:
+            run = _EXECUTOR_FUNCS[name]
+            sub = [configs[i] for i in todo]
+            for j, item in run(sub, force, cache_dir, min(workers, len(sub))):
+                out[todo[j]] = item
+                bar.update(1)
+                bar.set_postfix_str(f"last {item[2]:.1f} s")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Running an experiment
+
+
+@dataclass
+class ExperimentRun:
+    """What :func:`run_experiment` did.
+
+    Attributes:
+        name: experiment NAME.
+        preset: preset name.
+        options: experiment-specific options passed through.
+        configs: every cell.
+        results: their results, in the same order.
+        statuses: cache status of each cell.
+        seconds: wall time of the whole call.
+        summary: the module's ``summarize`` output.
+    """
+
+    name: str
+    preset: str
+    options: dict
+    configs: list
+    results: list
+    statuses: list[str]
+    seconds: float
+    summary: dict = field(default_factory=dict)
+
+    @property
+    def computed(self) -> int:
+        return sum(s != "cached" for s in self.statuses)
+
+    @property
+    def cached(self) -> int:
+        return sum(s == "cached" for s in self.statuses)
+
+    def to_dict(self) -> dict:
+        """JSON-ready form: counts, timing and the summary (DataFrames as records)."""
+        return {"experiment": self.name, "preset": self.preset, "options": self.options,
+                "cells": len(self.configs), "computed": self.computed, "cached": self.cached,
+                "seconds": round(self.seconds, 3), "summary": _jsonable(self.summary)}
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(obj, pd.DataFrame):
+        return obj.to_dict(orient="records")
+    if isinstance(obj, pd.Series):
+        return obj.to_dict()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable(dataclasses.asdict(obj))
+    return obj
+
+
+def run_experiment(name: str, preset: str = "cpu", seeds: int | None = None, *,
+                   executor: str | None = None, workers: int | None = None,
+                   force: bool = False, progress: bool = True, **options: Any) -> ExperimentRun:
+    """Run every cell of an experiment (through the cache) and summarise.
+
+    Args:
+        name: experiment NAME (see :func:`available`).
+        preset: ``smoke``, ``cpu`` or ``paper``.
+        seeds: number of seeds; the preset's when None.
+        executor: see the module docstring; ``$INITAUDIT_EXECUTOR`` or ``local`` when None.
+        workers: parallel workers for the non-local executors.
+        force: recompute every cell.
+        progress: tqdm progress bar on stderr.
+        **options: experiment-specific options (data paths, split protocol, ablation).
+
+    Returns:
+        An :class:`ExperimentRun`.
+
+    Raises:
+        ValueError: unknown experiment, preset or executor; bad seeds; bad options (from the
+            module).
+        analysis.datasets.DataUnavailable: a data file the experiment needs is absent.
+    """
+    module = get(name)
+    check_preset(preset)
+    if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
+        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    start = time.perf_counter()
+    configs = list(module.cells(preset, seeds, **options))
+    if not configs:
+        raise ExperimentModuleError(f"{module.__name__}.cells returned no cells")
+    items = map_cells(configs, executor=executor, workers=workers, force=force,
+                      progress=progress, desc=f"{name} [{preset}]")
+    results = [r for r, _, _ in items]
+    statuses = [s for _, s, _ in items]
+    summary = module.summarize(configs, results, **options)
+    return ExperimentRun(name, preset, dict(options), configs, results, statuses,
+                         time.perf_counter() - start, summary)
+
+
+def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tuple[int, ...]:
+    """Seed indices ``0..S-1`` with ``S = seeds`` or the preset's default.
+
+    Raises:
+        ValueError: unknown preset or non-positive seeds.
+    """
+    check_preset(preset)
+    n = per_preset[preset] if seeds is None else seeds
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"seeds must be a positive integer, got {n!r}")
+    return tuple(range(n))
+
+
+__all__ = ["EXECUTORS", "ExecutorUnavailable", "ExperimentModuleError", "ExperimentRun",
+           "available", "check_executor", "default_executor", "execute_cell", "get",
+           "map_cells", "run_experiment", "seeds_for"]

@@ -1,0 +1,71 @@
+"""Command ``experiment``: run one training experiment through the cache.
+
+::
+
+    initaudit experiment NAME [--preset smoke|cpu|paper] [--seeds S] [--executor E]
+                              [--workers W] [--force] [--json] [experiment options]
+
+Each experiment in :mod:`analysis.experiments` is a sub-command with its own options
+(``initaudit experiment harmonic-lm --help``). A rerun computes only the cells that are missing
+from the cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from analysis import experiment
+from analysis.presets import PRESETS
+from figures.cli import emit, positive_int
+
+
+def _format(run: experiment.ExperimentRun, module) -> str:
+    head = (f"{run.name} at preset {run.preset!r}: {len(run.configs)} runs, {run.computed} "
+            f"computed, {run.cached} cached, {run.seconds:.1f} s")
+    formatter = getattr(module, "format_summary", None)
+    if formatter is not None:
+        return head + "\n" + formatter(run.summary)
+    body = json.dumps(run.to_dict()["summary"], indent=2, sort_keys=True, default=str)
+    return head + "\n" + body
+
+
+def register(subparsers) -> None:
+    """Add ``experiment`` with one sub-command per experiment module."""
+    p = subparsers.add_parser(
+        "experiment", help="run a training experiment (cached, resumable)",
+        description="Run every seed and setting of one experiment through the result cache "
+        "and print its summary.")
+    sub = p.add_subparsers(dest="experiment", metavar="NAME", required=True,
+                           parser_class=type(p))
+    for name, module in experiment.available().items():
+        q = sub.add_parser(name, help=module.DESCRIPTION, description=module.DESCRIPTION)
+        q.add_argument("--preset", choices=PRESETS, default="cpu",
+                       help="size: smoke (seconds), cpu (default), paper (published scale)")
+        q.add_argument("--seeds", type=positive_int, default=None,
+                       help="number of seeds (default: the preset's)")
+        q.add_argument("--executor", choices=experiment.EXECUTORS, default=None,
+                       help="where the runs execute (default local, or $INITAUDIT_EXECUTOR)")
+        q.add_argument("--workers", type=positive_int, default=None,
+                       help="parallel workers for process/submitit/ray (default: all CPUs)")
+        q.add_argument("--force", action="store_true", help="recompute every run")
+        q.add_argument("--json", action="store_true", help="print the result as JSON")
+        adder = getattr(module, "add_arguments", None)
+        if adder is not None:
+            adder(q)
+        q.set_defaults(func=run_command, _module=module)
+
+
+_COMMON = {"func", "_module", "command", "experiment", "preset", "seeds", "executor", "workers",
+           "force", "json"}
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Handler of ``initaudit experiment NAME``."""
+    module = args._module
+    options = {k: v for k, v in vars(args).items() if k not in _COMMON}
+    run = experiment.run_experiment(module.NAME, args.preset, args.seeds,
+                                    executor=args.executor, workers=args.workers,
+                                    force=args.force, **options)
+    emit(run.to_dict(), args.json, lambda _: _format(run, module))
+    return 0
