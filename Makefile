@@ -12,6 +12,11 @@
 
 PYTHON ?= python3
 PRESET ?= cpu
+# User data files (medical.txt and the like) live outside the repository; ../shared/data when it
+# exists, else none (the experiments that need a file are then skipped with a message).
+DATA_DIR ?= $(wildcard ../shared/data)
+EXECUTOR ?= local
+RUN_ARGS = --preset $(PRESET) --executor $(EXECUTOR) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 VENV := .venv
 VPY := $(VENV)/bin/python
 # The stamp marks a finished install; it is older than pyproject.toml when dependencies change.
@@ -29,7 +34,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install $(TORCH_SPEC)
-	$(VPY) -m pip install -e '.[test]'
+	$(VPY) -m pip install -e '.[test,audio]'
 	touch $@
 
 # Not fatal when LaTeX cannot be installed: figures are still made, and `initaudit paper` then
@@ -54,10 +59,10 @@ latex:
 	fi
 
 reproduce: venv latex
-	$(VENV)/bin/initaudit reproduce --preset $(PRESET)
+	$(VENV)/bin/initaudit reproduce $(RUN_ARGS)
 
 paper: venv latex
-	$(VENV)/bin/initaudit paper --preset $(PRESET)
+	$(VENV)/bin/initaudit paper --preset $(PRESET) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 test: venv
 	$(PYTEST) -m "not slow and not benchmark" -n 2 -q

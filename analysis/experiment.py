@@ -66,6 +66,9 @@ EXECUTORS: tuple[str, ...] = ("local", "process", "submitit", "ray")
 ENV_EXECUTOR = "INITAUDIT_EXECUTOR"
 ENV_WORKERS = "INITAUDIT_WORKERS"
 ENV_SUBMITIT_CLUSTER = "INITAUDIT_SUBMITIT_CLUSTER"
+#: Comma-separated dotted names of further experiment modules (outside :mod:`analysis.experiments`)
+#: to list beside the built-in ones, e.g. a user's own experiment.
+ENV_EXTRA_MODULES = "INITAUDIT_EXPERIMENT_MODULES"
 
 _REQUIRED = ("NAME", "DESCRIPTION", "cells", "run_cell", "summarize")
 
@@ -85,16 +88,21 @@ class ExecutorUnavailable(RuntimeError):
 def available() -> dict[str, ModuleType]:
     """Every experiment module, by NAME, sorted by name.
 
+    The modules of :mod:`analysis.experiments`, plus those named in
+    ``$INITAUDIT_EXPERIMENT_MODULES``.
+
     Raises:
         ExperimentModuleError: a module lacks part of the contract, or two share a NAME.
     """
     import analysis.experiments as package
 
+    names = [f"{package.__name__}.{info.name}"
+             for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
+             if not info.name.startswith("_")]
+    names += [n.strip() for n in os.environ.get(ENV_EXTRA_MODULES, "").split(",") if n.strip()]
     out: dict[str, ModuleType] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+    for dotted in names:
+        module = importlib.import_module(dotted)
         if not hasattr(module, "NAME"):
             continue  # a helper module of the experiments, not an experiment
         missing = [a for a in _REQUIRED if not hasattr(module, a)]

@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "figures.cmd_ntk",
     "figures.cmd_pipeline",
     "figures.cmd_experiment",
+    "figures.cmd_claims",
 ]
 
 

@@ -4,24 +4,34 @@
 
     initaudit figures   [--preset smoke|cpu|paper] [--only NAME ...] [--force] [--json]
     initaudit paper     [--preset ...]
-    initaudit reproduce [--preset ...] [--force] [--json]
+    initaudit reproduce [--preset ...] [--force] [--json] [--executor local|process|submitit|ray]
+                        [--workers W] [--data-dir DIR]
 
 ``figures`` computes (through the cache) and draws the figures. ``paper`` writes the generated
 LaTeX, runs the figures whose PDF is missing or was made at another preset, and builds
 ``paper/build/main.pdf``. ``reproduce`` does both for every figure and prints what was computed,
-what came from the cache, and how long each step took.
+what came from the cache, and how long each step took, then the claims ledger.
+
+Interrupting ``reproduce`` (Ctrl-C, or ``kill -9``) loses at most the cells that were running:
+every finished cell and figure is in the cache, written atomically, and the rerun starts from
+there. ``--executor`` runs the experiments' cells on a process pool, Slurm (submitit) or Ray;
+``--data-dir`` names the directory of user-supplied data files (``medical.txt``, WAV files,
+Fashion-MNIST), exported to the figure modules as ``$INITAUDIT_DATA_DIR``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pathlib
 import sys
 import time
 
-from analysis import cache
+from analysis import cache, claims, experiment
+from analysis.datasets import ENV_DATA_DIR
 from analysis.presets import PRESETS
 from figures import paper, pipeline
-from figures.cli import emit
+from figures.cli import emit, positive_int
 
 
 def _add_preset(parser: argparse.ArgumentParser) -> None:
@@ -41,12 +51,14 @@ def register(subparsers) -> None:
                    help="run only this figure (repeatable); default all")
     p.add_argument("--force", action="store_true", help="recompute even if cached")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_run_options(p)
     p.set_defaults(func=run_figures_command)
 
     p = subparsers.add_parser("paper", help="build the paper PDF",
                               description="Write the generated LaTeX, make any missing figure "
                               "and build paper/build/main.pdf with latexmk.")
     _add_preset(p)
+    _add_run_options(p)
     p.set_defaults(func=run_paper_command)
 
     p = subparsers.add_parser("reproduce", help="every figure, then the paper",
@@ -55,11 +67,37 @@ def register(subparsers) -> None:
     _add_preset(p)
     p.add_argument("--force", action="store_true", help="recompute every figure")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_run_options(p)
     p.set_defaults(func=run_reproduce_command)
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", choices=experiment.EXECUTORS, default=None,
+                        help="where experiment runs execute (default local)")
+    parser.add_argument("--workers", type=positive_int, default=None,
+                        help="parallel workers for process/submitit/ray (default: all CPUs)")
+    parser.add_argument("--data-dir", default=None, metavar="DIR",
+                        help="directory of user data files (medical.txt, WAV, Fashion-MNIST); "
+                        f"default ${ENV_DATA_DIR}")
+
+
+def _apply_run_options(args: argparse.Namespace) -> None:
+    """Export executor, workers and data directory for the figure modules' experiments."""
+    if getattr(args, "executor", None):
+        os.environ[experiment.ENV_EXECUTOR] = args.executor
+    if getattr(args, "workers", None):
+        os.environ[experiment.ENV_WORKERS] = str(args.workers)
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir:
+        path = pathlib.Path(data_dir).expanduser()
+        if not path.is_dir():
+            raise ValueError(f"--data-dir {data_dir}: not a directory")
+        os.environ[ENV_DATA_DIR] = str(path.resolve())
 
 
 def run_figures_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit figures``."""
+    _apply_run_options(args)
     summary = pipeline.run_figures(args.preset, only=args.only, force=args.force)
     emit(summary.to_dict(), args.json, lambda _: summary.format())
     return 0
@@ -77,6 +115,7 @@ def run_paper_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit paper``."""
     # Fail before any work when LaTeX is missing: nothing here is useful without it.
     paper.require_latex()
+    _apply_run_options(args)
     summary, pdf = _build(args.preset)
     if summary is not None:
         print(summary.format())
@@ -86,6 +125,7 @@ def run_paper_command(args: argparse.Namespace) -> int:
 
 def run_reproduce_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit reproduce``."""
+    _apply_run_options(args)
     start = time.perf_counter()
     try:
         paper.require_latex()
@@ -103,8 +143,10 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
     if latex_error is None:
         pdf = paper.build_pdf()
     seconds = time.perf_counter() - start
+    ledger = claims.evaluate(args.preset)
 
     result = {
+        "claims": ledger.to_dict(orient="records"),
         **summary.to_dict(),
         "pdf": str(pdf) if pdf else None,
         "figures_seconds": round(t_figures, 3),
@@ -116,6 +158,8 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
     def text(_: object) -> str:
         lines = [summary.format(), cache.STATS.summary(), f"cache directory: {result['cache_dir']}"]
         lines.append(f"paper: {pdf}" if pdf else "paper: not built (LaTeX missing)")
+        lines.append("claims ledger:")
+        lines.append(claims.format_table(ledger))
         lines.append(f"reproduce: {seconds:.1f} s in all")
         return "\n".join(lines)
 

@@ -113,3 +113,27 @@ def macros(data: pd.DataFrame) -> dict[str, str]:
     out["McGradMaxDepth"] = str(int(deepest))
     out["McGradWidth"] = str(int(data.width.iloc[0]))
     return out
+
+
+def evidence(data: pd.DataFrame) -> dict[str, dict]:
+    """Claims-ledger records: log2 of the first-layer gradient ratio between the deepest and the
+    shallowest network, per initializer.
+
+    ``r = log2(g_D / g_d)`` with ``g = |dy/dz_1|^2`` averaged over networks; its standard error
+    by the delta method, ``sqrt((se_D / g_D)^2 + (se_d / g_d)^2) / ln 2``, and a normal 95%
+    interval (the means are over many networks). A depth-independent gradient has r = 0; r = -1
+    is a halving over the depth range.
+    """
+    out = {}
+    for init, sub in data.groupby("init", sort=False):
+        g = _first_layer_grad(sub)
+        lo_row, hi_row = g.iloc[0], g.iloc[-1]
+        r = float(np.log2(hi_row.measured / lo_row.measured))
+        se = float(np.hypot(hi_row.se / hi_row.measured, lo_row.se / lo_row.measured) / np.log(2))
+        out[f"grad_log2_ratio_{init}"] = {
+            "mean": r, "lo": r - 1.959964 * se, "hi": r + 1.959964 * se,
+            "n": int(hi_row.n_networks), "p": float("nan"), "unit": "log2 ratio",
+            "what": (f"log2 of mean |dy/dz_1|^2 at depth {int(hi_row.depth)} over depth "
+                     f"{int(lo_row.depth)}, {init}, width {int(hi_row.width)}"),
+        }
+    return out

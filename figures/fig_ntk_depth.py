@@ -104,3 +104,37 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
         slope = np.polyfit(t.depth, t.predicted, 1)[0]
         out["NtkDepthSlopeEoCSigmaOne"] = f"{slope:.3f}"
     return out
+
+
+def evidence(data: dict[str, pd.DataFrame]) -> dict[str, dict]:
+    """Claims-ledger records: curvature of the mean NTK eigenvalue against depth, per point.
+
+    With the measured mean eigenvalue m at the smallest, middle and largest depth (d0, d1, d2),
+    ``R = [(m2 - m1) / (d2 - d1)] / [(m1 - m0) / (d1 - d0)]`` is 1 for linear growth, below 1
+    for a saturating curve and above 1 for exponential growth. Standard error by the delta method
+    from the per-depth standard errors over networks; normal 95% interval.
+    """
+    out = {}
+    summary = data["summary"]
+    for point, sub in summary.groupby("point", sort=False):
+        sub = sub.sort_values("depth")
+        if len(sub) < 3:
+            continue
+        rows = sub.iloc[[0, len(sub) // 2, -1]]
+        (d0, d1, d2), (m0, m1, m2), (s0, s1, s2) = rows.depth.values, rows.measured.values, rows.se.values
+        a = (m2 - m1) / (d2 - d1)
+        b = (m1 - m0) / (d1 - d0)
+        ratio = a / b
+        # d ratio / d m_i, then the delta-method variance with independent depths
+        g0 = a / b ** 2 / (d1 - d0)
+        g1 = -1.0 / (d2 - d1) / b - a / b ** 2 / (d1 - d0)
+        g2 = 1.0 / (d2 - d1) / b
+        se = float(np.sqrt((g0 * s0) ** 2 + (g1 * s1) ** 2 + (g2 * s2) ** 2))
+        out[f"ntk_increment_ratio_{point}"] = {
+            "mean": float(ratio), "lo": float(ratio - 1.959964 * se),
+            "hi": float(ratio + 1.959964 * se), "n": int(rows.n_seeds.min()),
+            "p": float("nan"), "unit": "ratio of slopes",
+            "what": (f"slope of tr(Theta)/(NP) between depths {int(d1)} and {int(d2)} over the "
+                     f"slope between {int(d0)} and {int(d1)}, {point}, width {int(rows.width.iloc[0])}"),
+        }
+    return out

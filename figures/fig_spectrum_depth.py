@@ -262,3 +262,22 @@ def macros(data: dict) -> dict[str, str]:
     unresolved = sweep[(sweep.quantity == "centroid") & ~sweep.resolved.astype(bool)]
     out["SpecUnresolvedCells"] = str(len(unresolved))
     return out
+
+
+def evidence(data: dict) -> dict[str, dict]:
+    """Claims-ledger records: share of the 1-D output spectrum's energy above omega_0 at the
+    largest depth, per initializer (mean and Student-t 95% interval over networks)."""
+    out = {}
+    sweep = data["sweep"]
+    for init in dict.fromkeys(sweep.init):
+        r = _rows(sweep, init, "energy_above", 1.0)
+        if r.empty:
+            continue
+        last = r.sort_values("depth").iloc[-1]
+        out[f"energy_above_omega0_{init}"] = {
+            "mean": float(last["mean"]), "lo": float(last.lo), "hi": float(last.hi),
+            "n": int(last.n), "p": float("nan"), "unit": "fraction of energy",
+            "what": (f"share of the output power spectrum above omega_0 at depth "
+                     f"{int(last.depth)}, {init}, width {int(last.width)}, 1-D inputs"),
+        }
+    return out

@@ -834,3 +834,65 @@ def init_embedding_(tensor: torch.Tensor, name: str, **kw) -> torch.Tensor:
             f"valid names are: {', '.join(EMBEDDING_STRATEGIES)}"
         ) from None
     return fn(tensor, **kw)
+
+
+# --------------------------------------------------------------------------- two more, unregistered
+#
+# Not among the paper's twelve: the initializers of two other audited papers applied to the
+# (V, D) embedding matrix as torch.nn.init would apply them to any 2-D weight (rows = tokens,
+# fan-in = D). They are kept out of the registry and of EMBEDDING_STRATEGIES, which list the
+# paper's strategies; models.lm.init_lm_embedding_ dispatches to them.
+
+
+def sinusoidal_embedding_(tensor, *, scale="xavier", generator=None):
+    r"""The Sinusoidal initialization (Fernandez-Hernandez et al., NeurIPS 2025, arXiv
+    2505.12909) applied to the (V, D) embedding matrix.
+
+    .. math:: E_{ij} \propto \sin\!\Big(k\big(\tfrac{2\pi j}{D} + \tfrac{2\pi}{V}\big)\Big),
+              \quad k = i + 1,
+
+    i.e. :func:`models.init.sinusoidal_` on the matrix (rows = tokens with frequency ``k``,
+    columns = dimensions ``j``), computed in float64. ``scale=None`` keeps that function's own
+    scale, variance ``2 / D`` (gain sqrt(2), mode fan_in); ``"xavier"`` rescales as every
+    strategy of this module. Structure along both axes. Deterministic: ``generator`` is ignored.
+
+    Args:
+        tensor: (V, D) embedding matrix, filled in place.
+        scale: "xavier" or None (see module docstring).
+        generator: ignored (deterministic); accepted for a uniform signature.
+
+    Returns:
+        ``tensor``.
+    """
+    from models.init import sinusoidal_
+
+    v, d = _check(tensor, scale)
+    values = sinusoidal_(torch.empty(v, d, dtype=_F64))
+    return _finish(tensor, values, scale)
+
+
+def edge_of_chaos_embedding_(tensor, *, scale="xavier", generator=None):
+    r"""The edge-of-chaos hidden-layer rule (Combette, Venaille, Pustelnik, arXiv 2512.06427)
+    applied to the (V, D) embedding matrix.
+
+    .. math:: E_{ij} \sim \mathcal U\big(-\sqrt{3/D}, \sqrt{3/D}\big)\ \text{i.i.d.}
+
+    i.e. :func:`models.init.edge_of_chaos_` (c_w = sqrt(3), fan-in D) on the matrix. No
+    structure: the same law as :func:`random_` up to the scale, so after ``scale="xavier"`` it
+    is a second i.i.d. uniform draw (a null control beside the baseline). ``scale=None`` keeps
+    the variance ``1 / D``. Random: one ``uniform_`` draw of shape (V, D) in float64.
+
+    Args:
+        tensor: (V, D) embedding matrix, filled in place.
+        scale: "xavier" or None (see module docstring).
+        generator: torch.Generator to draw from.
+
+    Returns:
+        ``tensor``.
+    """
+    from models.init import edge_of_chaos_
+
+    v, d = _check(tensor, scale)
+    values = torch.empty(v, d, dtype=_F64, device=_device(generator))
+    values = edge_of_chaos_(values, generator=generator).cpu()
+    return _finish(tensor, values, scale)

@@ -34,6 +34,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for source in (REPO_ROOT / "paper").glob("*"):
         if source.is_file() and source.suffix in {".tex", ".bib", ".bst", ".sty", ".cls"}:
             shutil.copy2(source, paper)
+    if (REPO_ROOT / "paper" / "sections").is_dir():  # hand-written sections \input by main.tex
+        shutil.copytree(REPO_ROOT / "paper" / "sections", pathlib.Path(paper) / "sections")
     _TEMP_DIRS.extend([cache, paper])
     os.environ["INITAUDIT_CACHE"] = cache
     os.environ["INITAUDIT_PAPER_DIR"] = paper

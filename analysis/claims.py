@@ -1,0 +1,325 @@
+"""The claims ledger: every checkable claim of the four audited sources, its test fixed in
+advance, and a verdict computed from cached results.
+
+A :class:`Claim` names the source, states the claim in one sentence with the number it quotes,
+points to the *evidence*: a record ``{"mean", "lo", "hi", "n", "p", "unit", "what"}`` that a
+figure module's ``evidence(data)`` function returns under a stable key, and carries a
+:class:`Rule`, the decision rule written down before any run:
+
+``greater`` (threshold t)
+    supported when the 95% interval lies above t, not supported when it lies below t (the
+    effect is credibly on the other side), inconclusive when it straddles t.
+``less`` (threshold t)
+    the mirror image.
+``within`` (low, high)
+    an equivalence test (two one-sided tests at the 2.5% level each, i.e. the 95% interval):
+    supported when the whole interval lies inside [low, high], not supported when it lies
+    wholly outside, inconclusive otherwise.
+``at_least`` (claimed c)
+    a quantitative claim "an improvement of c": supported when the interval lies above 0 and
+    reaches c (hi >= c), not supported when it lies wholly below c (the effect, if any, is
+    credibly smaller than claimed), inconclusive otherwise.
+
+Any rule gives *inconclusive* when the record has fewer than ``min_n`` replicates (default 3)
+or a non-finite interval, and *not run* when the figure's data is not in the cache (run
+``initaudit figures`` or ``initaudit reproduce`` at that preset first). Raw p-values, where the
+record has one, are Holm-adjusted over the whole ledger (:func:`analysis.stats.holm`); the
+verdict itself is read off the interval, so the adjustment is reported beside it, not mixed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analysis import cache, stats
+from analysis.presets import check_preset
+
+#: The possible verdicts.
+VERDICTS = ("supported", "not supported", "inconclusive", "not run")
+RULE_KINDS = ("greater", "less", "within", "at_least")
+
+SOURCES = {
+    "eoc": "Combette, Venaille and Pustelnik (2025), arXiv 2512.06427",
+    "sinusoidal": "Fernandez-Hernandez et al. (2025), NeurIPS",
+    "harmonic-lm": "Fatykhov (2026), Harmonic Initialization for medical LMs",
+    "harmonic-mlp": "HarmonicMLP (public reference code)",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A decision rule (see the module docstring).
+
+    Attributes:
+        kind: one of :data:`RULE_KINDS`.
+        threshold: t of ``greater``/``less``; c of ``at_least``.
+        low, high: the equivalence bounds of ``within``.
+        min_n: fewest replicates for a decision.
+    """
+
+    kind: str
+    threshold: float = 0.0
+    low: float = -math.inf
+    high: float = math.inf
+    min_n: int = 3
+
+    def __post_init__(self):
+        if self.kind not in RULE_KINDS:
+            raise ValueError(f"unknown rule kind {self.kind!r}; valid kinds are {', '.join(RULE_KINDS)}")
+        if self.kind == "within" and not self.low < self.high:
+            raise ValueError(f"a 'within' rule needs low < high, got [{self.low}, {self.high}]")
+        if self.min_n < 2:
+            raise ValueError(f"min_n must be at least 2 (an interval needs two replicates), got {self.min_n}")
+
+    def describe(self) -> str:
+        """The rule in words, for the ledger table."""
+        if self.kind == "greater":
+            return f"95% CI above {self.threshold:g}"
+        if self.kind == "less":
+            return f"95% CI below {self.threshold:g}"
+        if self.kind == "within":
+            return f"95% CI inside [{self.low:g}, {self.high:g}]"
+        return f"95% CI above 0 and reaching {self.threshold:g}"
+
+    def decide(self, record: dict | None) -> tuple[str, str]:
+        """Verdict and a short reason for one evidence record (None: not run)."""
+        if record is None:
+            return "not run", "no cached result at this preset"
+        n = int(record.get("n", 0) or 0)
+        lo, hi = float(record.get("lo", math.nan)), float(record.get("hi", math.nan))
+        if n < self.min_n:
+            return "inconclusive", f"too few replicates ({n} < {self.min_n})"
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return "inconclusive", "interval not finite"
+        if self.kind == "greater":
+            if lo > self.threshold:
+                return "supported", "interval above the threshold"
+            if hi < self.threshold:
+                return "not supported", "interval below the threshold"
+            return "inconclusive", "interval straddles the threshold"
+        if self.kind == "less":
+            if hi < self.threshold:
+                return "supported", "interval below the threshold"
+            if lo > self.threshold:
+                return "not supported", "interval above the threshold"
+            return "inconclusive", "interval straddles the threshold"
+        if self.kind == "within":
+            if self.low <= lo and hi <= self.high:
+                return "supported", "interval inside the equivalence bounds"
+            if hi < self.low or lo > self.high:
+                return "not supported", "interval outside the equivalence bounds"
+            return "inconclusive", "interval crosses an equivalence bound"
+        # at_least
+        if lo > 0 and hi >= self.threshold:
+            return "supported", "positive and compatible with the claimed size"
+        if hi < self.threshold:
+            return "not supported", "credibly smaller than claimed"
+        return "inconclusive", "interval includes zero"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One ledger row.
+
+    Attributes:
+        id: short stable identifier.
+        source: key of :data:`SOURCES`.
+        claim: the claim in one sentence, with the number the source quotes.
+        figure: NAME of the figure module whose ``evidence(data)`` holds the record.
+        key: the record's key.
+        test: the statistical test behind the record's interval.
+        rule: the decision rule, fixed before the run.
+    """
+
+    id: str
+    source: str
+    claim: str
+    figure: str
+    key: str
+    test: str
+    rule: Rule = field(default_factory=lambda: Rule("greater"))
+
+
+_PAIRED = "paired t-interval over seeds"
+_ONE = "t-interval over seeds"
+
+#: The ledger. Equivalence bounds and thresholds were fixed with the claims, before any run.
+CLAIMS: tuple[Claim, ...] = (
+    # --- edge of chaos: mechanisms -------------------------------------------------------
+    Claim("eoc-grad-sigma0", "eoc",
+          "At the unit-gain point sigma_a = 0 the gradient variance is the same at every depth.",
+          "mc_gradients", "grad_log2_ratio_edge_of_chaos",
+          "delta-method normal interval over networks", Rule("within", low=-1.0, high=1.0)),
+    Claim("eoc-grad-sigma1", "eoc",
+          "At the unit-gain point sigma_a = 1 the gradient variance is the same at every depth.",
+          "mc_gradients", "grad_log2_ratio_edge_of_chaos_sigma_a1",
+          "delta-method normal interval over networks", Rule("within", low=-1.0, high=1.0)),
+    Claim("eoc-spectrum", "eoc",
+          "Edge-of-chaos initialisation confines the network's spectrum below omega_0 "
+          "(here: under 5% of the energy above omega_0 at the largest depth).",
+          "spectrum_depth", "energy_above_omega0_edge_of_chaos", _ONE,
+          Rule("less", threshold=0.05)),
+    Claim("eoc-ntk-linear", "eoc",
+          "At unit gain (sigma_a = 1) the mean NTK eigenvalue grows linearly with depth "
+          "(slope ratio between the deep and the shallow half within [0.8, 1.25]).",
+          "ntk_depth", "ntk_increment_ratio_edge_of_chaos_sigma_a1",
+          "delta-method normal interval over networks", Rule("within", low=0.8, high=1.25)),
+    Claim("eoc-ntk-linear-sigma0", "eoc",
+          "At unit gain (sigma_a = 0) the mean NTK eigenvalue grows linearly with depth.",
+          "ntk_depth", "ntk_increment_ratio_edge_of_chaos",
+          "delta-method normal interval over networks", Rule("within", low=0.8, high=1.25)),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Evidence from the cache
+
+
+def _figure_module(name: str):
+    from figures import pipeline
+
+    for module in pipeline.discover():
+        if module.NAME == name:
+            return module
+    return None
+
+
+def figure_data(name: str, preset: str) -> Any | None:
+    """The cached ``compute(preset)`` data of figure ``name``, or None when not cached.
+
+    Only the cache is read: nothing is computed here.
+    """
+    from figures import pipeline
+
+    module = _figure_module(name)
+    if module is None:
+        return None
+    job = pipeline.FigureJob(module.__name__, preset, pipeline.source_sha256(module))
+    path = cache.cache_path(job)
+    if not path.exists():
+        return None
+    try:
+        return cache.load(path, key=cache.cache_key(job))
+    except cache.CorruptCacheError:
+        return None
+
+
+def collect_evidence(preset: str, claims=CLAIMS) -> dict[str, dict[str, dict]]:
+    """``{figure NAME: evidence dict}`` for every figure the claims use and the cache holds."""
+    out: dict[str, dict[str, dict]] = {}
+    for name in dict.fromkeys(c.figure for c in claims):
+        data = figure_data(name, preset)
+        module = _figure_module(name)
+        if data is None or module is None or not hasattr(module, "evidence"):
+            continue
+        out[name] = module.evidence(data)
+    return out
+
+
+def evaluate(preset: str = "cpu", claims=CLAIMS,
+             evidence: dict[str, dict[str, dict]] | None = None) -> pd.DataFrame:
+    """The ledger at ``preset``: one row per claim with its verdict.
+
+    Args:
+        preset: the preset whose cached results are read.
+        claims: the claims (default :data:`CLAIMS`).
+        evidence: ``{figure: {key: record}}``; read from the cache when None (tests pass
+            synthetic records here).
+
+    Returns:
+        DataFrame with ``id, source, claim, figure, key, test, rule, verdict, reason, mean, lo,
+        hi, n, p, p_holm, unit, what``.
+    """
+    check_preset(preset)
+    if evidence is None:
+        evidence = collect_evidence(preset, claims)
+    rows = []
+    for c in claims:
+        record = evidence.get(c.figure, {}).get(c.key)
+        verdict, reason = c.rule.decide(record)
+        rec = record or {}
+        rows.append({
+            "id": c.id, "source": c.source, "claim": c.claim, "figure": c.figure, "key": c.key,
+            "test": c.test, "rule": c.rule.describe(), "verdict": verdict, "reason": reason,
+            "mean": float(rec.get("mean", math.nan)), "lo": float(rec.get("lo", math.nan)),
+            "hi": float(rec.get("hi", math.nan)), "n": int(rec.get("n", 0) or 0),
+            "p": float(rec.get("p", math.nan)), "unit": rec.get("unit", ""),
+            "what": rec.get("what", ""),
+        })
+    table = pd.DataFrame(rows)
+    table["p_holm"] = stats.holm(table["p"].to_numpy()) if len(table) else []
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "--"
+    a = abs(x)
+    if a != 0 and (a < 1e-3 or a >= 1e4):
+        return f"{x:.2e}"
+    return f"{x:.3g}"
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """Plain-text ledger for the terminal."""
+    lines = []
+    for source, sub in table.groupby("source", sort=False):
+        lines.append(f"{SOURCES.get(source, source)}:")
+        for r in sub.itertuples():
+            ci = f"[{_num(r.lo)}, {_num(r.hi)}]"
+            lines.append(f"  {r.id:<28} {r.verdict:<14} {_num(r.mean):>9} {ci:<22} n={r.n:<3} "
+                         f"({r.rule}; {r.reason})")
+    counts = table.verdict.value_counts()
+    lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS))
+    return "\n".join(lines)
+
+
+def _tex(text: str) -> str:
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
+                 ("#", r"\#"), ("$", r"\$"), ("~", r"\~{}"), ("^", r"\^{}")):
+        text = text.replace(a, b)
+    return text
+
+
+def latex_table(table: pd.DataFrame) -> str:
+    """The ledger as a LaTeX ``longtable`` body (rows only; the paper supplies the header)."""
+    lines = []
+    for source, sub in table.groupby("source", sort=False):
+        lines.append(r"\multicolumn{5}{l}{\textit{" + _tex(SOURCES.get(source, source)) + r"}}\\")
+        for r in sub.itertuples():
+            ci = f"[{_num(r.lo)}, {_num(r.hi)}]" if math.isfinite(r.lo) else "--"
+            lines.append(" & ".join([
+                r"\parbox[t]{0.42\linewidth}{\raggedright " + _tex(r.claim) + "}",
+                _tex(r.rule), f"{_num(r.mean)} {_tex(ci)}", str(r.n),
+                r"\textbf{" + _tex(r.verdict) + "}",
+            ]) + r"\\")
+    return "\n".join(lines) + "\n"
+
+
+def verdict_macros(table: pd.DataFrame) -> dict[str, str]:
+    """``\\Claim<Id>Verdict`` macros (letters only) and the counts per verdict."""
+    out = {}
+    for r in table.itertuples():
+        word = "".join(part.title() for part in r.id.replace("_", "-").split("-") if part)
+        word = "".join(ch for ch in word if ch.isalpha())
+        out[f"Claim{word}Verdict"] = r.verdict
+        out[f"Claim{word}Effect"] = _num(r.mean)
+        out[f"Claim{word}Ci"] = f"[{_num(r.lo)}, {_num(r.hi)}]"
+    counts = table.verdict.value_counts()
+    for v in VERDICTS:
+        word = "".join(part.title() for part in v.split())
+        out[f"Claims{word}"] = str(int(counts.get(v, 0)))
+    out["ClaimsTotal"] = str(len(table))
+    return out
+
+
+__all__ = ["CLAIMS", "Claim", "RULE_KINDS", "Rule", "SOURCES", "VERDICTS", "collect_evidence",
+           "evaluate", "figure_data", "format_table", "latex_table", "verdict_macros"]

@@ -1,0 +1,170 @@
+"""The experiment framework: discovery, caching per cell, executors, resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from analysis import cache, experiment
+
+TESTS = pathlib.Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+@pytest.fixture
+def toy(monkeypatch, tmp_path):
+    """The toy experiment listed, with a fresh cache directory of its own."""
+    monkeypatch.syspath_prepend(str(TESTS))
+    # Workers started as fresh interpreters (submitit, ray) find the toy module through this.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(TESTS), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv(experiment.ENV_EXTRA_MODULES, "toy_experiment")
+    monkeypatch.setenv(cache.ENV_CACHE_DIR, str(tmp_path / "cache"))
+    monkeypatch.delenv(experiment.ENV_EXECUTOR, raising=False)
+    monkeypatch.delenv(experiment.ENV_WORKERS, raising=False)
+    import toy_experiment
+
+    return toy_experiment
+
+
+def _means(run):
+    return [r["mean"] for r in run.results]
+
+
+def test_toy_is_listed_and_bad_names_are_refused(toy):
+    assert "toy" in experiment.available()
+    with pytest.raises(ValueError, match="valid experiments are .*toy"):
+        experiment.get("no-such-experiment")
+    with pytest.raises(ValueError, match="valid executors"):
+        experiment.run_experiment("toy", "smoke", executor="cluster-of-dreams")
+    with pytest.raises(ValueError, match="unknown preset"):
+        experiment.run_experiment("toy", "huge")
+    with pytest.raises(ValueError, match="seeds must be a positive integer"):
+        experiment.run_experiment("toy", "smoke", seeds=0)
+
+
+def test_cells_are_cached_one_by_one(toy):
+    first = experiment.run_experiment("toy", "smoke", progress=False)
+    assert (first.computed, first.cached) == (6, 0)
+    again = experiment.run_experiment("toy", "smoke", progress=False)
+    assert (again.computed, again.cached) == (6, 0)[::-1]
+    assert _means(again) == _means(first)  # loaded, bit for bit
+    # One more seed computes only the two new cells.
+    more = experiment.run_experiment("toy", "smoke", seeds=4, progress=False)
+    assert (more.computed, more.cached) == (2, 6)
+    forced = experiment.run_experiment("toy", "smoke", force=True, progress=False)
+    assert forced.computed == 6
+
+
+def test_summary_and_evidence(toy):
+    run = experiment.run_experiment("toy", "smoke", progress=False)
+    ev = run.summary["evidence"]["shift"]
+    # Same seed in both arms: the paired difference is exactly the shift (float64 sums of the
+    # same numbers plus 1, to rounding).
+    assert ev["mean"] == pytest.approx(1.0, abs=1e-12)
+    assert ev["n"] == 3
+    json.dumps(run.to_dict(), allow_nan=True)  # JSON-ready
+
+
+def test_a_corrupt_cell_is_recomputed(toy):
+    run = experiment.run_experiment("toy", "smoke", progress=False)
+    path = cache.cache_path(run.configs[0])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # truncated payload
+    with pytest.warns(UserWarning, match="corrupt cache file"):
+        again = experiment.run_experiment("toy", "smoke", progress=False)
+    assert _means(again) == _means(run)
+    assert cache.load(path)["mean"] == run.results[0]["mean"]
+
+
+def test_process_executor_matches_local(toy):
+    local = experiment.run_experiment("toy", "smoke", progress=False)
+    proc = experiment.run_experiment("toy", "smoke", executor="process", workers=2,
+                                     force=True, progress=False)
+    assert _means(proc) == _means(local)
+    assert proc.computed == 6
+
+
+def test_submitit_executor_in_its_local_mode(toy, monkeypatch):
+    pytest.importorskip("submitit")
+    monkeypatch.setenv(experiment.ENV_SUBMITIT_CLUSTER, "local")
+    # One seed (two cells): every local job is a fresh interpreter, seconds each.
+    local = experiment.run_experiment("toy", "smoke", seeds=1, progress=False)
+    sub = experiment.run_experiment("toy", "smoke", seeds=1, executor="submitit", workers=2,
+                                    force=True, progress=False)
+    assert _means(sub) == _means(local)
+
+
+def test_ray_executor_on_a_local_instance(toy):
+    pytest.importorskip("ray")
+    local = experiment.run_experiment("toy", "smoke", progress=False)
+    ray_run = experiment.run_experiment("toy", "smoke", executor="ray", workers=2, force=True,
+                                        progress=False)
+    assert _means(ray_run) == _means(local)
+
+
+def test_missing_executor_package_is_a_clear_error(toy, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_submitit(name, *args, **kwargs):
+        if name == "submitit":
+            raise ImportError("No module named 'submitit'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_submitit)
+    with pytest.raises(experiment.ExecutorUnavailable, match="pip install"):
+        experiment.run_experiment("toy", "smoke", executor="submitit", progress=False)
+
+
+def _cli(args, env, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "figures.cli", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_kill_9_then_rerun_equals_an_uninterrupted_run(tmp_path):
+    env = {**os.environ, experiment.ENV_EXTRA_MODULES: "toy_experiment",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)])}
+    env.pop(experiment.ENV_EXECUTOR, None)
+    killed = {**env, cache.ENV_CACHE_DIR: str(tmp_path / "killed")}
+    clean = {**env, cache.ENV_CACHE_DIR: str(tmp_path / "clean")}
+    args = ["experiment", "toy", "--preset", "smoke", "--sleep", "0.4", "--json"]
+
+    proc = _cli(args, killed, start_new_session=True)
+    cells = tmp_path / "killed" / "toy_experiment.ToyCell"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(cells.glob("*.pkl"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(cells.glob("*.pkl")))
+    assert 2 <= done_before < 6, "the kill should land between cells"
+
+    rerun = _cli(args, killed)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    resumed = json.loads(out)
+    assert resumed["cached"] == done_before  # finished cells are not recomputed
+    assert resumed["computed"] == 6 - done_before
+
+    ref = _cli(args, clean)
+    out_ref, err_ref = ref.communicate(timeout=300)
+    assert ref.returncode == 0, err_ref
+    assert resumed["summary"] == json.loads(out_ref)["summary"]
+    # No partial file is ever left under a final name: every file loads and checks.
+    for path in cells.glob("*.pkl"):
+        cache.load(path)
+
+
+def test_cli_unknown_experiment_is_one_line_exit_2(toy):
+    from figures.cli import main
+
+    assert main(["experiment", "no-such-experiment"]) == 2
