@@ -1,0 +1,88 @@
+"""The claims ledger: decision rules on synthetic results, tables and the command."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis import claims, stats
+from analysis.claims import Claim, Rule
+
+
+def _rec(mean, lo, hi, n=5, p=float("nan")):
+    return {"mean": mean, "lo": lo, "hi": hi, "n": n, "p": p, "unit": "", "what": ""}
+
+
+@pytest.mark.parametrize("rule, record, verdict", [
+    # a clear effect
+    (Rule("greater"), _rec(2.0, 1.0, 3.0), "supported"),
+    # no effect: the interval straddles zero
+    (Rule("greater"), _rec(0.1, -0.5, 0.7), "inconclusive"),
+    # credibly the other way
+    (Rule("greater"), _rec(-2.0, -3.0, -1.0), "not supported"),
+    (Rule("less", threshold=0.05), _rec(0.01, 0.0, 0.02), "supported"),
+    (Rule("less", threshold=0.05), _rec(0.3, 0.2, 0.4), "not supported"),
+    (Rule("within", low=-1, high=1), _rec(0.0, -0.5, 0.5), "supported"),
+    (Rule("within", low=-1, high=1), _rec(-4.0, -5.0, -3.0), "not supported"),
+    (Rule("within", low=-1, high=1), _rec(-1.0, -1.5, -0.5), "inconclusive"),
+    # "+4.8 points": a real but smaller gain is not the claimed one
+    (Rule("at_least", threshold=4.8), _rec(1.0, 0.5, 1.5), "not supported"),
+    (Rule("at_least", threshold=4.8), _rec(5.0, 3.0, 7.0), "supported"),
+    (Rule("at_least", threshold=4.8), _rec(3.0, -1.0, 7.0), "inconclusive"),
+    # too few seeds
+    (Rule("greater"), _rec(2.0, 1.0, 3.0, n=2), "inconclusive"),
+    (Rule("greater"), _rec(2.0, float("nan"), float("nan")), "inconclusive"),
+    (Rule("greater"), None, "not run"),
+])
+def test_decision_rules(rule, record, verdict):
+    assert rule.decide(record)[0] == verdict
+
+
+def test_rules_on_samples_drawn_for_the_purpose():
+    """End to end from per-seed numbers: a clear effect, no effect, too few seeds."""
+    clear = stats.paired_difference([0.90, 0.91, 0.92, 0.90, 0.91], [0.95, 0.97, 0.96, 0.96, 0.95])
+    none = stats.paired_difference([0.90, 0.92, 0.91, 0.93, 0.90], [0.91, 0.90, 0.92, 0.91, 0.92])
+    few = stats.paired_difference([0.90, 0.91], [0.99, 0.98])
+    rule = Rule("greater")
+    assert rule.decide(clear)[0] == "supported"
+    assert rule.decide(none)[0] == "inconclusive"
+    assert rule.decide(few) == ("inconclusive", "too few replicates (2 < 3)")
+
+
+def test_bad_rules_are_refused():
+    with pytest.raises(ValueError, match="valid kinds"):
+        Rule("bigger")
+    with pytest.raises(ValueError, match="low < high"):
+        Rule("within", low=1, high=0)
+
+
+def test_ledger_ids_are_unique_and_sources_known():
+    ids = [c.id for c in claims.CLAIMS]
+    assert len(ids) == len(set(ids))
+    assert {c.source for c in claims.CLAIMS} <= set(claims.SOURCES)
+    # Every source has claims in the ledger.
+    assert {c.source for c in claims.CLAIMS} == set(claims.SOURCES)
+
+
+def test_evaluate_with_synthetic_evidence_and_holm():
+    ledger = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fig", "y", "t"),
+              Claim("c", "eoc", "C.", "other", "z", "t"))
+    evidence = {"fig": {"x": _rec(1.0, 0.5, 1.5, p=0.01), "y": _rec(0.0, -1.0, 1.0, p=0.04)}}
+    table = claims.evaluate("smoke", ledger, evidence)
+    assert table.verdict.tolist() == ["supported", "inconclusive", "not run"]
+    assert table.p_holm.tolist()[:2] == pytest.approx([0.02, 0.04])
+    tex = claims.latex_table(table)
+    assert tex.count(r"\\") == 4  # one source row and three claims
+    macros = claims.verdict_macros(table)
+    assert macros["ClaimAVerdict"] == "supported" and macros["ClaimsNotRun"] == "1"
+    assert all(k.isalpha() for k in macros)
+
+
+def test_claims_command_reads_only_the_cache(capsys):
+    from figures.cli import main
+
+    assert main(["claims", "--preset", "smoke", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(claims.CLAIMS)
+    assert {r["verdict"] for r in rows} <= set(claims.VERDICTS)
