@@ -293,7 +293,9 @@ def latex_table(table: pd.DataFrame) -> str:
     """The ledger as a LaTeX ``longtable`` body (rows only; the paper supplies the header)."""
     lines = []
     for source, sub in table.groupby("source", sort=False):
-        lines.append(r"\multicolumn{5}{l}{\textit{" + _tex(SOURCES.get(source, source)) + r"}}\\")
+        # No \multicolumn: the rows are \input inside the table, and \multicolumn must be the
+        # first token of its cell.
+        lines.append(r"\textit{" + _tex(SOURCES.get(source, source)) + r"} & & & & \\")
         for r in sub.itertuples():
             ci = f"[{_num(r.lo)}, {_num(r.hi)}]" if math.isfinite(r.lo) else "--"
             lines.append(" & ".join([

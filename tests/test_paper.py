@@ -40,11 +40,13 @@ def macros(data):
 
 @pytest.fixture
 def paper_copy(tmp_path, repo_root, monkeypatch):
-    """A private copy of paper/ (main.tex, references.bib) used as the paper directory."""
+    """A private copy of paper/ (main.tex, references.bib, sections/) used as the paper directory."""
     directory = tmp_path / "paper"
     directory.mkdir()
     for name in ("main.tex", "references.bib"):
         shutil.copy2(repo_root / "paper" / name, directory)
+    if (repo_root / "paper" / "sections").is_dir():
+        shutil.copytree(repo_root / "paper" / "sections", directory / "sections")
     monkeypatch.setenv("INITAUDIT_PAPER_DIR", str(directory))
     return directory
 
