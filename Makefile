@@ -15,7 +15,7 @@ PRESET ?= cpu
 # User data files (medical.txt and the like) live outside the repository; ../shared/data when it
 # exists, else none (the experiments that need a file are then skipped with a message).
 DATA_DIR ?= $(wildcard ../shared/data)
-EXECUTOR ?= local
+EXECUTOR ?= process
 RUN_ARGS = --preset $(PRESET) --executor $(EXECUTOR) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 VENV := .venv
 VPY := $(VENV)/bin/python

@@ -223,7 +223,8 @@ class CNNClassifier(nn.Module):
                        nn.MaxPool2d(2)]
             c = out
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c * config.final_size ** 2, config.hidden),
+        self.head = nn.Sequential(nn.Flatten(),
+                                  nn.Linear(c * config.final_size ** 2, config.hidden),
                                   nn.ReLU(), nn.Linear(config.hidden, config.num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -156,13 +156,15 @@ class HarmonicActivation(nn.Module):
         return y + self.residual * z if self.residual != 0.0 else y
 
     def derivative(self, z: torch.Tensor) -> torch.Tensor:
-        r""":math:`(2\pi/f_i)\cos(2\pi z_i/f_i) + r` (divide) or :math:`2\pi f_i \cos(2\pi f_i z_i) + r`."""
+        r""":math:`dy_i/dz_i`: :math:`(2\pi/f_i)\cos(2\pi z_i/f_i) + r` (divide) or
+        :math:`2\pi f_i \cos(2\pi f_i z_i) + r` (multiply)."""
         k = 2 * math.pi / self.frequencies if self.frequency_mode == "divide" \
             else 2 * math.pi * self.frequencies
         return k * torch.cos(self._argument(z)) + self.residual
 
     def extra_repr(self) -> str:
-        return f"units={self.frequencies.numel()}, mode={self.frequency_mode}, residual={self.residual}"
+        return (f"units={self.frequencies.numel()}, mode={self.frequency_mode}, "
+                f"residual={self.residual}")
 
 
 class HarmonicLayer(nn.Sequential):

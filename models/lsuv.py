@@ -70,16 +70,17 @@ class _Target:
 
     def __init__(self, name: str, module: nn.Module, weight: torch.Tensor, kind: str,
                  block: int | None = None):
-        self.name, self.module, self.weight, self.kind, self.block = name, module, weight, kind, block
+        self.name, self.module, self.weight = name, module, weight
+        self.kind, self.block = kind, block
 
     def hook(self, store: dict) -> torch.utils.hooks.RemovableHandle:
         """Register a hook that puts this target's output (detached) in ``store[self]``."""
-        if self.kind == "layer":
-            return self.module.register_forward_hook(
-                lambda m, args, out: store.setdefault(self, out.detach()))
-        if self.kind == "out_proj":
-            return self.module.register_forward_hook(
-                lambda m, args, out: store.setdefault(self, out[0].detach()))
+        # Hooks must return None: a forward hook's return value would replace the output.
+        if self.kind in ("layer", "out_proj"):
+            def post(m, args, out):
+                store.setdefault(self, (out if self.kind == "layer" else out[0]).detach())
+
+            return self.module.register_forward_hook(post)
         # q / k / v block of the packed input projection: recompute it from the inputs.
         mha: nn.MultiheadAttention = self.module
 
@@ -87,8 +88,8 @@ class _Target:
             names = ("query", "key", "value")
             inputs = list(args) + [kwargs[n] for n in names[len(args):] if n in kwargs]
             x = inputs[self.block]
-            e = mha.embed_dim
-            bias = None if mha.in_proj_bias is None else mha.in_proj_bias[self.block * e:(self.block + 1) * e]
+            e, b = mha.embed_dim, self.block
+            bias = None if mha.in_proj_bias is None else mha.in_proj_bias[b * e:(b + 1) * e]
             store.setdefault(self, F.linear(x.detach(), self.weight, bias))
 
         return mha.register_forward_pre_hook(pre, with_kwargs=True)

