@@ -413,7 +413,7 @@ def latex_table(table: pd.DataFrame) -> str:
         for r in sub.itertuples():
             ci = f"[{_num(r.lo)}, {_num(r.hi)}]" if math.isfinite(r.lo) else "--"
             lines.append(" & ".join([
-                r"\parbox[t]{0.42\linewidth}{\raggedright " + _tex(r.claim) + "}",
+                _tex(r.claim),
                 _tex(r.rule), f"{_num(r.mean)} {_tex(ci)}", str(r.n),
                 r"\textbf{" + _tex(r.verdict) + "}",
             ]) + r"\\")
