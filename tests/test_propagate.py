@@ -221,7 +221,7 @@ def finite_width_bound(spec, x, pred, uniform_weights: bool) -> dict[str, np.nda
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
-#: The inits the brief names, each with the activation it is meant for.
+#: The audited inits, each with the activation it is meant for.
 CASES = [("siren", "sin"), ("edge_of_chaos", "sin"), ("edge_of_chaos_sigma_a1", "sin"),
          ("kaiming_uniform", "relu"), ("xavier_uniform", "tanh")]
 
