@@ -293,23 +293,25 @@ CLAIMS: tuple[Claim, ...] = (
 # Evidence from the cache
 
 
-def _figure_module(name: str):
+def _figure_modules() -> dict:
     from figures import pipeline
 
-    for module in pipeline.discover():
-        if module.NAME == name:
-            return module
-    return None
+    return {module.NAME: module for module in pipeline.discover()}
 
 
-def figure_data(name: str, preset: str) -> Any | None:
+def figure_data(name: str, preset: str, module=None) -> Any | None:
     """The cached ``compute(preset)`` data of figure ``name``, or None when not cached.
 
     Only the cache is read: nothing is computed here.
+
+    Args:
+        name: the figure's NAME.
+        preset: the preset.
+        module: the figure module, when the caller has it (else it is discovered).
     """
     from figures import pipeline
 
-    module = _figure_module(name)
+    module = module if module is not None else _figure_modules().get(name)
     if module is None:
         return None
     job = pipeline.FigureJob(module.__name__, preset, pipeline.source_sha256(module))
@@ -324,13 +326,15 @@ def figure_data(name: str, preset: str) -> Any | None:
 
 def collect_evidence(preset: str, claims=CLAIMS) -> dict[str, dict[str, dict]]:
     """``{figure NAME: evidence dict}`` for every figure the claims use and the cache holds."""
+    modules = _figure_modules()
     out: dict[str, dict[str, dict]] = {}
     for name in dict.fromkeys(c.figure for c in claims):
-        data = figure_data(name, preset)
-        module = _figure_module(name)
-        if data is None or module is None or not hasattr(module, "evidence"):
+        module = modules.get(name)
+        if module is None or not hasattr(module, "evidence"):
             continue
-        out[name] = module.evidence(data)
+        data = figure_data(name, preset, module)
+        if data is not None:
+            out[name] = module.evidence(data)
     return out
 
 

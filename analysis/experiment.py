@@ -45,6 +45,7 @@ summation order of a different torch thread count.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import os
@@ -126,6 +127,42 @@ def get(name: str) -> ModuleType:
         raise ValueError(f"unknown experiment {name!r}; valid experiments are "
                          f"{', '.join(experiments) or '(none)'}")
     return experiments[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Threads
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None = 1):
+    """Limit torch's intra-op threads (and the BLAS pools numpy uses) to ``n`` inside the block.
+
+    The experiments' networks are small: a second thread gains little and, on a machine shared
+    with other jobs, makes a training step several times slower. One thread per cell and one cell
+    per core (``--executor process``) is the fast way to use a small machine. ``n=None`` changes
+    nothing. The previous torch thread count is restored on exit.
+
+    Args:
+        n: thread count, or None to leave the counts alone.
+
+    Raises:
+        ValueError: ``n`` is not a positive integer or None.
+    """
+    if n is None:
+        yield
+        return
+    if int(n) != n or n < 1:
+        raise ValueError(f"thread count must be a positive integer or None, got {n!r}")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(int(n))
+    try:
+        with threadpool_limits(limits=int(n)):
+            yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,4 +485,4 @@ def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tup
 
 __all__ = ["EXECUTORS", "ExecutorUnavailable", "ExperimentModuleError", "ExperimentRun",
            "available", "check_executor", "default_executor", "execute_cell", "get",
-           "map_cells", "run_experiment", "seeds_for"]
+           "map_cells", "run_experiment", "seeds_for", "torch_threads"]

@@ -35,9 +35,8 @@ CAPTION = (
     r"percentile bootstrap)."
 )
 
-#: Letters-only macro stem of each initialiser.
-INIT_MACRO = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-              "chaotic": "Chaotic", "ordered": "Ordered"}
+#: Letters-only macro stem of each initialiser (shared by every figure).
+INIT_MACRO = style.MACRO_KEYS
 #: Style key of each initialiser in :mod:`figures.style`.
 STYLE_KEY = {"chaotic": "off_curve", "ordered": "xavier"}
 _WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 8: "Eight",

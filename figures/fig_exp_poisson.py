@@ -38,9 +38,6 @@ CAPTION = (
     r"schedule, the step count and the collocation points of each seed."
 )
 
-#: Arm -> macro key (letters only).
-_ARM_KEY = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-            "ordered": "Ordered", "chaotic": "Chaotic"}
 #: Arms drawn with the shared off-curve colour.
 _OFF_CURVE = {"ordered", "chaotic"}
 _WORDS = {2: "Two", 3: "Three", 4: "Four", 6: "Six", 8: "Eight", 12: "Twelve", 16: "Sixteen",
@@ -255,14 +252,14 @@ def macros(data: dict) -> dict[str, str]:
     # the smallest and largest depth also under preset-independent names (DepthMin, DepthMax)
     alias = {str(min(depths)): "DepthMin", str(max(depths)): "DepthMax"}
     for row in s["final"].itertuples():
-        key = _ARM_KEY.get(row.init)
+        key = style.MACRO_KEYS.get(row.init)
         if key is None:
             continue
         for where in [_depth_key(row.depth)] + ([alias[str(row.depth)]] if str(row.depth) in alias else []):
             out[f"PoisErr{key}{where}"] = _pct(row.geo_mean)
     comp = s["comparisons"]
     for row in comp.itertuples() if not comp.empty else ():
-        key = _ARM_KEY.get(row.init)
+        key = style.MACRO_KEYS.get(row.init)
         if key is None:
             continue
         prefix = f"Pois{'Curve' if row.metric == 'curve' else ''}Diff{key}"

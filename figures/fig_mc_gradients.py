@@ -32,8 +32,6 @@ CAPTION = (
 _SIZES = {"smoke": ((2, 4), 32, 2, 4), "cpu": ((4, 8, 16, 32), 512, 16, 32),
           "paper": ((4, 8, 16, 32), 2048, 32, 128)}
 _STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
-_MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-              "xavier_uniform": "Xavier", "kaiming_uniform": "He"}
 
 
 def compute(preset: str) -> pd.DataFrame:
@@ -100,7 +98,7 @@ def macros(data: pd.DataFrame) -> dict[str, str]:
     out = {}
     deepest = data.depth.max()
     for init, sub in data.groupby("init", sort=False):
-        key = _MACRO_KEY.get(init, "".join(w.title() for w in init.split("_") if w.isalpha()))
+        key = style.macro_key(init)
         g = _first_layer_grad(sub)
         last = g[g.depth == deepest].iloc[0]
         out[f"McGradRatio{key}"] = f"{last.measured / last.predicted:.2f}"

@@ -41,8 +41,6 @@ _STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 #: The audited initializers and the isometric control.
 CASES = tuple(mc.AUDIT_CASES) + (("orthogonal", "tanh"),)
 _CONTROL_COLOR = "#CC79A7"  # the control has no colour in figures.style
-_MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-              "xavier_uniform": "Xavier", "kaiming_uniform": "He", "orthogonal": "Orthogonal"}
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
@@ -105,7 +103,7 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
     out = {}
     summ = data["summary"]
     for init, m in summ.groupby("init", sort=False):
-        key = _MACRO_KEY.get(init, "".join(w.title() for w in init.split("_") if w.isalpha()))
+        key = style.macro_key(init)
         out[f"McJacSpread{key}"] = f"{m.log10_spread.mean():.2f}"
         out[f"McJacWithinTwo{key}"] = f"{m.frac_within_2x.mean():.2f}"
         out[f"McJacZero{key}"] = f"{m.frac_zero.mean():.2f}"

@@ -31,8 +31,6 @@ CAPTION = (
 # preset -> (depth, width, networks, inputs)
 _SIZES = {"smoke": (4, 32, 2, 4), "cpu": (32, 512, 16, 32), "paper": (32, 2048, 32, 128)}
 _STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
-_MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-              "xavier_uniform": "Xavier", "kaiming_uniform": "He"}
 
 
 def compute(preset: str) -> pd.DataFrame:
@@ -89,7 +87,7 @@ def macros(data: pd.DataFrame) -> dict[str, str]:
     """Max |z| over layers per init (against the Gaussian and the uniform-law theory)."""
     out = {}
     for init, grp in data.groupby("init", sort=False):
-        key = _MACRO_KEY.get(init, "".join(w.title() for w in init.split("_") if w.isalpha()))
+        key = style.macro_key(init)
         out[f"McVarMaxZ{key}"] = f"{np.nanmax(np.abs(grp.z)):.1f}"
         if grp.z_law.notna().any():
             out[f"McVarMaxZLaw{key}"] = f"{np.nanmax(np.abs(grp.z_law)):.1f}"

@@ -37,8 +37,6 @@ _SIZES = {"smoke": (3, (16, 32), 2, 4), "cpu": (16, (32, 64, 128, 256, 512), 32,
           "paper": (32, (64, 128, 256, 512, 1024, 2048, 4096), 8, 64)}
 _MAX_NETWORKS = {"smoke": 4, "cpu": 2048, "paper": 4096}
 _STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
-_MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-              "xavier_uniform": "Xavier", "kaiming_uniform": "He"}
 _QTY_KEY = {"q": "Q", "chi": "Chi", "grad_norm2": "Grad"}
 _QTY_LABEL = {"q": r"$q_\ell$", "chi": r"$\chi_\ell$",
               "grad_norm2": r"$|\partial y/\partial z_\ell|^2$"}
@@ -107,7 +105,7 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Fitted exponents per init and quantity, e.g. ``McWidthExpQEoC`` = ``-0.98 \\pm 0.05``."""
     out = {}
     for _, f in data["fit"].iterrows():
-        key = _MACRO_KEY.get(f.init, "".join(w.title() for w in f.init.split("_") if w.isalpha()))
+        key = style.macro_key(f.init)
         name = f"McWidthExp{_QTY_KEY[f.quantity]}{key}"
         if not np.isfinite(f.exponent):
             out[name] = "--"  # fewer than two widths resolved above the noise

@@ -45,8 +45,6 @@ _SIZES = {
     "paper": (tuple(range(4, 33, 2)), 2048, 256, 16),
 }
 _STYLE_KEY = {"ordered": "xavier", "chaotic": "off_curve"}
-_MACRO_KEY = {"ordered": "Ordered", "edge_of_chaos": "EoC", "edge_of_chaos_sigma_a1": "EoCSigmaOne",
-              "chaotic": "Chaotic", "siren": "Siren"}
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
@@ -90,7 +88,7 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
     lo, hi = int(summ.depth.min()), int(summ.depth.max())
     out = {"NtkDepthMin": str(lo), "NtkDepthMax": str(hi),
            "NtkDepthWidth": str(int(summ.width.iloc[0]))}
-    for point, key in _MACRO_KEY.items():
+    for point, key in ((p, style.macro_key(p)) for p in ntk.DEPTH_POINTS):
         s = summ[summ.point == point].set_index("depth")
         if s.empty:
             continue

@@ -32,6 +32,25 @@ LABELS = {
 }
 
 
+#: Letters-only stem of each initialiser in LaTeX macro names (``\\McGradRatioEoC``); one map
+#: for every figure, so the same initialiser has the same stem everywhere.
+MACRO_KEYS = {
+    "siren": "Siren",
+    "edge_of_chaos": "EoC",
+    "edge_of_chaos_sigma_a1": "EoCSigmaOne",
+    "xavier_uniform": "Xavier",
+    "kaiming_uniform": "He",
+    "orthogonal": "Orthogonal",
+    "ordered": "Ordered",
+    "chaotic": "Chaotic",
+}
+
+
+def macro_key(name: str) -> str:
+    """The macro stem of ``name``: :data:`MACRO_KEYS`, else its alphabetic words title-cased."""
+    return MACRO_KEYS.get(name) or "".join(w.title() for w in name.split("_") if w.isalpha())
+
+
 def color(name: str) -> str:
     """The colour of ``name`` (grey for names without one)."""
     return COLORS.get(name, "#999999")

@@ -168,3 +168,17 @@ def test_cli_unknown_experiment_is_one_line_exit_2(toy):
     from figures.cli import main
 
     assert main(["experiment", "no-such-experiment"]) == 2
+
+
+def test_torch_threads_limits_and_restores():
+    import torch
+
+    before = torch.get_num_threads()
+    with experiment.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with experiment.torch_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="positive integer"):
+        with experiment.torch_threads(0):
+            pass

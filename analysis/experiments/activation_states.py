@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.experiments import sinusoidal_classification as sc
 from analysis.presets import check_preset
 
@@ -173,7 +173,7 @@ def run_cell(config: ActivationCell) -> dict:
         arrays, for histograms), ``seconds``.
     """
     start = time.perf_counter()
-    with sc.single_thread():
+    with torch_threads(1):
         x = sc.first_training_images(config.dataset, config.source, config.data_path,
                                      config.batch, config.seed)
         model = sc.build_model(config.arch, config.init, config.seed, x[:config.lsuv_batch])

@@ -96,7 +96,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import datasets, metrics
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.experiments import sine_fit as sf
 from analysis.presets import check_preset
 from analysis.stats import holm, paired_difference, t_interval
@@ -395,7 +395,7 @@ def _run(cfg: AudioFitCell) -> dict:
 
 def run_cell(cfg: AudioFitCell) -> dict:
     """One run (see :func:`_run` for what it returns), in one torch thread."""
-    with sf.one_thread():
+    with torch_threads(1):
         return _run(cfg)
 
 

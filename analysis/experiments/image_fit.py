@@ -84,7 +84,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics, spectrum
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.experiments import sine_fit as sf
 from analysis.presets import check_preset
 from analysis.stats import bootstrap_interval, holm, paired_difference, t_interval
@@ -372,7 +372,7 @@ def _run(cfg: ImageFitCell) -> dict:
 
 def run_cell(cfg: ImageFitCell) -> dict:
     """One run (see :func:`_run` for what it returns), in one torch thread."""
-    with sf.one_thread():
+    with torch_threads(1):
         return _run(cfg)
 
 

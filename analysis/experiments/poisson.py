@@ -119,7 +119,6 @@ Presets (arms: siren, edge_of_chaos, edge_of_chaos_sigma_a1, chaotic; width N; d
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -129,7 +128,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.presets import check_preset
 
 NAME = "poisson"
@@ -577,20 +576,9 @@ def _device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-@contextlib.contextmanager
-def _one_thread():
-    """Run the block with one torch intra-op thread, then restore the previous count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def run_cell(cfg: PoissonCell) -> dict:
     """Train one network (module docstring, "The loss") in one torch thread; see :func:`_train`."""
-    with _one_thread():
+    with torch_threads(1):
         return _train(cfg)
 
 

@@ -53,7 +53,6 @@ energy above a frequency is a share of the MSE; its radial average
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from typing import Callable
@@ -68,7 +67,7 @@ __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
     "STREAM_INIT", "STREAM_NOISE", "block_mean", "build_network", "check_inits",
     "default_device", "derived_seed", "device_of", "error_spectrum", "grid_axis", "grid_inputs",
-    "high_frequency_share", "one_thread", "predict", "radial_error_profile", "sine_spec",
+    "high_frequency_share", "predict", "radial_error_profile", "sine_spec",
     "subsample", "train",
 ]
 
@@ -224,21 +223,6 @@ def device_of(model: torch.nn.Module) -> torch.device:
 def default_device() -> torch.device:
     """CUDA when available (the paper preset), else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run the block with one torch intra-op thread, then restore the previous count.
-
-    A run of these small networks gains little from a second thread and loses a lot on a shared
-    machine; one thread per run, and one run per core (``--executor process``), is the fast way.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def predict(model: torch.nn.Module, x, chunk: int = 65536) -> np.ndarray:

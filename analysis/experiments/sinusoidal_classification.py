@@ -63,7 +63,6 @@ to the preset's), ``threshold_fraction`` (default 0.99).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import math
@@ -75,7 +74,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics, stats
-from analysis.experiment import seeds_for
+from analysis.experiment import seeds_for, torch_threads
 from analysis.presets import check_preset
 
 NAME = "sinusoidal-classification"
@@ -428,27 +427,9 @@ def _accuracy(model, x, y, batch: int = 1000) -> float:
     return correct / len(y)
 
 
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread inside the block (restored afterwards).
-
-    The models here are too small for intra-op parallelism to pay: on a 2-core machine shared
-    with other jobs, two threads made a training step 5 to 8 times slower than one (measured
-    with process time). Use the ``process`` executor to put the cores to work instead.
-    """
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def run_cell(config: ClassificationCell) -> dict:
     """Train one model; curves and the claim metrics of one seed (see :func:`_train`)."""
-    with single_thread():
+    with torch_threads(1):
         return _train(config)
 
 
@@ -709,4 +690,4 @@ __all__ = ["CLAIM_INITS", "ClassificationCell", "DATASETS", "DESCRIPTION", "INIT
            "NAME", "OPTIMIZERS", "OPTIMIZER_SETTINGS", "SEEDS", "add_arguments", "build_model",
            "cells", "default_dataset", "first_training_images", "format_summary", "load_data",
            "lsuv_batch", "model_config", "parse_choices", "resolve_data", "run_cell",
-           "runs_table", "settings_for", "single_thread", "split", "summarize"]
+           "runs_table", "settings_for", "split", "summarize"]

@@ -31,7 +31,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from analysis.experiments.harmonic_lm import _threads
+from analysis.experiment import torch_threads
 from models.lm import LMConfig, TransformerLM
 
 SHAPES = {
@@ -61,7 +61,7 @@ def _run(benchmark, capsys, key: str, rounds: int) -> None:
     device = torch.device("cuda" if key == "paper" else "cpu")
     if device.type == "cuda" and not torch.cuda.is_available():
         pytest.skip("the paper-size model is benchmarked on a GPU only")
-    with _threads(1 if device.type == "cpu" else None):
+    with torch_threads(1 if device.type == "cpu" else None):
         _measure(benchmark, capsys, key, device, rounds)
 
 
