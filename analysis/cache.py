@@ -27,7 +27,8 @@ computes and nothing is read or written.
 Safety. A file is written to a temporary name in the same directory, flushed, fsynced and then
 renamed over the target (:func:`atomic_write_bytes`), so an interrupted run never leaves a
 partial result under the final name. Each file starts with a one-line JSON header (key, config,
-versions, creation time, payload size and sha256); :func:`load` checks it, and :func:`cached`
+versions, the provenance record of :mod:`analysis.provenance`, creation time, payload size and
+sha256); :func:`load` checks it, and :func:`cached`
 warns about a corrupted or truncated file, naming it, and recomputes.
 
 Results are pickled with a fixed protocol, so the same object gives the same bytes across runs;
@@ -191,6 +192,12 @@ def cache_key(config: Any) -> str:
         "class": _class_name(config),
         "config": config_dict(config),
     }
+    from analysis.provenance import thread_override
+
+    threads = thread_override()
+    if threads is not None:
+        # Only when overridden, so that the keys of ordinary runs stay as they were.
+        blob["threads"] = threads
     text = json.dumps(blob, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -338,23 +345,32 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def save(path: os.PathLike | str, config: Any, obj: Any) -> None:
+def save(path: os.PathLike | str, config: Any, obj: Any, *,
+         provenance: dict | None = None, extra: dict | None = None) -> None:
     """Write ``obj`` as the cached result of ``config`` (atomically, with a checked header).
 
     Args:
         path: destination file (normally :func:`cache_path`).
         config: the frozen dataclass config the result belongs to.
         obj: any picklable object.
+        provenance: what computed it (:func:`analysis.provenance.collect`); collected now
+            when None.
+        extra: further JSON-ready header fields (the figure pipeline stores the provenance of
+            the cells a figure read).
     """
+    from analysis import provenance as prov
+
     payload = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
     header = {
         "key": cache_key(config),
         "class": _class_name(config),
         "config": config_dict(config),
         "versions": _versions(),
+        "provenance": provenance if provenance is not None else prov.collect(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "payload_bytes": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        **(extra or {}),
     }
     # One line: json.dumps escapes newlines inside strings, so the header cannot contain one.
     line = json.dumps(header, sort_keys=True, ensure_ascii=True).encode("ascii") + b"\n"
@@ -490,8 +506,15 @@ def cached_with_event(
     force: bool = False,
     cache_dir: os.PathLike | str | None = None,
     label: str | None = None,
+    header_extra: Callable[[], dict] | None = None,
 ) -> tuple[Any, CacheEvent]:
-    """Like :func:`cached`, also returning what happened (also recorded in :data:`STATS`)."""
+    """Like :func:`cached`, also returning what happened (also recorded in :data:`STATS`).
+
+    ``header_extra``, when given, is called after a computation for further header fields
+    (see :func:`save`).
+    """
+    from analysis import provenance as prov
+
     key = cache_key(config)  # validates the config before any work
     label = label or type(config).__qualname__
     start = time.perf_counter()
@@ -516,8 +539,12 @@ def cached_with_event(
             STATS.record(event)
             return value, event
 
-    value = fn(config)
-    save(path, config, value)
+    with prov.recording() as threads:
+        value = fn(config)
+    # The thread count the computation set (torch_threads reports it), else the current one.
+    record = prov.collect(max(threads) if threads else None)
+    save(path, config, value, provenance=record,
+         extra=header_extra() if header_extra is not None else None)
     event = CacheEvent(label, key, status, time.perf_counter() - start, path)
     STATS.record(event)
     return value, event

@@ -21,8 +21,10 @@ figure module's ``evidence(data)`` function returns under a stable key, and carr
     credibly smaller than claimed), inconclusive otherwise.
 
 Any rule gives *inconclusive* when the record has fewer than ``min_n`` replicates (default 3)
-or a non-finite interval, and *not run* when the figure's data is not in the cache (run
-``initaudit figures`` or ``initaudit reproduce`` at that preset first). Raw p-values, where the
+or a non-finite interval, and *not run* when there is no record, with the reason: the figure's
+data is not in the cache (run ``initaudit figures`` or ``initaudit reproduce`` at that preset
+first), the claim's setting was skipped for a missing input (``medical.txt not given``, read
+from the figure data's ``"skipped"`` list), or the preset does not measure it. Raw p-values, where the
 record has one, are Holm-adjusted over the whole ledger (:func:`analysis.stats.holm`); the
 verdict itself is read off the interval, so the adjustment is reported beside it, not mixed in.
 """
@@ -38,6 +40,10 @@ import pandas as pd
 from analysis import cache, stats
 from analysis.presets import check_preset
 
+#: Reasons of a "not run": nothing cached for the figure at this preset, or the figure's data
+#: lacks the record (the preset does not measure it).
+NO_RESULT = "no cached result at this preset (run initaudit reproduce or figures at it)"
+NOT_MEASURED = "not measured at this preset"
 #: The possible verdicts.
 VERDICTS = ("supported", "not supported", "inconclusive", "not run")
 RULE_KINDS = ("greater", "less", "within", "at_least")
@@ -85,10 +91,10 @@ class Rule:
             return f"95% CI inside [{self.low:g}, {self.high:g}]"
         return f"95% CI above 0 and reaching {self.threshold:g}"
 
-    def decide(self, record: dict | None) -> tuple[str, str]:
-        """Verdict and a short reason for one evidence record (None: not run)."""
+    def decide(self, record: dict | None, missing: str = NO_RESULT) -> tuple[str, str]:
+        """Verdict and a short reason for one evidence record (None: not run, for ``missing``)."""
         if record is None:
-            return "not run", "no cached result at this preset"
+            return "not run", missing
         n = int(record.get("n", 0) or 0)
         lo, hi = float(record.get("lo", math.nan)), float(record.get("hi", math.nan))
         if n < self.min_n:
@@ -133,6 +139,9 @@ class Claim:
         key: the record's key.
         test: the statistical test behind the record's interval.
         rule: the decision rule, fixed before the run.
+        setting: the experiment setting the record comes from, when the experiment has
+            several and one can be skipped for a missing input (``medical_windows``); the
+            verdict is then "not run" with the skip's reason.
     """
 
     id: str
@@ -142,6 +151,7 @@ class Claim:
     key: str
     test: str
     rule: Rule = field(default_factory=lambda: Rule("greater"))
+    setting: str | None = None
 
 
 _PAIRED = "paired t-interval over seeds"
@@ -233,36 +243,36 @@ CLAIMS: tuple[Claim, ...] = (
           "Harmonic embedding initialisation gives the highest accuracy of the 12 strategies "
           "(1.000); here: harmonic minus the best other strategy, validation accuracy.",
           "exp_harmonic_lm", "hlm_medical_windows_harmonic_minus_best_other_val_acc", _PAIRED,
-          Rule("greater", threshold=0.0)),
+          Rule("greater", threshold=0.0), setting="medical_windows"),
     Claim("hlm-lowest-loss", "harmonic-lm",
           "Harmonic initialisation gives the lowest loss (0.0037); here: harmonic minus the best "
           "other strategy, training loss.",
           "exp_harmonic_lm", "hlm_medical_windows_harmonic_minus_best_other_train_loss", _PAIRED,
-          Rule("less", threshold=0.0)),
+          Rule("less", threshold=0.0), setting="medical_windows"),
     Claim("hlm-best-coherence", "harmonic-lm",
           "Harmonic initialisation gives the best coherence score (0.912); here: harmonic minus "
           "the best other strategy.",
           "exp_harmonic_lm", "hlm_medical_windows_harmonic_minus_best_other_coherence", _PAIRED,
-          Rule("greater", threshold=0.0)),
+          Rule("greater", threshold=0.0), setting="medical_windows"),
     Claim("hlm-accuracy-value", "harmonic-lm",
           "Harmonic initialisation reaches training accuracy 1.000 (table row; within 0.005).",
           "exp_harmonic_lm", "hlm_medical_windows_harmonic_train_acc", _ONE,
-          Rule("within", low=0.995, high=1.0 + 1e-9)),
+          Rule("within", low=0.995, high=1.0 + 1e-9), setting="medical_windows"),
     Claim("hlm-loss-value", "harmonic-lm",
           "Harmonic initialisation reaches training loss 0.0037 (table row; below the paper's "
           "stopping threshold 0.02).",
           "exp_harmonic_lm", "hlm_medical_windows_harmonic_train_loss", _ONE,
-          Rule("less", threshold=0.02)),
+          Rule("less", threshold=0.02), setting="medical_windows"),
     Claim("hlm-global-minima", "harmonic-lm",
           "Harmonic initialisation \"converges directly toward global minima\"; here: area under "
           "its training-loss curve minus random's (negative is faster).",
           "exp_harmonic_lm", "hlm_medical_windows_harmonic_vs_random_train_loss_auc", _PAIRED,
-          Rule("less", threshold=0.0)),
+          Rule("less", threshold=0.0), setting="medical_windows"),
     Claim("hlm-heldout-accuracy", "harmonic-lm",
           "The harmonic advantage in accuracy holds on held-out HPO sentences (harmonic minus the "
           "best other strategy).",
           "exp_harmonic_lm", "hlm_hpo_sentences_harmonic_minus_best_other_val_acc", _PAIRED,
-          Rule("greater", threshold=0.0)),
+          Rule("greater", threshold=0.0), setting="hpo_sentences"),
     # --- HarmonicMLP ---------------------------------------------------------------------
     Claim("hmlp-95-few-epochs", "harmonic-mlp",
           "HarmonicMLP reaches about 95% MNIST test accuracy within the first few epochs "
@@ -314,7 +324,7 @@ def figure_data(name: str, preset: str, module=None) -> Any | None:
     module = module if module is not None else _figure_modules().get(name)
     if module is None:
         return None
-    job = pipeline.FigureJob(module.__name__, preset, pipeline.source_sha256(module))
+    job = pipeline.figure_job(module, preset)
     path = cache.cache_path(job)
     if not path.exists():
         return None
@@ -324,22 +334,57 @@ def figure_data(name: str, preset: str, module=None) -> Any | None:
         return None
 
 
+def ledger_provenance(preset: str, claims=CLAIMS) -> list[dict]:
+    """Distinct provenance records (:mod:`analysis.provenance`) behind the ledger's evidence.
+
+    Those of every cached figure the claims read and of the cells each figure read, with a
+    ``count`` each. Empty when nothing is cached.
+    """
+    from analysis import provenance
+    from figures import pipeline
+
+    modules = _figure_modules()
+    records = []
+    for name in dict.fromkeys(c.figure for c in claims):
+        if name in modules:
+            records.extend(pipeline.figure_provenance(modules[name], preset))
+    return provenance.distinct(records)
+
+
 def collect_evidence(preset: str, claims=CLAIMS) -> dict[str, dict[str, dict]]:
     """``{figure NAME: evidence dict}`` for every figure the claims use and the cache holds."""
+    return _collect(preset, claims)[0]
+
+
+def collect_skipped(preset: str, claims=CLAIMS) -> dict[str, dict[str, str]]:
+    """``{figure NAME: {setting: reason}}``: the settings each cached figure could not run.
+
+    Read from the figure data's ``"skipped"`` entry (the experiment summary's list of
+    :class:`analysis.experiment.SkippedSetting` records).
+    """
+    return _collect(preset, claims)[1]
+
+
+def _collect(preset: str, claims) -> tuple[dict, dict]:
     modules = _figure_modules()
-    out: dict[str, dict[str, dict]] = {}
+    evidence: dict[str, dict[str, dict]] = {}
+    skipped: dict[str, dict[str, str]] = {}
     for name in dict.fromkeys(c.figure for c in claims):
         module = modules.get(name)
         if module is None or not hasattr(module, "evidence"):
             continue
         data = figure_data(name, preset, module)
-        if data is not None:
-            out[name] = module.evidence(data)
-    return out
+        if data is None:
+            continue
+        evidence[name] = module.evidence(data)
+        if isinstance(data, dict):
+            skipped[name] = {s["setting"]: s["reason"] for s in data.get("skipped") or []}
+    return evidence, skipped
 
 
 def evaluate(preset: str = "cpu", claims=CLAIMS,
-             evidence: dict[str, dict[str, dict]] | None = None) -> pd.DataFrame:
+             evidence: dict[str, dict[str, dict]] | None = None,
+             skipped: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
     """The ledger at ``preset``: one row per claim with its verdict.
 
     Args:
@@ -347,6 +392,8 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
         claims: the claims (default :data:`CLAIMS`).
         evidence: ``{figure: {key: record}}``; read from the cache when None (tests pass
             synthetic records here).
+        skipped: ``{figure: {setting: reason}}`` of settings that did not run; read from the
+            cache with the evidence when None.
 
     Returns:
         DataFrame with ``id, source, claim, figure, key, test, rule, verdict, reason, mean, lo,
@@ -354,11 +401,19 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
     """
     check_preset(preset)
     if evidence is None:
-        evidence = collect_evidence(preset, claims)
+        evidence, found = _collect(preset, claims)
+        skipped = found if skipped is None else skipped
+    skipped = skipped or {}
     rows = []
     for c in claims:
         record = evidence.get(c.figure, {}).get(c.key)
-        verdict, reason = c.rule.decide(record)
+        if c.figure not in evidence:
+            missing = NO_RESULT
+        elif c.setting is not None and c.setting in skipped.get(c.figure, {}):
+            missing = skipped[c.figure][c.setting]
+        else:
+            missing = NOT_MEASURED
+        verdict, reason = c.rule.decide(record, missing)
         rec = record or {}
         rows.append({
             "id": c.id, "source": c.source, "claim": c.claim, "figure": c.figure, "key": c.key,
@@ -400,7 +455,8 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _tex(text: str) -> str:
+def tex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped."""
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("_", r"\_"),
                  ("#", r"\#"), ("$", r"\$"), ("~", r"\~{}"), ("^", r"\^{}")):
         text = text.replace(a, b)
@@ -413,13 +469,15 @@ def latex_table(table: pd.DataFrame) -> str:
     for source, sub in table.groupby("source", sort=False):
         # No \multicolumn: the rows are \input inside the table, and \multicolumn must be the
         # first token of its cell.
-        lines.append(r"\textit{" + _tex(SOURCES.get(source, source)) + r"} & & & & \\")
+        lines.append(r"\textit{" + tex_escape(SOURCES.get(source, source)) + r"} & & & & \\")
         for r in sub.itertuples():
             ci = f"[{_num(r.lo)}, {_num(r.hi)}]" if math.isfinite(r.lo) else "--"
+            verdict = r"\textbf{" + tex_escape(r.verdict) + "}"
+            if r.verdict == "not run":
+                verdict += ": " + tex_escape(r.reason)
             lines.append(" & ".join([
-                _tex(r.claim),
-                _tex(r.rule), f"{_num(r.mean)} {_tex(ci)}", str(r.n),
-                r"\textbf{" + _tex(r.verdict) + "}",
+                tex_escape(r.claim),
+                tex_escape(r.rule), f"{_num(r.mean)} {tex_escape(ci)}", str(r.n), verdict,
             ]) + r"\\")
     return "\n".join(lines) + "\n"
 
@@ -441,5 +499,5 @@ def verdict_macros(table: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-__all__ = ["CLAIMS", "Claim", "RULE_KINDS", "Rule", "SOURCES", "VERDICTS", "collect_evidence",
-           "evaluate", "figure_data", "format_table", "latex_table", "verdict_macros"]
+__all__ = ["CLAIMS", "Claim", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
+           "VERDICTS", "collect_evidence", "collect_skipped", "evaluate", "ledger_provenance", "tex_escape", "figure_data", "format_table", "latex_table", "verdict_macros"]

@@ -105,6 +105,36 @@ def data_dir() -> pathlib.Path | None:
     return pathlib.Path(env).expanduser() if env else None
 
 
+#: Outside inputs that a figure may read from :func:`data_dir` (and Debian's Fashion-MNIST).
+OPTIONAL_INPUTS = ("medical.txt", "fashion-mnist", "drumloop.wav")
+
+
+def input_fingerprint() -> str:
+    """A short description of the optional outside inputs present now, for cache keys.
+
+    A figure computed with ``medical.txt`` present must not be served to a run without it, nor
+    the reverse: the figure pipeline puts this string into each figure's key. It lists, for
+    each name of :data:`OPTIONAL_INPUTS` found in :func:`data_dir`, the first 16 hex digits of
+    the file's SHA-256 (for a directory, of its file names and sizes), and whether Debian's
+    Fashion-MNIST directory exists. Empty when none is present.
+    """
+    import hashlib
+
+    parts = []
+    root = data_dir()
+    for name in OPTIONAL_INPUTS:
+        p = root / name if root is not None else None
+        if p is not None and p.is_file():
+            parts.append(f"{name}:{hashlib.sha256(p.read_bytes()).hexdigest()[:16]}")
+        elif p is not None and p.is_dir():
+            listing = "".join(f"{c.name}={c.stat().st_size};" for c in sorted(p.iterdir())
+                              if c.is_file())
+            parts.append(f"{name}/:{hashlib.sha256(listing.encode()).hexdigest()[:16]}")
+    if DEBIAN_FASHION_DIR.is_dir():
+        parts.append(f"debian-fashion-mnist:{DEBIAN_FASHION_DIR}")
+    return ",".join(parts)
+
+
 def find_file(path: os.PathLike | str | None, filename: str, what: str, how: str) -> pathlib.Path:
     """Resolve a user data file.
 
@@ -411,7 +441,7 @@ def chirp(rate: int = 16000, seconds: float = 1.0, f0: float = 100.0, f1: float 
     return amplitude * np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t ** 2 / (2 * seconds)))
 
 
-__all__ = ["DataUnavailable", "ENV_DATA_DIR", "ImageData", "MNIST_MEAN", "MNIST_SOURCES",
+__all__ = ["DataUnavailable", "ENV_DATA_DIR", "ImageData", "OPTIONAL_INPUTS", "input_fingerprint", "MNIST_MEAN", "MNIST_SOURCES",
            "MNIST_STD", "PYO_WAVS", "chirp", "data_dir", "find_file", "load_camera",
            "load_digits", "load_fashion_mnist", "load_idx_dir", "load_mnist", "load_wav",
            "normalize_mnist", "packaged_wav", "read_idx"]

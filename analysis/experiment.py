@@ -8,7 +8,9 @@ An *experiment* is a module in :mod:`analysis.experiments` that defines
     One line for ``initaudit experiment --help``.
 ``cells(preset: str, seeds: int | None, **options) -> list[config]``
     Every run the experiment needs at this preset: one frozen dataclass per (setting, seed),
-    holding everything the run depends on. ``seeds=None`` means the preset's own number.
+    holding everything the run depends on. ``seeds=None`` means the preset's own number. A
+    setting whose input is absent (a user data file) is listed as a :class:`SkippedSetting`
+    instead of its cells; the others still run.
 ``run_cell(config) -> result``
     One run (a picklable dict or DataFrame). Must be deterministic given ``config``: seed every
     generator from the config's seed.
@@ -72,6 +74,31 @@ ENV_SUBMITIT_CLUSTER = "INITAUDIT_SUBMITIT_CLUSTER"
 ENV_EXTRA_MODULES = "INITAUDIT_EXPERIMENT_MODULES"
 
 _REQUIRED = ("NAME", "DESCRIPTION", "cells", "run_cell", "summarize")
+
+
+@dataclass(frozen=True)
+class SkippedSetting:
+    """A setting of an experiment that cannot run here, returned by ``cells`` among the configs.
+
+    An experiment with several settings runs each setting whose input is present and lists the
+    others this way; :func:`run_experiment` keeps them out of the cells and puts them in the
+    summary under ``"skipped"``, so figures, the paper and the ledger can say what did not run
+    and why.
+
+    Attributes:
+        setting: the setting's key (as the experiment's summary names it, e.g.
+            ``medical_windows``).
+        reason: why it did not run, e.g. ``medical.txt not given``.
+        remedy: how to supply what is missing.
+    """
+
+    setting: str
+    reason: str
+    remedy: str = ""
+
+    def describe(self) -> str:
+        """``"<reason> (<remedy>)"``, or the reason alone."""
+        return f"{self.reason} ({self.remedy})" if self.remedy else self.reason
 
 
 class ExperimentModuleError(RuntimeError):
@@ -140,7 +167,9 @@ def torch_threads(n: int | None = 1):
     The experiments' networks are small: a second thread gains little and, on a machine shared
     with other jobs, makes a training step several times slower. One thread per cell and one cell
     per core (``--executor process``) is the fast way to use a small machine. ``n=None`` changes
-    nothing. The previous torch thread count is restored on exit.
+    nothing. ``$INITAUDIT_THREADS`` (``--threads``), when set, replaces ``n`` (None included).
+    The previous torch thread count is restored on exit, and the count used is reported to
+    :func:`analysis.provenance.note_threads` for the result's provenance.
 
     Args:
         n: thread count, or None to leave the counts alone.
@@ -148,11 +177,17 @@ def torch_threads(n: int | None = 1):
     Raises:
         ValueError: ``n`` is not a positive integer or None.
     """
+    from analysis import provenance
+
+    override = provenance.thread_override()
+    if override is not None:
+        n = override  # --threads / $INITAUDIT_THREADS: the same count for every computation
     if n is None:
         yield
         return
     if int(n) != n or n < 1:
         raise ValueError(f"thread count must be a positive integer or None, got {n!r}")
+    provenance.note_threads(int(n))
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -191,6 +226,9 @@ def execute_cell(config: Any, force: bool = False, cache_dir: str | None = None,
     Returns:
         ``(result, status, seconds)`` with the cache status (``cached``, ``computed`` ...).
     """
+    from analysis.provenance import thread_override
+
+    threads = thread_override() or threads
     if threads is not None:
         import torch
 
@@ -384,7 +422,9 @@ class ExperimentRun:
         results: their results, in the same order.
         statuses: cache status of each cell.
         seconds: wall time of the whole call.
-        summary: the module's ``summarize`` output.
+        summary: the module's ``summarize`` output, with ``"skipped"`` added (a list of
+            ``{"setting", "reason", "remedy"}``, empty when every setting ran).
+        skipped: the settings that could not run here.
     """
 
     name: str
@@ -395,6 +435,7 @@ class ExperimentRun:
     statuses: list[str]
     seconds: float
     summary: dict = field(default_factory=dict)
+    skipped: list[SkippedSetting] = field(default_factory=list)
 
     @property
     def computed(self) -> int:
@@ -458,16 +499,28 @@ def run_experiment(name: str, preset: str = "cpu", seeds: int | None = None, *,
     if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
     start = time.perf_counter()
-    configs = list(module.cells(preset, seeds, **options))
+    configs, skipped = [], []
+    for item in module.cells(preset, seeds, **options):
+        (skipped if isinstance(item, SkippedSetting) else configs).append(item)
     if not configs:
+        if skipped:
+            from analysis.datasets import DataUnavailable
+
+            raise DataUnavailable(
+                f"experiment {name!r} at preset {preset!r} has no setting that can run here: "
+                + "; ".join(f"{s.setting}: {s.describe()}" for s in skipped))
         raise ExperimentModuleError(f"{module.__name__}.cells returned no cells")
+    for s in skipped:
+        print(f"{name} [{preset}]: setting {s.setting} not run: {s.describe()}", file=sys.stderr)
     items = map_cells(configs, executor=executor, workers=workers, force=force,
                       progress=progress, desc=f"{name} [{preset}]")
     results = [r for r, _, _ in items]
     statuses = [s for _, s, _ in items]
     summary = module.summarize(configs, results, **options)
+    if isinstance(summary, dict):
+        summary["skipped"] = [dataclasses.asdict(s) for s in skipped]
     return ExperimentRun(name, preset, dict(options), configs, results, statuses,
-                         time.perf_counter() - start, summary)
+                         time.perf_counter() - start, summary, skipped)
 
 
 def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tuple[int, ...]:
@@ -484,5 +537,6 @@ def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tup
 
 
 __all__ = ["EXECUTORS", "ExecutorUnavailable", "ExperimentModuleError", "ExperimentRun",
+           "SkippedSetting",
            "available", "check_executor", "default_executor", "execute_cell", "get",
            "map_cells", "run_experiment", "seeds_for", "torch_threads"]

@@ -6,14 +6,19 @@
 
 Nothing is computed: each verdict is read from the cached data of the figure that tests the
 claim. A claim whose figure has not been run at the preset shows as ``not run``; run
-``initaudit reproduce --preset P`` (or ``initaudit figures --preset P``) first.
+``initaudit reproduce --preset P`` (or ``initaudit figures --preset P``) first. A claim whose
+setting could not run (``medical.txt`` not given) is ``not run`` with that reason.
+
+``--json`` prints ``{"preset", "claims": [one record per claim], "provenance": [...]}``, the
+provenance being the distinct records (:mod:`analysis.provenance`) of every cached result behind
+the evidence.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from analysis import claims
+from analysis import claims, provenance
 from analysis.presets import PRESETS
 from figures.cli import emit
 
@@ -33,5 +38,12 @@ def register(subparsers) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit claims``."""
     table = claims.evaluate(args.preset)
-    emit(table.to_dict(orient="records"), args.json, lambda _: claims.format_table(table))
+    records = claims.ledger_provenance(args.preset)
+    result = {"preset": args.preset, "claims": table.to_dict(orient="records"),
+              "provenance": records}
+
+    def text(_: object) -> str:
+        return claims.format_table(table) + "\ncomputed with: " + provenance.summary_line(records)
+
+    emit(result, args.json, text)
     return 0

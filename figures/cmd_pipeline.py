@@ -5,7 +5,7 @@
     initaudit figures   [--preset smoke|cpu|paper] [--only NAME ...] [--force] [--json]
     initaudit paper     [--preset ...]
     initaudit reproduce [--preset ...] [--force] [--json] [--executor local|process|submitit|ray]
-                        [--workers W] [--data-dir DIR]
+                        [--workers W] [--data-dir DIR] [--threads N]
 
 ``figures`` computes (through the cache) and draws the figures. ``paper`` writes the generated
 LaTeX, runs the figures whose PDF is missing or was made at another preset, and builds
@@ -16,7 +16,9 @@ Interrupting ``reproduce`` (Ctrl-C, or ``kill -9``) loses at most the cells that
 every finished cell and figure is in the cache, written atomically, and the rerun starts from
 there. ``--executor`` runs the experiments' cells on a process pool, Slurm (submitit) or Ray;
 ``--data-dir`` names the directory of user-supplied data files (``medical.txt``, WAV files,
-Fashion-MNIST), exported to the figure modules as ``$INITAUDIT_DATA_DIR``.
+Fashion-MNIST), exported to the figure modules as ``$INITAUDIT_DATA_DIR``; ``--threads N``
+runs every computation with N torch/BLAS threads (``$INITAUDIT_THREADS``; see
+:mod:`analysis.provenance`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import pathlib
 import sys
 import time
 
-from analysis import cache, claims, experiment
+from analysis import cache, claims, experiment, provenance
 from analysis.datasets import ENV_DATA_DIR
 from analysis.presets import PRESETS
 from figures import paper, pipeline
@@ -79,6 +81,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, metavar="DIR",
                         help="directory of user data files (medical.txt, WAV, Fashion-MNIST); "
                         f"default ${ENV_DATA_DIR}")
+    parser.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                        help="torch/BLAS threads of every computation, overriding each "
+                        "experiment's own (1 for the small training runs); results made with "
+                        f"it are cached apart (default ${provenance.ENV_THREADS} or unset)")
 
 
 def _apply_run_options(args: argparse.Namespace) -> None:
@@ -93,6 +99,14 @@ def _apply_run_options(args: argparse.Namespace) -> None:
         if not path.is_dir():
             raise ValueError(f"--data-dir {data_dir}: not a directory")
         os.environ[ENV_DATA_DIR] = str(path.resolve())
+    threads = getattr(args, "threads", None)
+    if threads:
+        os.environ[provenance.ENV_THREADS] = str(threads)
+    threads = provenance.thread_override()  # also checks a value set outside
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)  # the figures that compute in this process
 
 
 def run_figures_command(args: argparse.Namespace) -> int:
@@ -105,9 +119,10 @@ def run_figures_command(args: argparse.Namespace) -> int:
 
 def _build(preset: str) -> tuple[pipeline.PipelineSummary | None, str]:
     """Generated files, missing figures, PDF; returns the figure summary (if any ran) and PDF."""
-    paper.write_generated(preset)
     stale = paper.stale_figures(preset)
     summary = pipeline.run_figures(preset, only=stale) if stale else None
+    # After the figures, so that the ledger and the macros index see what they just made.
+    paper.write_generated(preset)
     return summary, str(paper.build_pdf())
 
 

@@ -55,7 +55,7 @@ def compute(preset: str) -> dict:
     run = run_experiment("harmonic-lm", preset, progress=True)
     s = run.summary
     return {"preset": preset, "table": s["table"], "comparisons": s["comparisons"],
-            "best": s["best"], "settings": s["settings"], "runs": s["runs"],
+            "best": s["best"], "settings": s["settings"], "runs": s["runs"], "skipped": s["skipped"],
             "generations": s["generations"], "evidence": s["evidence"]}
 
 

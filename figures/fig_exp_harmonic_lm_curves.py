@@ -34,7 +34,7 @@ def compute(preset: str) -> dict:
     """Mean curves and the per-run table of the cached experiment."""
     check_preset(preset)
     s = run_experiment("harmonic-lm", preset, progress=True).summary
-    return {"preset": preset, "curves": s["curves"], "runs": s["runs"],
+    return {"preset": preset, "curves": s["curves"], "runs": s["runs"], "skipped": s["skipped"],
             "settings": s["settings"], "evidence": s["evidence"]}
 
 

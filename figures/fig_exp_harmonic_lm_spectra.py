@@ -53,7 +53,7 @@ def compute(preset: str) -> dict:
     check_preset(preset)
     s = run_experiment("harmonic-lm", preset, progress=True).summary
     return {"preset": preset, "spectra": s["spectra"], "ntk": s["ntk"], "table": s["table"],
-            "runs": s["runs"], "evidence": s["evidence"]}
+            "runs": s["runs"], "skipped": s["skipped"], "evidence": s["evidence"]}
 
 
 def _curves(ax, frame, setting, stage, normalise):

@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterable, Sequence
 
-from analysis import cache
+from analysis import cache, datasets
+from analysis import provenance as prov
 from analysis.datasets import DataUnavailable
 from analysis.presets import check_preset
 from figures import paths
@@ -74,11 +75,20 @@ class FigureJob:
         module: dotted module name, e.g. ``figures.fig_phase_diagram``.
         preset: the preset name.
         source_sha256: hash of the module's source file, so editing the figure recomputes it.
+        inputs: :func:`analysis.datasets.input_fingerprint`, so that a figure made with an
+            optional input (``medical.txt``) is not served to a run without it.
     """
 
     module: str
     preset: str
     source_sha256: str
+    inputs: str = ""
+
+
+def figure_job(module: ModuleType, preset: str) -> FigureJob:
+    """The cache config of ``module`` at ``preset`` with the optional inputs present now."""
+    return FigureJob(module.__name__, preset, source_sha256(module),
+                     datasets.input_fingerprint())
 
 
 @dataclass
@@ -358,6 +368,33 @@ def _render(module: ModuleType, data: Any, preset: str, generated: pathlib.Path)
 # Running
 
 
+def _cells_provenance(mark: int) -> list[dict]:
+    """Distinct provenance of the cached results read or written since event ``mark``."""
+    records = []
+    for event in cache.STATS.events[mark:]:
+        if event.path is None:
+            continue
+        try:
+            records.append(cache.read_header(event.path).get("provenance") or {})
+        except (OSError, cache.CorruptCacheError):
+            continue
+    return prov.distinct(records)
+
+
+def figure_provenance(module: ModuleType, preset: str) -> list[dict]:
+    """Distinct provenance records behind the cached data of ``module`` at ``preset``.
+
+    The figure job's own record and those of the cells it read (experiment runs computed in
+    worker processes carry their own thread counts). Empty when nothing is cached.
+    """
+    path = cache.cache_path(figure_job(module, preset))
+    try:
+        header = cache.read_header(path)
+    except (OSError, cache.CorruptCacheError):
+        return []
+    return prov.distinct([header.get("provenance") or {}, *header.get("cells_provenance", [])])
+
+
 def run_figures(
     preset: str,
     only: str | Sequence[str] | None = None,
@@ -399,11 +436,13 @@ def run_figures(
                disable=not progress)
     for module in bar:
         bar.set_postfix_str(module.NAME)
-        job = FigureJob(module.__name__, preset, source_sha256(module))
+        job = figure_job(module, preset)
         t0 = time.perf_counter()
+        mark = len(cache.STATS.events)
         try:
             data, event = cache.cached_with_event(
-                job, lambda j, m=module: m.compute(j.preset), force=force, label=module.NAME
+                job, lambda j, m=module: m.compute(j.preset), force=force, label=module.NAME,
+                header_extra=lambda mark=mark: {"cells_provenance": _cells_provenance(mark)},
             )
         except DataUnavailable as exc:
             # A figure whose input data is not on this machine is skipped, not fatal: its

@@ -83,6 +83,8 @@ def test_claims_command_reads_only_the_cache(capsys):
     from figures.cli import main
 
     assert main(["claims", "--preset", "smoke", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    rows = out["claims"]
+    assert out["preset"] == "smoke" and isinstance(out["provenance"], list)
     assert len(rows) == len(claims.CLAIMS)
     assert {r["verdict"] for r in rows} <= set(claims.VERDICTS)

@@ -18,7 +18,7 @@ from torch import nn
 from analysis import lm_metrics as M
 from analysis.corpus import Vocabulary
 from analysis.datasets import DataUnavailable
-from analysis.experiment import run_experiment
+from analysis.experiment import SkippedSetting, run_experiment
 from analysis.experiments import harmonic_lm as H
 
 # --------------------------------------------------------------------------- coherence
@@ -117,10 +117,29 @@ def test_options_and_missing_data(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="valid splits"):
         H.cells("smoke", split="random")
     monkeypatch.delenv("INITAUDIT_DATA_DIR", raising=False)
+    # Without medical.txt the cpu preset runs its ontology setting and skips the two medical
+    # ones, saying why and how to supply the file.
+    items = H.cells("cpu")
+    skipped = [c for c in items if isinstance(c, SkippedSetting)]
+    assert [s.setting for s in skipped] == ["medical_windows", "medical_sentences"]
+    assert all(s.reason == "medical.txt not given" and "--data-dir" in s.remedy
+               and "INITAUDIT_DATA_DIR" in s.remedy and "--corpus" in s.remedy for s in skipped)
+    ran = [c for c in items if not isinstance(c, SkippedSetting)]
+    assert {(c.corpus, c.split) for c in ran} == {("hpo", "sentences")}
+    assert len(ran) == len(H.STRATEGIES) * H.SEEDS["cpu"]
+    # A corpus asked for by name or path must be there.
     with pytest.raises(DataUnavailable, match="medical.txt"):
-        H.cells("cpu")
+        H.cells("cpu", corpus="medical")
     with pytest.raises(DataUnavailable):
         H.cells("smoke", corpus=str(tmp_path / "medical.txt"))
+
+
+def test_experiment_without_any_runnable_setting_stops_with_the_reasons(monkeypatch):
+    from analysis import experiment
+
+    monkeypatch.delenv("INITAUDIT_DATA_DIR", raising=False)
+    with pytest.raises(DataUnavailable, match="medical_windows: medical.txt not given"):
+        experiment.run_experiment("harmonic-lm", "cpu", split="windows", progress=False)
 
 
 def test_cells_cover_every_strategy_and_seed():

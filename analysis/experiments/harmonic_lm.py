@@ -63,7 +63,9 @@ paper     8 x 512, 4 heads, 32; batch 32, <= 30 epochs, 10 seeds  medical window
 All 14 strategies in every preset. ``--corpus`` (``medical``, ``hpo`` or a text-file path) and
 ``--split`` (``windows`` or ``sentences``) restrict the run to one corpus and/or split protocol
 (a path gets the medical sizes). ``medical.txt`` is not shipped: pass its path or put it in
-``$INITAUDIT_DATA_DIR``; without it the cpu and paper presets raise
+``$INITAUDIT_DATA_DIR``. Without it the cpu and paper presets run their ontology settings and
+list the medical ones as :class:`analysis.experiment.SkippedSetting` ("medical.txt not given");
+a corpus asked for with ``--corpus`` that is absent raises
 :class:`analysis.datasets.DataUnavailable`.
 """
 
@@ -86,7 +88,8 @@ from torch import nn
 from analysis import corpus as corpora
 from analysis import lm_metrics as lmm
 from analysis import stats
-from analysis.experiment import seeds_for, torch_threads
+from analysis.datasets import DataUnavailable
+from analysis.experiment import SkippedSetting, seeds_for, torch_threads
 from analysis.presets import check_preset
 from models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 
@@ -101,6 +104,11 @@ HARMONIC = "emb_harmonic"
 SEEDS = {"smoke": 2, "cpu": 5, "paper": 10}
 #: The paper's reported values for harmonic initialisation (Table 4.1).
 CLAIMED = {"train_acc": 1.000, "val_acc": 1.000, "train_loss": 0.0037, "coherence": 0.912}
+#: Why a preset's medical settings are skipped without the file, and how to supply it.
+MEDICAL_NOT_GIVEN = "medical.txt not given"
+MEDICAL_REMEDY = ("pass --data-dir DIR or set $INITAUDIT_DATA_DIR to a directory holding "
+                  "medical.txt, or give --corpus PATH; the file is in the public repository "
+                  "afatykhov-ai/harmonic-initialization")
 #: Metrics with paired comparisons against the baseline; True where larger is better.
 COMPARED = {"val_acc": True, "val_loss": False, "coherence": True, "perplexity": False,
             "train_acc": True, "train_loss": False}
@@ -260,15 +268,26 @@ def cells(preset: str, seeds: int | None = None, corpus: str | None = None,
           split: str | None = None, **_: object) -> list[LMCell]:
     """Every (setting, strategy, seed) of the preset (see the module docstring).
 
+    Settings of the preset whose corpus is absent (``medical.txt`` not given) come back as
+    :class:`analysis.experiment.SkippedSetting` items among the cells.
+
     Raises:
         ValueError: unknown preset or split.
-        analysis.datasets.DataUnavailable: a corpus is absent.
+        analysis.datasets.DataUnavailable: the corpus named by ``corpus`` is absent.
     """
     check_preset(preset)
     model = _MODELS[preset]
-    out = []
+    out: list = []
     for d in _settings(preset, corpus, split):
-        label, path = _resolve(d.corpus)
+        try:
+            label, path = _resolve(d.corpus)
+        except DataUnavailable:
+            if corpus is not None:
+                raise  # a corpus asked for by name or path must be there
+            # The preset's medical settings without medical.txt: the others still run.
+            out.append(SkippedSetting(setting_key(d.corpus, d.split), MEDICAL_NOT_GIVEN,
+                                      MEDICAL_REMEDY))
+            continue
         sha = _sha(path)
         for strategy in STRATEGIES:
             for seed in seeds_for(preset, seeds, SEEDS):
