@@ -24,7 +24,7 @@ STAMP := $(VENV)/.installed
 # Installed before the package: on these machines this exact version is a local CPU wheel, while
 # any other spec (or letting the package's range pick) downloads the CUDA build, several GB.
 TORCH_SPEC := torch==2.13.0
-TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-science latexmk
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-science latexmk poppler-utils
 PYTEST := $(VPY) -m pytest
 
 .PHONY: venv latex reproduce paper test test-slow bench clean distclean
@@ -40,10 +40,10 @@ $(STAMP): pyproject.toml
 # Not fatal when LaTeX cannot be installed: figures are still made, and `initaudit paper` then
 # says what is missing. .ci/run checks afterwards that latexmk really is there.
 latex:
-	@if command -v latexmk >/dev/null 2>&1; then \
-	    echo "latex: latexmk found at $$(command -v latexmk)"; \
+	@if command -v latexmk >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then \
+	    echo "latex: latexmk found at $$(command -v latexmk), pdftotext at $$(command -v pdftotext)"; \
 	elif ! command -v apt-get >/dev/null 2>&1; then \
-	    echo "latex: latexmk not found; install TeX Live with latexmk to build the paper (continuing without it)"; \
+	    echo "latex: latexmk or pdftotext not found; install TeX Live with latexmk (and poppler-utils) to build the paper (continuing without it)"; \
 	elif [ "$$(id -u)" -eq 0 ]; then \
 	    echo "latex: installing $(TEX_PACKAGES)"; \
 	    { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES); } \
@@ -53,7 +53,7 @@ latex:
 	    { sudo -n apt-get update && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES); } \
 	        || echo "latex: apt-get failed; the paper will not build (continuing)"; \
 	else \
-	    echo "latex: latexmk not found. To build the paper run:"; \
+	    echo "latex: latexmk or pdftotext not found. To build the paper run:"; \
 	    echo "    sudo apt-get install --no-install-recommends $(TEX_PACKAGES)"; \
 	    echo "latex: continuing without it"; \
 	fi

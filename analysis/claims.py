@@ -429,6 +429,76 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
 
 
 # --------------------------------------------------------------------------------------------
+# Comparing two ledgers (another machine, another thread count, a published claims.json)
+
+
+def read_ledger(path) -> pd.DataFrame:
+    """A ledger saved as JSON: ``generated/claims.json`` or ``initaudit claims --json`` output.
+
+    Raises:
+        ValueError: the file is not such a ledger (the message says what was expected).
+    """
+    import json
+    import pathlib
+
+    try:
+        data = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the ledger {path}: {exc}") from None
+    rows = data.get("claims") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r for r in rows):
+        raise ValueError(f"{path} is not a ledger: expected the JSON of `initaudit claims --json` "
+                         "or generated/claims.json (records with id, verdict, mean, lo, hi)")
+    return pd.DataFrame(rows)
+
+
+def compare(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """Claim by claim, how far ``table`` moved from ``other``.
+
+    Returns:
+        One row per claim in both: ``id``, ``verdict``, ``other_verdict``, ``same_verdict``,
+        ``mean``, ``other_mean``, ``shift`` (mean minus the other's), ``shift_over_halfwidth``
+        (the shift in units of the other's interval half-width: below 1 means the new estimate
+        lies inside the old interval) and ``identical`` (mean and interval bit for bit).
+    """
+    b = other.set_index("id")
+    rows = []
+    for r in table.itertuples():
+        if r.id not in b.index:
+            continue
+        o = b.loc[r.id]
+        half = (float(o["hi"]) - float(o["lo"])) / 2
+        shift = float(r.mean) - float(o["mean"])
+        same = all((math.isnan(x) and math.isnan(y)) or x == y
+                   for x, y in ((float(r.mean), float(o["mean"])), (float(r.lo), float(o["lo"])),
+                                (float(r.hi), float(o["hi"]))))
+        rows.append({"id": r.id, "verdict": r.verdict, "other_verdict": o["verdict"],
+                     "same_verdict": r.verdict == o["verdict"], "mean": float(r.mean),
+                     "other_mean": float(o["mean"]), "shift": shift,
+                     "shift_over_halfwidth": (math.nan if math.isnan(shift) else
+                                              abs(shift) / half if half > 0 else
+                                              0.0 if shift == 0 else math.inf),
+                     "identical": same})
+    return pd.DataFrame(rows)
+
+
+def format_comparison(comparison: pd.DataFrame) -> str:
+    """Plain-text form of :func:`compare`, with a closing count."""
+    lines = [f"{'claim':<28} {'verdict':<14} {'other verdict':<14} {'mean':>10} {'other':>10} "
+             f"{'|shift|/half-width':>18}"]
+    for r in comparison.itertuples():
+        mark = "identical" if r.identical else f"{r.shift_over_halfwidth:.3g}"
+        lines.append(f"{r.id:<28} {r.verdict:<14} {r.other_verdict:<14} {_num(r.mean):>10} "
+                     f"{_num(r.other_mean):>10} {mark:>18}")
+    n = len(comparison)
+    lines.append(f"{int(comparison.identical.sum()) if n else 0} of {n} identical, "
+                 f"{int(comparison.same_verdict.sum()) if n else 0} of {n} with the same verdict, "
+                 f"largest |shift|/half-width "
+                 f"{_num(float(comparison.shift_over_halfwidth.max())) if n else '--'}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
 # Output
 
 
@@ -500,4 +570,4 @@ def verdict_macros(table: pd.DataFrame) -> dict[str, str]:
 
 
 __all__ = ["CLAIMS", "Claim", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
-           "VERDICTS", "collect_evidence", "collect_skipped", "evaluate", "ledger_provenance", "tex_escape", "figure_data", "format_table", "latex_table", "verdict_macros"]
+           "VERDICTS", "collect_evidence", "collect_skipped", "compare", "evaluate", "format_comparison", "ledger_provenance", "read_ledger", "tex_escape", "figure_data", "format_table", "latex_table", "verdict_macros"]

@@ -2,7 +2,7 @@
 
 ::
 
-    initaudit claims [--preset smoke|cpu|paper] [--json]
+    initaudit claims [--preset smoke|cpu|paper] [--json] [--against LEDGER.json]
 
 Nothing is computed: each verdict is read from the cached data of the figure that tests the
 claim. A claim whose figure has not been run at the preset shows as ``not run``; run
@@ -11,7 +11,9 @@ setting could not run (``medical.txt`` not given) is ``not run`` with that reaso
 
 ``--json`` prints ``{"preset", "claims": [one record per claim], "provenance": [...]}``, the
 provenance being the distinct records (:mod:`analysis.provenance`) of every cached result behind
-the evidence.
+the evidence. ``--against LEDGER.json`` compares the ledger with a saved one instead (another
+machine's, another thread count's): verdict by verdict, and how far each estimate moved in units
+of the saved interval's half-width.
 """
 
 from __future__ import annotations
@@ -32,12 +34,22 @@ def register(subparsers) -> None:
     p.add_argument("--preset", choices=PRESETS, default="cpu",
                    help="preset whose cached results are read (default cpu)")
     p.add_argument("--json", action="store_true", help="print the ledger as JSON records")
+    p.add_argument("--against", metavar="LEDGER.json", default=None,
+                   help="compare with a saved ledger (generated/claims.json of another run, or "
+                   "this command's --json output): verdicts, and each shift of the estimate in "
+                   "units of the saved interval's half-width")
     p.set_defaults(func=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit claims``."""
     table = claims.evaluate(args.preset)
+    if args.against:
+        comparison = claims.compare(table, claims.read_ledger(args.against))
+        emit({"preset": args.preset, "against": args.against,
+              "comparison": comparison.to_dict(orient="records")}, args.json,
+             lambda _: claims.format_comparison(comparison))
+        return 0
     records = claims.ledger_provenance(args.preset)
     result = {"preset": args.preset, "claims": table.to_dict(orient="records"),
               "provenance": records}

@@ -23,6 +23,8 @@ from figures.cli import emit, positive_int
 def _format(run: experiment.ExperimentRun, module) -> str:
     head = (f"{run.name} at preset {run.preset!r}: {len(run.configs)} runs, {run.computed} "
             f"computed, {run.cached} cached, {run.seconds:.1f} s")
+    for s in run.skipped:
+        head += f"\nsetting {s.setting} not run: {s.describe()}"
     formatter = getattr(module, "format_summary", None)
     if formatter is not None:
         return head + "\n" + formatter(run.summary)

@@ -117,24 +117,17 @@ def run_figures_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(preset: str) -> tuple[pipeline.PipelineSummary | None, str]:
-    """Generated files, missing figures, PDF; returns the figure summary (if any ran) and PDF."""
-    stale = paper.stale_figures(preset)
-    summary = pipeline.run_figures(preset, only=stale) if stale else None
-    # After the figures, so that the ledger and the macros index see what they just made.
-    paper.write_generated(preset)
-    return summary, str(paper.build_pdf())
-
-
 def run_paper_command(args: argparse.Namespace) -> int:
-    """Handler of ``initaudit paper``."""
+    """Handler of ``initaudit paper``: missing figures, generated files, PDF."""
     # Fail before any work when LaTeX is missing: nothing here is useful without it.
     paper.require_latex()
     _apply_run_options(args)
-    summary, pdf = _build(args.preset)
-    if summary is not None:
-        print(summary.format())
-    print(f"wrote {pdf}")
+    stale = paper.stale_figures(args.preset)
+    if stale:
+        print(pipeline.run_figures(args.preset, only=stale).format(), flush=True)
+    # After the figures, so that the ledger and the macros index see what they just made.
+    paper.write_generated(args.preset)
+    print(f"wrote {paper.build_pdf()}")
     return 0
 
 
@@ -156,7 +149,11 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
     t_figures = time.perf_counter() - start
     pdf = None
     if latex_error is None:
-        pdf = paper.build_pdf()
+        try:
+            pdf = paper.build_pdf()
+        except paper.PaperIncompleteError as exc:
+            # Still print the ledger; the command fails at the end with the list.
+            latex_error, pdf = exc, exc.pdf
     seconds = time.perf_counter() - start
     ledger = claims.evaluate(args.preset)
 

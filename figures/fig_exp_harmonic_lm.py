@@ -194,8 +194,67 @@ def latex_text(tokens: str) -> str:
     return out.replace("<unk>", r"\textless{}unk\textgreater{}")
 
 
+#: Settings in the order the text names them; the first that ran is the *primary* one.
+SETTING_ORDER = ("medical_windows", "medical_sentences", "hpo_windows", "hpo_sentences")
+#: The paper's own protocol.
+PAPER_SETTING = "medical_windows"
+
+
+def phrase(setting: str) -> str:
+    """The setting in words for a sentence: ``on windows of \\texttt{medical.txt}``."""
+    corpus, _, split = setting.rpartition("_")
+    name = {"medical": r"\texttt{medical.txt}", "hpo": "the ontology corpus"}.get(
+        corpus, r"\texttt{" + corpus + "}")
+    return f"on windows of {name}" if split == "windows" else f"on held-out sentences of {name}"
+
+
+def listing(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def ordered(settings) -> list[str]:
+    """``settings`` in :data:`SETTING_ORDER`, others (user corpora) after them."""
+    settings = list(dict.fromkeys(settings))
+    return ([s for s in SETTING_ORDER if s in settings]
+            + [s for s in settings if s not in SETTING_ORDER])
+
+
+def primary(settings) -> str:
+    """The setting the text describes in detail: the paper's protocol when it ran."""
+    return ordered(settings)[0]
+
+
+def with_primary(out: dict[str, str], stem: str, setting: str) -> dict[str, str]:
+    """Copies of the macros ``<stem><Setting>...`` as ``<stem>Primary...``."""
+    prefix = stem + camel(setting)
+    out.update({stem + "Primary" + k[len(prefix):]: v for k, v in list(out.items())
+                if k.startswith(prefix)})
+    return out
+
+
+def not_run_sentences(skipped: list[dict]) -> tuple[str, str]:
+    """(settings not run in words, their reasons and the remedy) for the paper; ("", "") when
+    every setting ran."""
+    from analysis.claims import tex_escape
+
+    if not skipped:
+        return "", ""
+    reasons = listing(list(dict.fromkeys(tex_escape(s["reason"]) for s in skipped)))
+    remedy = tex_escape(H.MEDICAL_REMEDY).replace("--", "-{}-")
+    return listing([phrase(s["setting"]).removeprefix("on ") for s in skipped]), \
+        f"{reasons}; to run {'it' if len(skipped) == 1 else 'them'}, {remedy}"
+
+
 def macros(data: dict) -> dict[str, str]:
-    """The rebuilt table per setting, harmonic's ranks and differences, verdicts, sizes."""
+    """The rebuilt table per setting, harmonic's ranks and differences, verdicts, sizes.
+
+    Per setting ``Hlm<Setting>...``; the same for the primary setting (the paper's protocol,
+    or the first that ran) as ``HlmPrimary...``; lists over the settings that ran
+    (``HlmVerdictList<Metric>`` ...), and sentences saying which settings ran and which did not
+    and why.
+    """
     out: dict[str, str] = {}
     info = data["settings"]
     first = info.iloc[0]
@@ -282,7 +341,73 @@ def macros(data: dict) -> dict[str, str]:
             if strategy in g.index:
                 out[f"Hlm{s}Greedy{key}"] = latex_text(g.loc[strategy, "greedy"])
                 out[f"Hlm{s}Sampled{key}"] = latex_text(g.loc[strategy, "sampled"])
+    out.update(_lists(data, out))
     return {k: v for k, v in out.items() if isinstance(v, str) and v}
+
+
+def _lists(data: dict, out: dict[str, str]) -> dict[str, str]:
+    """The macros that read at any set of settings: lists over the settings that ran, the
+    primary setting's aliases, the table body and the sentences on what did not run."""
+    ran = ordered(data["settings"].setting)
+    skipped = data.get("skipped") or []
+    main = primary(ran)
+    res = {"HlmPrimaryPhrase": phrase(main)}
+    with_primary(out, "Hlm", main)
+    res["HlmSettingsRan"] = (
+        f"This build ran {len(ran)} setting{'s' * (len(ran) > 1)}: "
+        f"{listing([phrase(x).removeprefix('on ') for x in ran])}.")
+    where, why = not_run_sentences(skipped)
+    res["HlmSettingsNotRun"] = (f" Not run: {where} ({why})." if where else
+                                " Every setting of the preset ran.")
+    res["HlmPrimaryNote"] = (
+        "" if main == PAPER_SETTING else
+        f" The paper's own protocol, windows of \\texttt{{medical.txt}}, did not run in this "
+        f"build, so the setting described in detail below is the one that did, {phrase(main)}; "
+        f"the ledger's claims about the paper's corpus are not run.")
+    res["HlmConvergedList"] = listing(
+        [f"{out[f'Hlm{camel(x)}Converged']} runs {phrase(x)}" for x in ran])
+    # the rebuilt table: the settings that ran, then a row for each that did not
+    rows = []
+    for x in ran:
+        r = data["settings"].set_index("setting").loc[x]
+        rows.append(rf"\multicolumn{{6}}{{l}}{{\emph{{{r['corpus']}, {r['split']}}}}} \\" + "\n"
+                    + table_body(data["table"][data["table"].setting == x], r["split"]))
+    for sk in skipped:
+        corpus, _, split = sk["setting"].rpartition("_")
+        rows.append(rf"\multicolumn{{6}}{{l}}{{\emph{{{corpus}, {split}: not run "
+                    rf"({sk['reason']})}}}} \\")
+    res["HlmTableRows"] = "\n\\midrule\n".join(rows)
+    # per-setting lists of ranks, verdicts and differences
+    for metric in ("ValAcc", "TrainAcc", "TrainLoss", "ValLoss", "Coherence"):
+        items = [f"\\textbf{{{out[f'Hlm{camel(x)}Verdict{metric}']}}} {phrase(x)} (rank "
+                 f"{out[f'Hlm{camel(x)}HarmonicRank{metric}']}; minus "
+                 f"{out[f'Hlm{camel(x)}BestOther{metric}']}: "
+                 f"{out[f'Hlm{camel(x)}HarmonicMinusBest{metric}']})"
+                 for x in ran if f"Hlm{camel(x)}Verdict{metric}" in out]
+        if items:
+            res[f"HlmVerdictList{metric}"] = listing(items)
+    for metric in ("ValAcc", "Perplexity"):
+        items = [f"{out[f'Hlm{camel(x)}HarmonicVsRandom{metric}']} (Holm-adjusted "
+                 f"$p{out[f'Hlm{camel(x)}HarmonicVsRandom{metric}P']}$) {phrase(x)}"
+                 for x in ran if f"Hlm{camel(x)}HarmonicVsRandom{metric}" in out
+                 and (metric != "Perplexity" or x.endswith("_sentences"))]
+        res[f"HlmVsRandomList{metric}"] = listing(items) if items else \
+            "not measured at this preset"
+        items = [f"{out[f'Hlm{camel(x)}NumBetter{metric}']} significantly better and "
+                 f"{out[f'Hlm{camel(x)}NumWorse{metric}']} significantly worse {phrase(x)}"
+                 for x in ran if f"Hlm{camel(x)}NumBetter{metric}" in out
+                 and (metric != "Perplexity" or x.endswith("_sentences"))]
+        res[f"HlmNumBetterList{metric}"] = listing(items) if items else \
+            "none measured at this preset"
+    items = [f"{out[f'Hlm{camel(x)}HarmonicVsRandomLossAuc']} nats per token {phrase(x)} "
+             f"(\\textbf{{{out[f'Hlm{camel(x)}VerdictFaster']}}})"
+             for x in ran if f"Hlm{camel(x)}HarmonicVsRandomLossAuc" in out]
+    if items:
+        res["HlmLossAucList"] = listing(items)
+    items = [f"{out[f'Hlm{camel(x)}UnknownRate']}\\% {phrase(x)}" for x in ran
+             if x.endswith("_sentences")]
+    res["HlmUnknownRateList"] = listing(items) if items else "no held-out sentences at this preset"
+    return res
 
 
 __all__ = ["CAPTION", "NAME", "compute", "macros", "plot"]

@@ -19,7 +19,8 @@ from analysis.experiment import run_experiment
 from analysis.experiments import harmonic_lm as H
 from analysis.presets import check_preset
 from figures import style
-from figures.fig_exp_harmonic_lm import camel, interval, short
+from figures.fig_exp_harmonic_lm import (camel, interval, listing, ordered, phrase, primary,
+                                         short, with_primary)
 
 NAME = "exp_harmonic_lm_curves"
 CAPTION = (
@@ -105,4 +106,16 @@ def macros(data: dict) -> dict[str, str]:
         ev = data["evidence"].get(f"hlm_{setting}_harmonic_vs_random_train_loss_auc")
         if ev is not None:
             out[f"HlmCurves{s}LossAucDiff"] = interval(ev["mean"], ev["lo"], ev["hi"])
+    ran = ordered(curves.setting)
+    with_primary(out, "HlmCurves", primary(ran))
+    def when(epoch: str) -> str:
+        return "not within the budget" if epoch == "never" else \
+            f"after {epoch} epoch{'s' * (epoch != '1')}"
+
+    items = [f"{phrase(x)} by harmonic {when(out[f'HlmCurves{camel(x)}HarmonicHalfEpoch'])} and "
+             f"by random {when(out[f'HlmCurves{camel(x)}RandomHalfEpoch'])}" for x in ran
+             if f"HlmCurves{camel(x)}HarmonicHalfEpoch" in out
+             and f"HlmCurves{camel(x)}RandomHalfEpoch" in out]
+    if items:
+        out["HlmCurvesHalfEpochList"] = "; ".join(items)
     return out

@@ -2,8 +2,9 @@ r"""Spectra of the token embedding and embedding-restricted NTKs, at initialisat
 training, for the 14 strategies of the harmonic-lm experiment.
 
 Top: singular values of the (V, D) embedding matrix (divided by the largest) at initialisation and
-after training, mean over seeds, in the first (corpus, split) setting; and the effective rank
-(Roy and Vetterli 2007) divided by D at initialisation and after training in every setting.
+after training, mean over seeds, in the primary setting (the paper's own windows of medical.txt
+when it ran, else the first that did); and the effective rank (Roy and Vetterli 2007) divided
+by D at initialisation and after training in every setting.
 Bottom: eigenvalues of the empirical NTK of the whole language model restricted to the embedding
 parameters (output: the logit of the observed next token at the last position of a fixed batch
 of training windows; :func:`analysis.ntk.empirical_ntk`), divided by their mean, at
@@ -23,13 +24,14 @@ from analysis.experiment import run_experiment
 from analysis.experiments import harmonic_lm as H
 from analysis.presets import check_preset
 from figures import style
-from figures.fig_exp_harmonic_lm import camel, interval, short
+from figures.fig_exp_harmonic_lm import camel, interval, primary, short, with_primary
 
 NAME = "exp_harmonic_lm_spectra"
 CAPTION = (
     r"Embedding spectra and embedding-restricted NTKs of the fourteen strategies. (a, b) Singular "
     r"values of the token embedding, divided by the largest, at initialisation and after "
-    r"training (first setting, mean over seeds). (c) Effective rank over width at "
+    r"training (primary setting: the paper's protocol when it ran, else the first that did; "
+    r"mean over seeds). (c) Effective rank over width at "
     r"initialisation (open) and after training (filled), every setting. (d, e) Eigenvalues, "
     r"divided by their mean, of the empirical NTK of the whole model restricted to the embedding "
     r"parameters (logit of the observed next token on a fixed batch of training windows), at "
@@ -92,7 +94,7 @@ def _dots(ax, table, col):
 
 def plot(data: dict) -> plt.Figure:
     style.apply()
-    setting = data["table"].setting.iloc[0]
+    setting = primary(data["table"].setting)
     fig, axes = plt.subplots(2, 3, figsize=(7.4, 5.4))
     _curves(axes[0, 0], data["spectra"], setting, "init", "max")
     axes[0, 0].set_title(f"(a) embedding, init ({setting.replace('_', ', ')})", fontsize=7)
@@ -153,4 +155,4 @@ def macros(data: dict) -> dict[str, str]:
                 m = t[f"{stage}_ntk_mean_mean"]
                 spread = float((m / m[H.BASELINE] - 1).abs().max())
                 out[f"HlmSpec{s}NtkMeanSpread{stage.capitalize()}"] = f"{100 * spread:.2g}"
-    return out
+    return with_primary(out, "HlmSpec", primary(table.setting))

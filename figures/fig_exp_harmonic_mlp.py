@@ -215,6 +215,17 @@ def macros(data: dict) -> dict[str, str]:
                 out[f"HmlpAcc{stem}Lo"] = _pct(r["lo"])
                 out[f"HmlpAcc{stem}Hi"] = _pct(r["hi"])
                 out[f"HmlpAcc{stem}Verdict"] = claim_verdict(r["lo"], r["hi"], CLAIM_ACCURACY)
+        # The same sentence at every preset: the epochs the budget has, then who reached 95%.
+        words = {1: "one", 2: "two", 3: "three"}
+        parts = [f"{'After' if i == 0 else 'after'} {words[e]} epoch{'s' * (e > 1)} the "
+                 f"reference reaches {_pct(ev[k]['mean'])}\\% test accuracy (95\\% interval "
+                 f"{_pct(ev[k]['lo'])}--{_pct(ev[k]['hi'])}\\%)" if i == 0 else
+                 f"after {words[e]} {_pct(ev[k]['mean'])}\\% "
+                 f"({_pct(ev[k]['lo'])}--{_pct(ev[k]['hi'])}\\%)"
+                 for i, (e, k) in enumerate((e, f"accuracy_epoch{e}_full") for e in (1, 2, 3)
+                                            if f"accuracy_epoch{e}_full" in ev)]
+        out["HmlpAccByEpoch"] = (", ".join(parts[:-1]) + " and " + parts[-1]
+                                 if len(parts) > 1 else parts[0]) + "."
         e95 = ev["epochs_to_95_full"]
         out["HmlpEpochsToNinetyFive"] = (f"{e95['mean']:.1f}" if math.isfinite(e95["mean"])
                                          else "n/a")
@@ -223,6 +234,11 @@ def macros(data: dict) -> dict[str, str]:
         out["HmlpReached"] = str(int(np.isfinite(runs.epochs_to_95.to_numpy(float)).sum()))
         out["HmlpMaxEpochsToNinetyFive"] = (f"{np.nanmax(runs.epochs_to_95):.0f}"
                                             if np.isfinite(runs.epochs_to_95).any() else "n/a")
+        reached = int(out["HmlpReached"])
+        out["HmlpReachedSentence"] = (
+            f"{reached} of {s['seeds']} seeds reach 95\\% within the budget"
+            + (f", on average after {out['HmlpEpochsToNinetyFive']} epochs (at most "
+               f"{out['HmlpMaxEpochsToNinetyFive']})." if reached else "."))
         out["HmlpLossRises"] = f"{ev['loss_rises_full']['mean']:.1f}"
         out["HmlpNonfinite"] = f"{runs.nonfinite_steps.sum():.0f}"
         out["HmlpMainTest"] = f"{data['main']['n_test']:,}".replace(",", "{,}")

@@ -74,8 +74,6 @@ _VARIANT = {"xavier_uniform": " (uniform)", "xavier_normal": " (normal)",
             "kaiming_uniform": " (uniform)", "kaiming_normal": " (normal)",
             "sinusoidal_paper": " (paper variant)"}
 _MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC"}
-_WORDS = {2: "Two", 3: "Three", 4: "Four", 8: "Eight", 12: "Twelve", 16: "Sixteen",
-          24: "TwentyFour", 32: "ThirtyTwo"}
 
 
 def _look(init: str) -> tuple[str, str, str, str]:
@@ -234,11 +232,11 @@ def macros(data: dict) -> dict[str, str]:
     """Share above omega_0 (mean and 95% interval) and centroid of the pair at each depth."""
     out = {}
     sweep = data["sweep"]
+    depths = sorted(set(sweep.depth))
+    # Named by role, not by value, so that the text reads at every preset's depths.
+    ends = {depths[0]: "Shallow", depths[-1]: "Deep"}
     for init, key in _MACRO_KEY.items():
-        for depth in sorted(set(sweep.depth)):
-            word = _WORDS.get(int(depth))
-            if word is None:
-                continue
+        for depth, word in ends.items():
             r = _rows(sweep, init, "energy_above", 1.0)
             r = r[r.depth == depth].iloc[0]
             out[f"Spec{key}AboveL{word}"] = _fmt(r["mean"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -17,8 +18,10 @@ from analysis import cache
 from analysis.presets import check_preset
 from figures import paths, pipeline
 
-#: Debian packages that build the paper (the same list as ``make latex``).
-TEX_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended", "texlive-science", "latexmk")
+#: Debian packages that build the paper and read it back (pdftotext, for the tests); the same
+#: list as ``make latex``.
+TEX_PACKAGES = ("texlive-latex-base", "texlive-latex-recommended", "texlive-science", "latexmk",
+                "poppler-utils")
 
 #: Lines of the LaTeX log shown when the build fails.
 LOG_TAIL_LINES = 40
@@ -34,6 +37,53 @@ class LatexNotFoundError(PaperError):
 
 class LatexBuildError(PaperError):
     """latexmk ran and failed; the message ends with the tail of the LaTeX log."""
+
+
+class PaperIncompleteError(LatexBuildError):
+    """The PDF was built but shows a broken mark; the message lists each one.
+
+    A generated macro the text uses and the code did not define (a red ``??``), a missing
+    generated file, or an undefined reference or citation. The PDF is left in place.
+    """
+
+    def __init__(self, pdf: pathlib.Path, problems: list[str]):
+        self.pdf = pdf
+        self.problems = problems
+        shown = problems[:20]
+        more = f"\n  ... and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        super().__init__(f"{pdf} was built but is incomplete ({len(problems)} broken mark(s)):\n  "
+                         + "\n  ".join(shown) + more)
+
+
+#: Lines of a LaTeX log that mean a reader sees a broken mark.
+_LOG_PROBLEMS = (
+    re.compile(r"^initaudit-paper: (.*)$"),
+    re.compile(r"^LaTeX Warning: (Reference .* undefined).*$"),
+    re.compile(r"^LaTeX Warning: (Citation .* undefined).*$"),
+    re.compile(r"^Package natbib Warning: (Citation .* undefined).*$"),
+)
+
+
+def log_problems(log: pathlib.Path) -> list[str]:
+    """The broken marks a LaTeX log reports (see :class:`PaperIncompleteError`), in order.
+
+    Args:
+        log: ``main.log`` of the last LaTeX pass.
+
+    Returns:
+        One line per distinct problem; empty for a clean build.
+    """
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return [f"cannot read {log}: {exc}"]
+    found = []
+    for line in text.splitlines():
+        for pattern in _LOG_PROBLEMS:
+            m = pattern.match(line.strip())
+            if m:
+                found.append(m.group(1).strip())
+    return list(dict.fromkeys(found))
 
 
 def install_hint(missing: str = "latexmk") -> str:
@@ -181,6 +231,8 @@ def build_pdf(*, paper: pathlib.Path | None = None) -> pathlib.Path:
     Raises:
         LatexNotFoundError: latexmk or pdflatex is not installed (message says what to install).
         LatexBuildError: LaTeX failed; the message ends with the tail of the log.
+        PaperIncompleteError: the PDF shows a broken mark (an undefined generated macro, a
+            missing generated file, an undefined reference); the PDF stays for inspection.
     """
     latexmk = require_latex()
     paper = paths.paper_dir() if paper is None else pathlib.Path(paper)
@@ -202,4 +254,7 @@ def build_pdf(*, paper: pathlib.Path | None = None) -> pathlib.Path:
     if not pdf.is_file() or pdf.stat().st_size == 0:
         raise LatexBuildError(f"latexmk succeeded but {pdf} is missing or empty:\n"
                               + _tail(log, proc.stdout))
+    problems = log_problems(log)
+    if problems:
+        raise PaperIncompleteError(pdf, problems)
     return pdf

@@ -79,6 +79,32 @@ def test_evaluate_with_synthetic_evidence_and_holm():
     assert all(k.isalpha() for k in macros)
 
 
+def test_not_run_says_why():
+    """No record: the figure not cached, its setting skipped for a missing input, or the preset
+    does not measure it; each gives its own reason, and the table prints it."""
+    ledger = (Claim("a", "harmonic-lm", "A.", "lm", "hlm_medical_windows_x", "t",
+                    setting="medical_windows"),
+              Claim("b", "harmonic-lm", "B.", "lm", "hlm_hpo_sentences_x", "t",
+                    setting="hpo_sentences"),
+              Claim("c", "eoc", "C.", "uncached", "z", "t"))
+    evidence = {"lm": {}}
+    skipped = {"lm": {"medical_windows": "medical.txt not given"}}
+    table = claims.evaluate("cpu", ledger, evidence, skipped)
+    assert table.verdict.tolist() == ["not run"] * 3
+    assert table.reason.tolist() == ["medical.txt not given", claims.NOT_MEASURED,
+                                     claims.NO_RESULT]
+    assert "not run}: medical.txt not given" in claims.latex_table(table)
+
+
+def test_the_lm_claims_name_their_setting():
+    """Every claim on the paper's own corpus says so, so that it is 'not run' without it."""
+    for c in claims.CLAIMS:
+        if "_medical_windows_" in c.key:
+            assert c.setting == "medical_windows", c.id
+        if "_hpo_sentences_" in c.key:
+            assert c.setting == "hpo_sentences", c.id
+
+
 def test_claims_command_reads_only_the_cache(capsys):
     from figures.cli import main
 
@@ -88,3 +114,29 @@ def test_claims_command_reads_only_the_cache(capsys):
     assert out["preset"] == "smoke" and isinstance(out["provenance"], list)
     assert len(rows) == len(claims.CLAIMS)
     assert {r["verdict"] for r in rows} <= set(claims.VERDICTS)
+
+
+def test_compare_two_ledgers(tmp_path, capsys):
+    """Shifts in units of the saved half-width; identical rows and changed verdicts counted."""
+    a = claims.evaluate("cpu", CLAIMS3, {"fig": {"x": _rec(1.0, 0.5, 1.5), "y": _rec(0.2, -1, 1)}})
+    b = claims.evaluate("cpu", CLAIMS3, {"fig": {"x": _rec(1.0, 0.5, 1.5), "y": _rec(1.7, 1.2, 2.2)}})
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps({"claims": json.loads(b.to_json(orient="records"))}))
+    c = claims.compare(a, claims.read_ledger(path)).set_index("id")
+    assert bool(c.loc["a", "identical"]) and c.loc["a", "shift_over_halfwidth"] == 0
+    assert c.loc["b", "shift"] == pytest.approx(-1.5)
+    assert c.loc["b", "shift_over_halfwidth"] == pytest.approx(1.5 / 0.5)
+    assert c.loc["b", "verdict"] == "inconclusive" and c.loc["b", "other_verdict"] == "supported"
+    assert not bool(c.loc["b", "same_verdict"])
+    text = claims.format_comparison(c.reset_index())
+    # c is "not run" in both: identical, and without a shift
+    assert text.splitlines()[-1] == ("2 of 3 identical, 2 of 3 with the same verdict, largest "
+                                     "|shift|/half-width 3")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a ledger"):
+        claims.read_ledger(bad)
+
+
+CLAIMS3 = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fig", "y", "t"),
+           Claim("c", "eoc", "C.", "other", "z", "t"))

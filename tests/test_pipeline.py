@@ -231,3 +231,53 @@ def test_summary_format(fake):
     assert json.dumps(summary.to_dict())  # JSON-ready
 
 
+
+
+def test_figure_without_its_input_says_why_and_drops_old_files(fake, monkeypatch):
+    """A figure whose data is absent is skipped: its files of an earlier run go (they would show
+    results this run did not compute) and the paper gets the reason in words instead."""
+    from analysis.datasets import DataUnavailable
+
+    pipeline.run_figures("smoke", progress=False)
+    figs = fake.generated / "figures"
+    assert (figs / "fake.pdf").is_file() and (fake.generated / "macros" / "fake.tex").is_file()
+
+    def absent(preset):
+        raise DataUnavailable("medical.txt not found; pass --data-dir DIR")
+
+    monkeypatch.setattr(fake.module, "compute", absent)
+    with pytest.warns(UserWarning, match="skipped"):
+        summary = pipeline.run_figures("smoke", progress=False, force=True)
+    assert summary.skipped == ["fake"]
+    assert not (figs / "fake.pdf").exists() and not (figs / "fake.png").exists()
+    assert not (fake.generated / "macros" / "fake.tex").exists()
+    note = (figs / "fake_notrun.tex").read_text()
+    # "--" kept as two hyphens (LaTeX would print an en dash)
+    assert "medical.txt not found; pass -{}-data-dir DIR" in note
+    assert "fake" not in pipeline.read_manifest(fake.generated)
+    # Once the data is back, the figure returns and the note goes.
+    monkeypatch.undo()
+    monkeypatch.setattr(pipeline, "discover", lambda: list(fake.modules))
+    monkeypatch.setenv("INITAUDIT_PAPER_DIR", str(fake.generated.parent))
+    pipeline.run_figures("smoke", progress=False, force=True)
+    assert (figs / "fake.pdf").is_file() and not (figs / "fake_notrun.tex").exists()
+
+
+def test_figure_key_follows_the_optional_inputs(fake, monkeypatch, tmp_path):
+    """A figure made with medical.txt present is not served to a run without it, nor back."""
+    from analysis import cache
+
+    pipeline.run_figures("smoke", progress=False)
+    without = pipeline.figure_job(fake.module, "smoke")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "medical.txt").write_text("the human brain has neurons .\n")
+    monkeypatch.setenv("INITAUDIT_DATA_DIR", str(data))
+    with_file = pipeline.figure_job(fake.module, "smoke")
+    assert cache.cache_key(with_file) != cache.cache_key(without)
+    assert "medical.txt:" in with_file.inputs
+    summary = pipeline.run_figures("smoke", progress=False)
+    assert summary.computed == ["fake"]
+    # The cells' provenance reaches the figure's header.
+    records = pipeline.figure_provenance(fake.module, "smoke")
+    assert records and records[0]["source_sha256"] and records[0]["threads"] >= 1
