@@ -452,6 +452,15 @@ def read_ledger(path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def read_ledger_provenance(path) -> list[dict]:
+    """The ``provenance`` list of a saved ledger ([] when it has none)."""
+    import json
+    import pathlib
+
+    data = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+    return list(data.get("provenance") or []) if isinstance(data, dict) else []
+
+
 def compare(table: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     """Claim by claim, how far ``table`` moved from ``other``.
 
@@ -570,4 +579,7 @@ def verdict_macros(table: pd.DataFrame) -> dict[str, str]:
 
 
 __all__ = ["CLAIMS", "Claim", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
-           "VERDICTS", "collect_evidence", "collect_skipped", "compare", "evaluate", "format_comparison", "ledger_provenance", "read_ledger", "tex_escape", "figure_data", "format_table", "latex_table", "verdict_macros"]
+           "VERDICTS", "collect_evidence", "collect_skipped", "compare", "evaluate",
+           "figure_data", "format_comparison", "format_table", "latex_table",
+           "ledger_provenance", "read_ledger", "read_ledger_provenance", "tex_escape",
+           "verdict_macros"]

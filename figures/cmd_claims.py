@@ -47,7 +47,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.against:
         comparison = claims.compare(table, claims.read_ledger(args.against))
         emit({"preset": args.preset, "against": args.against,
-              "comparison": comparison.to_dict(orient="records")}, args.json,
+              "comparison": comparison.to_dict(orient="records"),
+              "provenance": claims.ledger_provenance(args.preset),
+              "against_provenance": claims.read_ledger_provenance(args.against)}, args.json,
              lambda _: claims.format_comparison(comparison))
         return 0
     records = claims.ledger_provenance(args.preset)

@@ -346,3 +346,84 @@ def test_atomic_write_text_replaces_content(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's owner-only 0600
+
+
+# --------------------------------------------------------------------------------------------
+# Provenance
+
+
+def test_header_records_what_computed_the_result(cache_tmp):
+    """Version, source hash, libraries, processor, BLAS and the threads the computation set."""
+    import platform
+
+    import torch
+
+    from analysis import provenance
+    from analysis.experiment import torch_threads
+
+    def fn(config):
+        with torch_threads(1):
+            return {"x": 1.0}
+
+    cache.cached(Sweep(), fn)
+    header = cache.read_header(cache.cache_path(Sweep()))
+    p = header["provenance"]
+    assert p["threads"] == 1
+    assert p["source_sha256"] == provenance.source_sha256() and len(p["source_sha256"]) == 64
+    assert p["torch"] == torch.__version__ and p["python"] == platform.python_version()
+    assert p["processor"] and p["torch_blas"] and p["numpy_blas"]
+    assert p["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_thread_override_enters_the_key_and_the_computation(cache_tmp, monkeypatch):
+    """--threads N: every torch_threads block uses N, and the results are cached apart."""
+    import torch
+
+    from analysis.experiment import torch_threads
+
+    before = cache.cache_key(Sweep())
+    monkeypatch.setenv("INITAUDIT_THREADS", "2")
+    assert cache.cache_key(Sweep()) != before
+    seen = []
+
+    def fn(config):
+        with torch_threads(1):
+            seen.append(torch.get_num_threads())
+        return 0
+
+    cache.cached(Sweep(), fn)
+    assert seen == [2]
+    assert cache.read_header(cache.cache_path(Sweep()))["provenance"]["threads"] == 2
+    monkeypatch.setenv("INITAUDIT_THREADS", "two")
+    with pytest.raises(ValueError, match="INITAUDIT_THREADS must be a positive integer"):
+        cache.cache_key(Sweep())
+    monkeypatch.delenv("INITAUDIT_THREADS")
+    assert cache.cache_key(Sweep()) == before
+
+
+def test_source_hash_follows_the_package_sources(tmp_path, monkeypatch):
+    """The hash covers every .py file of the four packages (path and bytes): an edit changes it."""
+    import hashlib
+    import shutil
+
+    from analysis import provenance
+
+    root = pathlib.Path(provenance.__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for package in provenance.PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes()
+                          + b"\0")
+    assert provenance.source_sha256() == digest.hexdigest()
+    # In a copy, one edited line gives another hash.
+    copy = tmp_path / "copy"
+    for package in provenance.PACKAGES:
+        shutil.copytree(root / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / "analysis" / "stats.py"
+    target.write_text(target.read_text() + "\n# edited\n")
+    out = subprocess.run([sys.executable, "-c", "from analysis import provenance; "
+                          "print(provenance.source_sha256())"], cwd=copy, check=True,
+                         stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": str(copy)}).stdout.strip()
+    assert len(out) == 64 and out != provenance.source_sha256()

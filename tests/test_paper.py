@@ -229,3 +229,32 @@ def test_full_build_at_smoke_preset(paper_copy, cache_tmp, capsys, monkeypatch):
     rows = {r["id"]: r for r in ledger["claims"]}
     assert rows["hlm-best-accuracy"]["verdict"] == "not run"
     assert rows["hlm-heldout-accuracy"]["verdict"] != "not run"
+
+
+def _comparison(rows, processor="Test CPU"):
+    return {"comparison": rows, "provenance": [{"source_sha256": "ab" * 32, "processor": processor}]}
+
+
+def test_reproducibility_sentence_from_saved_comparisons(tmp_path):
+    """The paper's measured sentence is read from paper/measured/, never typed."""
+    assert "No comparison of two runs is recorded" in paper.reproducibility_sentence(tmp_path)
+    measured = tmp_path / "measured"
+    measured.mkdir()
+    same = {"identical": True, "same_verdict": True, "shift_over_halfwidth": 0.0,
+            "verdict": "supported", "other_verdict": "supported"}
+    never = {"identical": True, "same_verdict": True, "shift_over_halfwidth": None,
+             "verdict": "not run", "other_verdict": "not run"}
+    (measured / paper.MEASURED["rerun"]).write_text(json.dumps(_comparison(
+        [{"id": "a", **same}, {"id": "b", **same}, {"id": "c", **never}])))
+    (measured / paper.MEASURED["threads"]).write_text(json.dumps(_comparison(
+        [{"id": "a", **same},
+         {"id": "b", "identical": False, "same_verdict": False, "shift_over_halfwidth": 0.4,
+          "verdict": "inconclusive", "other_verdict": "supported"},
+         {"id": "c", **never}])))
+    text = paper.reproducibility_sentence(tmp_path)
+    assert "Test CPU" in text and "abababababababab" in text
+    # "not run" in both runs is not counted as a measured claim
+    assert "gave 2 of 2 measured claims bit for bit the same" in text
+    assert "left 1 of 2 bit for bit the same" in text
+    assert "at most 0.4 (median 0.2) half-widths" in text
+    assert r"the verdicts of \texttt{b} changed" in text
