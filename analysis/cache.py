@@ -27,8 +27,8 @@ computes and nothing is read or written.
 Safety. A file is written to a temporary name in the same directory, flushed, fsynced and then
 renamed over the target (:func:`atomic_write_bytes`), so an interrupted run never leaves a
 partial result under the final name. Each file starts with a one-line JSON header (key, config,
-versions, the provenance record of :mod:`analysis.provenance`, creation time, payload size and
-sha256); :func:`load` checks it, and :func:`cached`
+the provenance record of :mod:`analysis.provenance` with the library versions, creation time,
+payload size and sha256); :func:`load` checks it, and :func:`cached`
 warns about a corrupted or truncated file, naming it, and recomputes.
 
 Results are pickled with a fixed protocol, so the same object gives the same bytes across runs;
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import hashlib
 import importlib.metadata
 import json
@@ -47,7 +46,6 @@ import math
 import os
 import pathlib
 import pickle
-import platform
 import tempfile
 import time
 import warnings
@@ -333,18 +331,6 @@ class CorruptCacheError(Exception):
     """A cache file is unreadable, truncated, or does not match its header."""
 
 
-@functools.lru_cache(maxsize=None)
-def _versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"initaudit": package_version(),
-                                  "python": platform.python_version()}
-    for dist in ("numpy", "pandas", "scipy", "sympy", "torch"):
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            out[dist] = None
-    return out
-
-
 def save(path: os.PathLike | str, config: Any, obj: Any, *,
          provenance: dict | None = None, extra: dict | None = None) -> None:
     """Write ``obj`` as the cached result of ``config`` (atomically, with a checked header).
@@ -365,7 +351,6 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
         "key": cache_key(config),
         "class": _class_name(config),
         "config": config_dict(config),
-        "versions": _versions(),
         "provenance": provenance if provenance is not None else prov.collect(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "payload_bytes": len(payload),

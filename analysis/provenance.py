@@ -121,6 +121,8 @@ def _static() -> dict[str, Any]:
         "numpy": _version("numpy"),
         "scipy": _version("scipy"),
         "torch": _version("torch"),
+        "pandas": _version("pandas"),
+        "sympy": _version("sympy"),
         "machine": platform.machine(),
         "processor": processor(),
         "cpu_count": os.cpu_count(),
@@ -154,7 +156,7 @@ def collect(threads: int | None = None) -> dict[str, Any]:
 
     Returns:
         ``initaudit`` (version), ``source_sha256``, ``python``, ``numpy``, ``scipy``,
-        ``torch``, ``machine``, ``processor``, ``cpu_count``, ``torch_blas``,
+        ``torch``, ``pandas``, ``sympy``, ``machine``, ``processor``, ``cpu_count``, ``torch_blas``,
         ``torch_cpu_capability`` (the SIMD kernels torch dispatches to), ``numpy_blas`` and
         ``threads``.
     """

@@ -28,6 +28,16 @@ from analysis.experiment import run_experiment
 from analysis.experiments import harmonic_lm as H
 from analysis.presets import check_preset
 from figures import style
+from figures.lm_settings import (
+    PAPER_SETTING,
+    camel,
+    listing,
+    not_run_sentences,
+    ordered,
+    phrase,
+    primary,
+    with_primary,
+)
 
 NAME = "exp_harmonic_lm"
 CAPTION = (
@@ -103,11 +113,6 @@ def plot(data: dict) -> plt.Figure:
 
 # --------------------------------------------------------------------------------------------
 # Macros
-
-
-def camel(setting: str) -> str:
-    """``medical_windows`` -> ``MedicalWindows`` (letters only)."""
-    return "".join(part.capitalize() for part in setting.split("_") if part.isalpha()) or "Text"
 
 
 def fmt(x: float, digits: int = 3, sign: bool = False) -> str:
@@ -192,59 +197,6 @@ def latex_text(tokens: str) -> str:
     for ch in "\\&%$#_{}~^":
         out = out.replace(ch, " ")
     return out.replace("<unk>", r"\textless{}unk\textgreater{}")
-
-
-#: Settings in the order the text names them; the first that ran is the *primary* one.
-SETTING_ORDER = ("medical_windows", "medical_sentences", "hpo_windows", "hpo_sentences")
-#: The paper's own protocol.
-PAPER_SETTING = "medical_windows"
-
-
-def phrase(setting: str) -> str:
-    """The setting in words for a sentence: ``on windows of \\texttt{medical.txt}``."""
-    corpus, _, split = setting.rpartition("_")
-    name = {"medical": r"\texttt{medical.txt}", "hpo": "the ontology corpus"}.get(
-        corpus, r"\texttt{" + corpus + "}")
-    return f"on windows of {name}" if split == "windows" else f"on held-out sentences of {name}"
-
-
-def listing(items: list[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def ordered(settings) -> list[str]:
-    """``settings`` in :data:`SETTING_ORDER`, others (user corpora) after them."""
-    settings = list(dict.fromkeys(settings))
-    return ([s for s in SETTING_ORDER if s in settings]
-            + [s for s in settings if s not in SETTING_ORDER])
-
-
-def primary(settings) -> str:
-    """The setting the text describes in detail: the paper's protocol when it ran."""
-    return ordered(settings)[0]
-
-
-def with_primary(out: dict[str, str], stem: str, setting: str) -> dict[str, str]:
-    """Copies of the macros ``<stem><Setting>...`` as ``<stem>Primary...``."""
-    prefix = stem + camel(setting)
-    out.update({stem + "Primary" + k[len(prefix):]: v for k, v in list(out.items())
-                if k.startswith(prefix)})
-    return out
-
-
-def not_run_sentences(skipped: list[dict]) -> tuple[str, str]:
-    """(settings not run in words, their reasons and the remedy) for the paper; ("", "") when
-    every setting ran."""
-    from analysis.claims import tex_escape
-
-    if not skipped:
-        return "", ""
-    reasons = listing(list(dict.fromkeys(tex_escape(s["reason"]) for s in skipped)))
-    remedy = tex_escape(H.MEDICAL_REMEDY).replace("--", "-{}-")
-    return listing([phrase(s["setting"]).removeprefix("on ") for s in skipped]), \
-        f"{reasons}; to run {'it' if len(skipped) == 1 else 'them'}, {remedy}"
 
 
 def macros(data: dict) -> dict[str, str]:

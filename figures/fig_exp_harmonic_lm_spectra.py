@@ -24,7 +24,8 @@ from analysis.experiment import run_experiment
 from analysis.experiments import harmonic_lm as H
 from analysis.presets import check_preset
 from figures import style
-from figures.fig_exp_harmonic_lm import camel, interval, primary, short, with_primary
+from figures.fig_exp_harmonic_lm import interval, short
+from figures.lm_settings import camel, primary, with_primary
 
 NAME = "exp_harmonic_lm_spectra"
 CAPTION = (

@@ -204,7 +204,7 @@ def test_header_records_key_config_and_versions(cache_tmp):
     assert header["key"] == cache.cache_key(Sweep())
     assert header["config"]["widths"] == [64, 256]
     assert header["config"]["inner"] == {"omega0": 30.0}
-    assert header["versions"]["initaudit"] == cache.package_version()
+    assert header["provenance"]["initaudit"] == cache.package_version()
     assert header["created"]
 
 
