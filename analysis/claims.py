@@ -197,12 +197,12 @@ CLAIMS: tuple[Claim, ...] = (
           "Edge-of-chaos initialisation fits audio better than the SIREN reference (here: SNR of "
           "the fitted recording, sigma_a = 0, both at omega_0 = 3000).",
           "exp_audio_fit", "audio_recording_fit_snr_edge_of_chaos_same_omega_vs_siren", _PAIRED,
-          Rule("greater", threshold=0.0)),
+          Rule("greater", threshold=0.0), setting="recording"),
     Claim("eoc-audio-denoise", "eoc",
           "Edge-of-chaos initialisation denoises audio better than the SIREN reference (here: SNR "
           "against the clean recording, sigma_a = 0 at its rule omega_0 vs SIREN at 3000).",
           "exp_audio_fit", "audio_recording_denoise_snr_edge_of_chaos_rule_omega_vs_siren",
-          _PAIRED, Rule("greater", threshold=0.0)),
+          _PAIRED, Rule("greater", threshold=0.0), setting="recording"),
     Claim("siren-sanity", "eoc",
           "The SIREN reference in its own image setting (256x256, 3 hidden layers of 256, lr 1e-4) "
           "reaches the PSNR usually reported for it (here: above 30 dB within the preset's budget).",

@@ -19,7 +19,7 @@ import torch
 from scipy.io import wavfile
 
 from analysis import datasets, spectrum
-from analysis.experiment import run_experiment
+from analysis.experiment import SkippedSetting, run_experiment
 from analysis.experiments import audio_fit as A
 from analysis.experiments import image_fit as I
 from analysis.experiments import sine_fit as F
@@ -247,7 +247,12 @@ def test_without_a_recording_the_chirp_runs_alone(monkeypatch):
 
     monkeypatch.setattr(A, "find_recording", absent)
     with pytest.warns(UserWarning, match="chirp alone"):
-        cells = A.cells("smoke")
+        items = A.cells("smoke")
+    skipped = [c for c in items if isinstance(c, SkippedSetting)]
+    cells = [c for c in items if not isinstance(c, SkippedSetting)]
+    # the recording setting is listed as skipped, with the reason and the remedy
+    assert [s.setting for s in skipped] == ["recording"]
+    assert "pyo" in skipped[0].reason and "--audio PATH" in skipped[0].remedy
     assert {c.signal for c in cells} == {"chirp"} and all(c.audio_path is None for c in cells)
     with pytest.raises(datasets.DataUnavailable, match="no recording"):
         A.cells("smoke", signals="recording")

@@ -96,7 +96,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import datasets, metrics
-from analysis.experiment import seeds_for, torch_threads
+from analysis.experiment import SkippedSetting, seeds_for, torch_threads
 from analysis.experiments import sine_fit as sf
 from analysis.presets import check_preset
 from analysis.stats import holm, paired_difference, t_interval
@@ -313,6 +313,9 @@ def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | N
         inits: initialisers (sequence or comma-separated; siren always included).
         steps, lr, width, seconds, offset: override the preset.
 
+    Without a recording (and none asked for) the chirp runs alone and the recording setting
+    comes back as an :class:`analysis.experiment.SkippedSetting` among the cells.
+
     Raises:
         analysis.datasets.DataUnavailable: a given audio file is absent, or the recording was
             asked for explicitly and none was found.
@@ -336,12 +339,16 @@ def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | N
     if sizes["chirp"][1] > rate / 2:
         raise ValueError(f"the chirp's {sizes['chirp'][1]} Hz exceeds the Nyquist frequency")
     chosen, path, note = _signal_list(signals, audio)
+    out: list = []
     if note.startswith("unavailable"):
         warnings.warn(f"audio-fit runs the chirp alone: the recording is {note}", stacklevel=2)
+        out.append(SkippedSetting(
+            "recording", "no recording (the pyo wheel of the audio extra is not installed)",
+            f"pip install 'initaudit[audio]', put {DEFAULT_RECORDING} in "
+            f"${datasets.ENV_DATA_DIR}, or pass --audio PATH"))
     arms = [(init, "siren") for init in init_list]
     arms += [(init, "rule") for init in init_list if init in sf.EOC_POINTS]
     omega = {"siren": SIREN_AUDIO_OMEGA0, "rule": rule_omega0(samples)}
-    out = []
     for signal in chosen:
         for task in TASKS:
             for init, tag in arms:
