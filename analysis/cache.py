@@ -13,10 +13,15 @@ for ``config`` is on disk::
     table = cached(DepthSweep(), run_depth_sweep)
 
 Naming. :func:`cache_key` hashes the package version, the config's class (module and qualified
-name) and a canonical JSON of the config's fields (the structure of ``dataclasses.asdict``).
-Changing any field, the class or the package version gives a new file; the old one is left alone.
-Editing the code that ``fn`` calls does *not* change the key: bump the version or pass
-``force=True`` (the figure pipeline adds each figure module's source hash to its own key).
+name), a canonical JSON of the config's fields (the structure of ``dataclasses.asdict``), the
+code that computes it and the versions of torch, numpy and scipy. The code is the source of the
+config class's module and of every package module it imports, directly or not
+(:func:`analysis.codehash.code_sha256`): a config is defined beside the function that computes
+it, so editing that function, or anything it calls in the package, gives a new key, while the
+results of code that did not change stay valid. Changing any of these gives a new file; the old
+one is never read again, and :func:`scan` reports it as stale (``initaudit cache --prune``
+removes it). ``force=True``, or ``$INITAUDIT_FORCE=1`` (``--force`` of the pipeline commands:
+every result once per process), recomputes.
 
 Where. ``<cache dir>/<ConfigClass>/<key>.pkl``. The cache directory is ``$INITAUDIT_CACHE`` when
 set; otherwise ``results/`` at the root of the source checkout this package is imported from
@@ -54,6 +59,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 import numpy as np
+
+from analysis import codehash
 
 #: Used when the ``initaudit`` distribution metadata is absent (e.g. ``PYTHONPATH=.`` runs);
 #: keep in step with ``pyproject.toml``.
@@ -179,8 +186,9 @@ def cache_key(config: Any) -> str:
         config: a frozen dataclass instance.
 
     Returns:
-        A 64-character hex sha256 over the package version, the config's class name and the
-        canonical JSON of its fields.
+        A 64-character hex sha256 over the package version, the config's class name, the
+        canonical JSON of its fields, the hash of the code that computes it and the versions of
+        torch, numpy and scipy (and the thread override, when one is set).
 
     Raises:
         TypeError: if ``config`` is not a frozen dataclass or holds an unsupported type.
@@ -189,6 +197,8 @@ def cache_key(config: Any) -> str:
         "version": package_version(),
         "class": _class_name(config),
         "config": config_dict(config),
+        "code": codehash.code_sha256(type(config).__module__),
+        "libraries": codehash.library_versions(),
     }
     from analysis.provenance import thread_override
 
@@ -350,6 +360,9 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
     header = {
         "key": cache_key(config),
         "class": _class_name(config),
+        "module": type(config).__module__,
+        "code_sha256": codehash.code_sha256(type(config).__module__),
+        "libraries": codehash.library_versions(),
         "config": config_dict(config),
         "provenance": provenance if provenance is not None else prov.collect(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -483,6 +496,89 @@ class CacheStats:
 #: Process-wide statistics; ``initaudit reproduce`` prints :meth:`CacheStats.summary`.
 STATS = CacheStats()
 
+#: Environment variable that, set to 1, recomputes every result once in each process
+#: (``--force`` of ``reproduce`` and ``figures``, so that it reaches every experiment cell and
+#: Monte-Carlo ensemble inside the figures, not only the figure jobs).
+ENV_FORCE = "INITAUDIT_FORCE"
+_FORCED: set[str] = set()
+
+
+def force_pending(key: str) -> bool:
+    """True the first time ``key`` is asked for in this process while ``$INITAUDIT_FORCE`` is set.
+
+    A result used by several figures is then recomputed once per run, not once per figure.
+    """
+    if os.environ.get(ENV_FORCE, "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return False
+    if key in _FORCED:
+        return False
+    _FORCED.add(key)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# What is in a cache directory
+
+
+#: Statuses of :func:`scan`.
+SCAN_STATUSES = ("current", "stale", "corrupt", "partial")
+
+
+def file_status(path: os.PathLike | str) -> tuple[str, str]:
+    """``(status, reason)`` of one cache file, reading only its header.
+
+    ``current``: made by the code and libraries installed now (its key can be asked for again);
+    ``stale``: made by other code, libraries, package version or file format, so never read
+    again; ``corrupt``: no valid header; ``partial``: a temporary file a killed run left.
+    """
+    path = pathlib.Path(path)
+    if path.name.endswith(".tmp"):
+        return "partial", "temporary file of an interrupted write"
+    try:
+        header = read_header(path)
+    except (CorruptCacheError, OSError) as exc:
+        return "corrupt", str(exc)
+    module = header.get("module")
+    if module is None or "code_sha256" not in header:
+        return "stale", "made before results were keyed on their code"
+    if header.get("provenance", {}).get("initaudit") != package_version():
+        return "stale", "made by another package version"
+    if header["code_sha256"] != codehash.code_sha256(module):
+        return "stale", f"the code of {module} or of a module it imports changed"
+    if header.get("libraries") != codehash.library_versions():
+        return "stale", "made with other versions of torch, numpy or scipy"
+    return "current", ""
+
+
+def scan(directory: os.PathLike | str | None = None) -> list[dict]:
+    """Every file of a cache directory with its :func:`file_status`.
+
+    Returns:
+        ``[{"path", "class", "status", "reason", "bytes"}, ...]`` sorted by path; empty when the
+        directory does not exist.
+    """
+    root = pathlib.Path(directory) if directory is not None else cache_dir()
+    if not root.is_dir():
+        return []
+    rows = []
+    for path in sorted(root.glob("*/*")):
+        if not path.is_file() or not (path.suffix == ".pkl" or path.name.endswith(".tmp")):
+            continue
+        status, reason = file_status(path)
+        rows.append({"path": str(path), "class": path.parent.name, "status": status,
+                     "reason": reason, "bytes": path.stat().st_size})
+    return rows
+
+
+def prune(directory: os.PathLike | str | None = None) -> list[dict]:
+    """Remove the stale, corrupt and partial files of :func:`scan`; returns the rows removed."""
+    removed = []
+    for row in scan(directory):
+        if row["status"] != "current":
+            pathlib.Path(row["path"]).unlink(missing_ok=True)
+            removed.append(row)
+    return removed
+
 
 def cached_with_event(
     config: Any,
@@ -503,6 +599,7 @@ def cached_with_event(
     key = cache_key(config)  # validates the config before any work
     label = label or type(config).__qualname__
     start = time.perf_counter()
+    force = force_pending(key) or force
 
     if cache_disabled():
         value = fn(config)

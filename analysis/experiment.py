@@ -388,9 +388,14 @@ def map_cells(configs: Sequence[Any], *, executor: str | None = None, workers: i
     todo = []
     bar = tqdm(total=len(configs), desc=desc, unit="run", file=sys.stderr, disable=not progress,
                dynamic_ncols=True)
+    forced = force
     with bar:
         for i, config in enumerate(configs):
-            if not force and _is_cached(config, cache_dir):
+            if cache.force_pending(cache.cache_key(config)):
+                # $INITAUDIT_FORCE: recomputed once in this run (the executor then runs its todo
+                # list with force, which changes nothing for the cells not yet cached)
+                forced = True
+            elif not force and _is_cached(config, cache_dir):
                 # Loaded here (a file corrupt after all is recomputed in place by the cache).
                 out[i] = execute_cell(config, False, cache_dir)
                 bar.update(1)
@@ -399,7 +404,7 @@ def map_cells(configs: Sequence[Any], *, executor: str | None = None, workers: i
         if todo:
             run = _EXECUTOR_FUNCS[name]
             sub = [configs[i] for i in todo]
-            for j, item in run(sub, force, cache_dir, min(workers, len(sub))):
+            for j, item in run(sub, forced, cache_dir, min(workers, len(sub))):
                 out[todo[j]] = item
                 bar.update(1)
                 bar.set_postfix_str(f"last {item[2]:.1f} s")

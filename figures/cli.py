@@ -43,6 +43,7 @@ COMMAND_MODULES = [
     "figures.cmd_pipeline",
     "figures.cmd_experiment",
     "figures.cmd_claims",
+    "figures.cmd_cache",
 ]
 
 

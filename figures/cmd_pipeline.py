@@ -51,7 +51,8 @@ def register(subparsers) -> None:
     _add_preset(p)
     p.add_argument("--only", action="append", metavar="NAME",
                    help="run only this figure (repeatable); default all")
-    p.add_argument("--force", action="store_true", help="recompute even if cached")
+    p.add_argument("--force", action="store_true",
+                   help="recompute every result the figures use, cells included, even if cached")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     _add_run_options(p)
     p.set_defaults(func=run_figures_command)
@@ -67,7 +68,8 @@ def register(subparsers) -> None:
                               description="Run every figure and build the paper, then print "
                               "what was computed and what was cached.")
     _add_preset(p)
-    p.add_argument("--force", action="store_true", help="recompute every figure")
+    p.add_argument("--force", action="store_true",
+                   help="recompute every figure and every result it uses, cells included")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     _add_run_options(p)
     p.set_defaults(func=run_reproduce_command)
@@ -109,9 +111,17 @@ def _apply_run_options(args: argparse.Namespace) -> None:
         torch.set_num_threads(threads)  # the figures that compute in this process
 
 
+def _apply_force(args: argparse.Namespace) -> None:
+    """``--force`` reaches every cached result the figures read (once each), not only the
+    figure jobs: the experiment cells and Monte-Carlo ensembles inside them."""
+    if getattr(args, "force", False):
+        os.environ[cache.ENV_FORCE] = "1"
+
+
 def run_figures_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit figures``."""
     _apply_run_options(args)
+    _apply_force(args)
     summary = pipeline.run_figures(args.preset, only=args.only, force=args.force)
     emit(summary.to_dict(), args.json, lambda _: summary.format())
     return 0
@@ -134,6 +144,7 @@ def run_paper_command(args: argparse.Namespace) -> int:
 def run_reproduce_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit reproduce``."""
     _apply_run_options(args)
+    _apply_force(args)
     start = time.perf_counter()
     try:
         paper.require_latex()

@@ -19,7 +19,8 @@ A figure module defines:
     ``\\newcommand{\\PhaseCritSigmaW}{1.73}`` in ``generated/macros/<NAME>.tex``.
 
 :func:`run_figures` computes each figure through the cache (key: module, preset, package
-version, sha256 of the module's source), plots it with the Agg backend, writes the PDF, the PNG,
+version, the hash of the module's source and of the package code it imports, the optional inputs
+present; :func:`figure_job`), plots it with the Agg backend, writes the PDF, the PNG,
 the caption and the macros atomically, and rebuilds ``generated/macros.tex``.
 """
 
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterable, Sequence
 
-from analysis import cache, datasets
+from analysis import cache, codehash, datasets
 from analysis import provenance as prov
 from analysis.datasets import DataUnavailable
 from analysis.presets import check_preset
@@ -74,7 +75,8 @@ class FigureJob:
     Attributes:
         module: dotted module name, e.g. ``figures.fig_phase_diagram``.
         preset: the preset name.
-        source_sha256: hash of the module's source file, so editing the figure recomputes it.
+        source_sha256: hash of the module's source file and of the package code it imports, so
+            editing the figure or what it uses recomputes it.
         inputs: :func:`analysis.datasets.input_fingerprint`, so that a figure made with an
             optional input (``medical.txt``) is not served to a run without it.
     """
@@ -86,9 +88,15 @@ class FigureJob:
 
 
 def figure_job(module: ModuleType, preset: str) -> FigureJob:
-    """The cache config of ``module`` at ``preset`` with the optional inputs present now."""
-    return FigureJob(module.__name__, preset, source_sha256(module),
-                     datasets.input_fingerprint())
+    """The cache config of ``module`` at ``preset`` with the optional inputs present now.
+
+    Its code hash covers the figure module's own file and every package module it imports
+    (:func:`analysis.codehash.code_sha256`), so editing an experiment a figure reads, or a
+    figure module another imports, recomputes the figure.
+    """
+    code = hashlib.sha256((source_sha256(module) + codehash.code_sha256(module.__name__))
+                          .encode("ascii")).hexdigest()
+    return FigureJob(module.__name__, preset, code, datasets.input_fingerprint())
 
 
 @dataclass
