@@ -2,7 +2,7 @@
 
 ::
 
-    initaudit claims [--preset smoke|cpu|paper] [--json] [--against LEDGER.json]
+    initaudit claims [--preset smoke|cpu|paper] [--json] [--against LEDGER.json [--ledger L.json]]
 
 Nothing is computed: each verdict is read from the cached data of the figure that tests the
 claim. A claim whose figure has not been run at the preset shows as ``not run``; run
@@ -13,7 +13,8 @@ setting could not run (``medical.txt`` not given) is ``not run`` with that reaso
 provenance being the distinct records (:mod:`analysis.provenance`) of every cached result behind
 the evidence. ``--against LEDGER.json`` compares the ledger with a saved one instead (another
 machine's, another thread count's): verdict by verdict, and how far each estimate moved in units
-of the saved interval's half-width.
+of the saved interval's half-width; ``--ledger L.json`` puts a saved ledger in place of the
+cached one (two runs compared from their ``generated/claims.json``).
 """
 
 from __future__ import annotations
@@ -38,20 +39,28 @@ def register(subparsers) -> None:
                    help="compare with a saved ledger (generated/claims.json of another run, or "
                    "this command's --json output): verdicts, and each shift of the estimate in "
                    "units of the saved interval's half-width")
+    p.add_argument("--ledger", metavar="LEDGER.json", default=None,
+                   help="with --against: compare this saved ledger instead of the cached one")
     p.set_defaults(func=run_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit claims``."""
-    table = claims.evaluate(args.preset)
+    if args.ledger and not args.against:
+        raise ValueError("--ledger is only used with --against (the ledger to compare with)")
     if args.against:
+        if args.ledger:
+            table, records = claims.read_ledger(args.ledger), claims.read_ledger_provenance(
+                args.ledger)
+        else:
+            table, records = claims.evaluate(args.preset), claims.ledger_provenance(args.preset)
         comparison = claims.compare(table, claims.read_ledger(args.against))
-        emit({"preset": args.preset, "against": args.against,
-              "comparison": comparison.to_dict(orient="records"),
-              "provenance": claims.ledger_provenance(args.preset),
+        emit({"preset": args.preset, "ledger": args.ledger or "cache", "against": args.against,
+              "comparison": comparison.to_dict(orient="records"), "provenance": records,
               "against_provenance": claims.read_ledger_provenance(args.against)}, args.json,
              lambda _: claims.format_comparison(comparison))
         return 0
+    table = claims.evaluate(args.preset)
     records = claims.ledger_provenance(args.preset)
     result = {"preset": args.preset, "claims": table.to_dict(orient="records"),
               "provenance": records}

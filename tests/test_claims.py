@@ -140,3 +140,20 @@ def test_compare_two_ledgers(tmp_path, capsys):
 
 CLAIMS3 = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fig", "y", "t"),
            Claim("c", "eoc", "C.", "other", "z", "t"))
+
+
+def test_claims_command_compares_two_saved_ledgers(tmp_path, capsys):
+    from figures.cli import main
+
+    a = claims.evaluate("cpu", CLAIMS3, {"fig": {"x": _rec(1.0, 0.5, 1.5), "y": _rec(0.2, -1, 1)}})
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_text(json.dumps(
+            {"claims": json.loads(a.to_json(orient="records")),
+             "provenance": [{"processor": name}]}))
+    assert main(["claims", "--ledger", str(tmp_path / "a.json"),
+                 "--against", str(tmp_path / "b.json"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert all(r["identical"] for r in out["comparison"]) and len(out["comparison"]) == 3
+    assert out["provenance"] == [{"processor": "a.json"}]
+    assert out["against_provenance"] == [{"processor": "b.json"}]
+    assert main(["claims", "--ledger", str(tmp_path / "a.json")]) == 2
