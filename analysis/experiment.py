@@ -406,6 +406,13 @@ def map_cells(configs: Sequence[Any], *, executor: str | None = None, workers: i
             sub = [configs[i] for i in todo]
             for j, item in run(sub, forced, cache_dir, min(workers, len(sub))):
                 out[todo[j]] = item
+                if name != "local":
+                    # Computed in another process: record it here too, so that the run's cache
+                    # summary and the provenance of the figure that asked for it see it.
+                    config = configs[todo[j]]
+                    cache.STATS.record(cache.CacheEvent(
+                        type(config).__qualname__, cache.cache_key(config), item[1], item[2],
+                        None if cache_dir is None else cache.cache_path(config, cache_dir)))
                 bar.update(1)
                 bar.set_postfix_str(f"last {item[2]:.1f} s")
     return out

@@ -92,6 +92,18 @@ def test_process_executor_matches_local(toy):
     assert proc.computed == 6
 
 
+def test_cells_computed_in_workers_are_recorded_in_the_parent(toy):
+    """The run's cache summary and the figures' provenance see cells computed elsewhere."""
+    cache.STATS.reset()
+    run = experiment.run_experiment("toy", "smoke", executor="process", workers=2,
+                                    progress=False)
+    paths = {e.path for e in cache.STATS.events if e.label == "ToyCell"}
+    assert paths == {cache.cache_path(c) for c in run.configs}
+    assert cache.STATS.computed == 6
+    headers = [cache.read_header(p) for p in paths]
+    assert all(h["provenance"]["source_sha256"] for h in headers)
+
+
 def test_submitit_executor_in_its_local_mode(toy, monkeypatch):
     pytest.importorskip("submitit")
     monkeypatch.setenv(experiment.ENV_SUBMITIT_CLUSTER, "local")
