@@ -65,8 +65,8 @@ def compute(preset: str) -> dict:
     run = run_experiment("harmonic-lm", preset, progress=True)
     s = run.summary
     return {"preset": preset, "table": s["table"], "comparisons": s["comparisons"],
-            "best": s["best"], "settings": s["settings"], "runs": s["runs"], "skipped": s["skipped"],
-            "generations": s["generations"], "evidence": s["evidence"]}
+            "best": s["best"], "settings": s["settings"], "runs": s["runs"],
+            "skipped": s["skipped"], "generations": s["generations"], "evidence": s["evidence"]}
 
 
 def short(strategy: str) -> str:
@@ -330,34 +330,37 @@ def _lists(data: dict, out: dict[str, str]) -> dict[str, str]:
                     rf"({sk['reason']})}}}} \\")
     res["HlmTableRows"] = "\n\\midrule\n".join(rows)
     # per-setting lists of ranks, verdicts and differences
-    for metric in ("ValAcc", "TrainAcc", "TrainLoss", "ValLoss", "Coherence"):
-        items = [f"\\textbf{{{out[f'Hlm{camel(x)}Verdict{metric}']}}} {phrase(x)} (rank "
-                 f"{out[f'Hlm{camel(x)}HarmonicRank{metric}']}; minus "
-                 f"{out[f'Hlm{camel(x)}BestOther{metric}']}: "
-                 f"{out[f'Hlm{camel(x)}HarmonicMinusBest{metric}']})"
-                 for x in ran if f"Hlm{camel(x)}Verdict{metric}" in out]
+    def each(need: str, text, keep=lambda x: True) -> list[str]:
+        """``text(x, get)`` for each setting ``x`` that ran and has ``Hlm<X><need>``, where
+        ``get(name)`` reads that setting's macro ``Hlm<X><name>``."""
+        return [text(x, lambda name, x=x: out[f"Hlm{camel(x)}{name}"]) for x in ran
+                if f"Hlm{camel(x)}{need}" in out and keep(x)]
+
+    def sentences(x: str) -> bool:
+        return x.endswith("_sentences")
+
+    for m in ("ValAcc", "TrainAcc", "TrainLoss", "ValLoss", "Coherence"):
+        items = each(f"Verdict{m}", lambda x, get: (
+            f"\\textbf{{{get('Verdict' + m)}}} {phrase(x)} (rank {get('HarmonicRank' + m)}; "
+            f"minus {get('BestOther' + m)}: {get('HarmonicMinusBest' + m)})"))
         if items:
-            res[f"HlmVerdictList{metric}"] = listing(items)
-    for metric in ("ValAcc", "Perplexity"):
-        items = [f"{out[f'Hlm{camel(x)}HarmonicVsRandom{metric}']} (Holm-adjusted "
-                 f"$p{out[f'Hlm{camel(x)}HarmonicVsRandom{metric}P']}$) {phrase(x)}"
-                 for x in ran if f"Hlm{camel(x)}HarmonicVsRandom{metric}" in out
-                 and (metric != "Perplexity" or x.endswith("_sentences"))]
-        res[f"HlmVsRandomList{metric}"] = listing(items) if items else \
-            "not measured at this preset"
-        items = [f"{out[f'Hlm{camel(x)}NumBetter{metric}']} significantly better and "
-                 f"{out[f'Hlm{camel(x)}NumWorse{metric}']} significantly worse {phrase(x)}"
-                 for x in ran if f"Hlm{camel(x)}NumBetter{metric}" in out
-                 and (metric != "Perplexity" or x.endswith("_sentences"))]
-        res[f"HlmNumBetterList{metric}"] = listing(items) if items else \
-            "none measured at this preset"
-    items = [f"{out[f'Hlm{camel(x)}HarmonicVsRandomLossAuc']} nats per token {phrase(x)} "
-             f"(\\textbf{{{out[f'Hlm{camel(x)}VerdictFaster']}}})"
-             for x in ran if f"Hlm{camel(x)}HarmonicVsRandomLossAuc" in out]
+            res[f"HlmVerdictList{m}"] = listing(items)
+    for m in ("ValAcc", "Perplexity"):
+        keep = sentences if m == "Perplexity" else (lambda x: True)
+        items = each(f"HarmonicVsRandom{m}", lambda x, get: (
+            f"{get('HarmonicVsRandom' + m)} (Holm-adjusted $p{get('HarmonicVsRandom' + m + 'P')}$) "
+            f"{phrase(x)}"), keep)
+        res[f"HlmVsRandomList{m}"] = listing(items) if items else "not measured at this preset"
+        items = each(f"NumBetter{m}", lambda x, get: (
+            f"{get('NumBetter' + m)} significantly better and {get('NumWorse' + m)} "
+            f"significantly worse {phrase(x)}"), keep)
+        res[f"HlmNumBetterList{m}"] = listing(items) if items else "none measured at this preset"
+    items = each("HarmonicVsRandomLossAuc", lambda x, get: (
+        f"{get('HarmonicVsRandomLossAuc')} nats per token {phrase(x)} "
+        f"(\\textbf{{{get('VerdictFaster')}}})"))
     if items:
         res["HlmLossAucList"] = listing(items)
-    items = [f"{out[f'Hlm{camel(x)}UnknownRate']}\\% {phrase(x)}" for x in ran
-             if x.endswith("_sentences")]
+    items = each("UnknownRate", lambda x, get: f"{get('UnknownRate')}\\% {phrase(x)}", sentences)
     res["HlmUnknownRateList"] = listing(items) if items else "no held-out sentences at this preset"
     return res
 
