@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
-from analysis import experiment
+from analysis import experiment, provenance
 from analysis.presets import PRESETS
 from figures.cli import emit, positive_int
 
@@ -50,6 +51,9 @@ def register(subparsers) -> None:
                        help="where the runs execute (default local, or $INITAUDIT_EXECUTOR)")
         q.add_argument("--workers", type=positive_int, default=None,
                        help="parallel workers for process/submitit/ray (default: all CPUs)")
+        q.add_argument("--threads", type=positive_int, default=None, metavar="N",
+                       help="torch/BLAS threads of every run, overriding the experiment's own "
+                       "(cached apart; $INITAUDIT_THREADS)")
         q.add_argument("--force", action="store_true", help="recompute every run")
         q.add_argument("--json", action="store_true", help="print the result as JSON")
         adder = getattr(module, "add_arguments", None)
@@ -59,12 +63,14 @@ def register(subparsers) -> None:
 
 
 _COMMON = {"func", "_module", "command", "experiment", "preset", "seeds", "executor", "workers",
-           "force", "json"}
+           "threads", "force", "json"}
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Handler of ``initaudit experiment NAME``."""
     module = args._module
+    if args.threads:
+        os.environ[provenance.ENV_THREADS] = str(args.threads)
     options = {k: v for k, v in vars(args).items() if k not in _COMMON}
     run = experiment.run_experiment(module.NAME, args.preset, args.seeds,
                                     executor=args.executor, workers=args.workers,
