@@ -42,7 +42,7 @@ from analysis.presets import check_preset
 
 #: Reasons of a "not run": nothing cached for the figure at this preset, or the figure's data
 #: lacks the record (the preset does not measure it).
-NO_RESULT = "no cached result at this preset (run initaudit reproduce or figures at it)"
+NO_RESULT = "no cached result at this preset"
 NOT_MEASURED = "not measured at this preset"
 #: The possible verdicts.
 VERDICTS = ("supported", "not supported", "inconclusive", "not run")
@@ -531,6 +531,9 @@ def format_table(table: pd.DataFrame) -> str:
                          f"({r.rule}; {r.reason})")
     counts = table.verdict.value_counts()
     lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS))
+    if (table.reason == NO_RESULT).any():
+        lines.append("(no cached result: run `initaudit reproduce` or `initaudit figures` at "
+                     "this preset first)")
     return "\n".join(lines)
 
 

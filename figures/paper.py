@@ -263,7 +263,7 @@ def write_claims(preset: str, *, generated: pathlib.Path | None = None) -> list[
 
 def stale_figures(preset: str, names: list[str] | None = None,
                   generated: pathlib.Path | None = None) -> list[str]:
-    """Figures whose PDF is missing or was made at another preset.
+    """Figures whose files are missing or out of date.
 
     Args:
         preset: the preset the paper is being built at.
@@ -271,16 +271,27 @@ def stale_figures(preset: str, names: list[str] | None = None,
         generated: the generated directory; :func:`figures.paths.generated_dir` when None.
 
     Returns:
-        The NAMEs that ``initaudit paper`` must run before building.
+        The NAMEs that ``initaudit paper`` must run before building: no PDF, made at another
+        preset, by other code (the figure module or anything it imports) or with other
+        optional inputs.
     """
     generated = paths.generated_dir() if generated is None else pathlib.Path(generated)
-    names = pipeline.figure_names() if names is None else names
+    modules = {m.NAME: m for m in pipeline.discover()}
+    names = list(modules) if names is None else names
     manifest = pipeline.read_manifest(generated)
-    return [
-        name for name in names
-        if not (generated / "figures" / f"{name}.pdf").is_file()
-        or manifest.get(name, {}).get("preset") != preset
-    ]
+
+    def current(name: str) -> bool:
+        made = manifest.get(name, {})
+        if not (generated / "figures" / f"{name}.pdf").is_file() or made.get("preset") != preset:
+            return False
+        if name not in modules:
+            return True
+        job = pipeline.figure_job(modules[name], preset)
+        # made by the code and with the optional inputs of this checkout
+        return made.get("source_sha256") == job.source_sha256 and \
+            made.get("inputs", "") == job.inputs
+
+    return [name for name in names if not current(name)]
 
 
 def _tail(path: pathlib.Path, fallback: str) -> str:

@@ -323,12 +323,13 @@ def _update_manifest(generated: pathlib.Path, record: FigureRecord, job: FigureJ
     except (OSError, ValueError):
         manifest = {}
     manifest[record.name] = {"module": job.module, "preset": job.preset,
-                             "source_sha256": job.source_sha256}
+                             "source_sha256": job.source_sha256, "inputs": job.inputs}
     cache.atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def read_manifest(generated: pathlib.Path | None = None) -> dict[str, dict]:
-    """Per-figure ``{"module", "preset", "source_sha256"}`` of the files on disk ({} if none)."""
+    """Per-figure ``{"module", "preset", "source_sha256", "inputs"}`` of the files on disk ({} if
+    none)."""
     generated = paths.generated_dir() if generated is None else pathlib.Path(generated)
     try:
         return json.loads((generated / "figures" / "manifest.json").read_text(encoding="utf-8"))

@@ -143,11 +143,21 @@ def test_write_generated_without_theory_latex(monkeypatch, paper_copy):
         paper.write_generated("smoke")
 
 
-def test_stale_figures(paper_copy, fake_figure):
+def test_stale_figures(paper_copy, fake_figure, monkeypatch, tmp_path):
     assert paper.stale_figures("smoke") == ["phase_diagram"]
     pipeline.run_figures("smoke", progress=False)
     assert paper.stale_figures("smoke") == []
     assert paper.stale_figures("cpu") == ["phase_diagram"]
+    # made with other optional inputs present: out of date
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "medical.txt").write_text("a b c .\n")
+    monkeypatch.setenv("INITAUDIT_DATA_DIR", str(data))
+    assert paper.stale_figures("smoke") == ["phase_diagram"]
+    monkeypatch.delenv("INITAUDIT_DATA_DIR")
+    # made by other code: out of date
+    monkeypatch.setattr(pipeline, "source_sha256", lambda module: "0" * 64)
+    assert paper.stale_figures("smoke") == ["phase_diagram"]
 
 
 # --------------------------------------------------------------------------------------------
