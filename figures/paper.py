@@ -214,10 +214,13 @@ def reproducibility_sentence(paper: pathlib.Path | None = None) -> str:
         changed = ("no verdict changed" if not threads["changed"] else
                    "the verdicts of " + ", ".join(r"\texttt{" + tex_escape(c) + "}"
                                                   for c in threads["changed"]) + " changed")
+        def size(x: float) -> str:
+            return f"{x:.2g}" if x >= 1e-3 else "less than 0.001"
+
         parts.append(f"{'; ' if rerun is not None else ''}running every training cell with two "
                      f"threads instead of one left {threads['identical']} of {threads['n']} "
                      f"bit for bit the same, moved the estimates by at most "
-                     f"{threads['max_shift']:.2g} (median {threads['median_shift']:.2g}) "
+                     f"{size(threads['max_shift'])} (median {size(threads['median_shift'])}) "
                      f"half-widths of their 95\\% intervals, and {changed}")
     return "".join(parts) + "."
 
