@@ -317,14 +317,15 @@ def write_macros_index(generated: pathlib.Path | None = None,
 
 def _update_manifest(generated: pathlib.Path, record: FigureRecord, job: FigureJob) -> None:
     """Remember at which preset each figure's files were made (read by ``initaudit paper``)."""
-    path = generated / "figures" / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = {}
+    manifest = read_manifest(generated)
     manifest[record.name] = {"module": job.module, "preset": job.preset,
                              "source_sha256": job.source_sha256, "inputs": job.inputs}
-    cache.atomic_write_text(path, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _write_manifest(generated, manifest)
+
+
+def _write_manifest(generated: pathlib.Path, manifest: dict) -> None:
+    cache.atomic_write_text(generated / "figures" / "manifest.json",
+                            json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def read_manifest(generated: pathlib.Path | None = None) -> dict[str, dict]:
@@ -354,8 +355,7 @@ def _write_not_run(module: ModuleType, preset: str, reason: str, generated: path
                             f"{tex_escape(reason).replace('--', '-{}-')}\n")
     manifest = read_manifest(generated)
     if manifest.pop(module.NAME, None) is not None:
-        cache.atomic_write_text(generated / "figures" / "manifest.json",
-                                json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        _write_manifest(generated, manifest)
 
 
 def _render(module: ModuleType, data: Any, preset: str, generated: pathlib.Path) -> list[pathlib.Path]:
