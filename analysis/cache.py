@@ -60,7 +60,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from analysis import codehash
+from initaudit.analysis import codehash
 
 #: Used when the ``initaudit`` distribution metadata is absent (e.g. ``PYTHONPATH=.`` runs);
 #: keep in step with ``pyproject.toml``.
@@ -200,7 +200,7 @@ def cache_key(config: Any) -> str:
         "code": codehash.code_sha256(type(config).__module__),
         "libraries": codehash.library_versions(),
     }
-    from analysis.provenance import thread_override
+    from initaudit.analysis.provenance import thread_override
 
     threads = thread_override()
     if threads is not None:
@@ -354,7 +354,7 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
         extra: further JSON-ready header fields (the figure pipeline stores the provenance of
             the cells a figure read).
     """
-    from analysis import provenance as prov
+    from initaudit.analysis import provenance as prov
 
     payload = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
     header = {
@@ -594,7 +594,7 @@ def cached_with_event(
     ``header_extra``, when given, is called after a computation for further header fields
     (see :func:`save`).
     """
-    from analysis import provenance as prov
+    from initaudit.analysis import provenance as prov
 
     key = cache_key(config)  # validates the config before any work
     label = label or type(config).__qualname__

@@ -37,8 +37,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis import cache, stats
-from analysis.presets import check_preset
+from initaudit.analysis import cache, stats
+from initaudit.analysis.presets import check_preset
 
 #: Reasons of a "not run": nothing cached for the figure at this preset, or the figure's data
 #: lacks the record (the preset does not measure it).
@@ -304,7 +304,7 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def _figure_modules() -> dict:
-    from figures import pipeline
+    from initaudit.figures import pipeline
 
     return {module.NAME: module for module in pipeline.discover()}
 
@@ -319,7 +319,7 @@ def figure_data(name: str, preset: str, module=None) -> Any | None:
         preset: the preset.
         module: the figure module, when the caller has it (else it is discovered).
     """
-    from figures import pipeline
+    from initaudit.figures import pipeline
 
     module = module if module is not None else _figure_modules().get(name)
     if module is None:
@@ -340,8 +340,8 @@ def ledger_provenance(preset: str, claims=CLAIMS) -> list[dict]:
     Those of every cached figure the claims read and of the cells each figure read, with a
     ``count`` each. Empty when nothing is cached.
     """
-    from analysis import provenance
-    from figures import pipeline
+    from initaudit.analysis import provenance
+    from initaudit.figures import pipeline
 
     modules = _figure_modules()
     records = []

@@ -21,20 +21,32 @@ import hashlib
 import importlib.metadata
 import pathlib
 
-#: The top-level packages whose sources are followed.
+#: The package whose sources are followed, and its subpackages.
+PACKAGE = "initaudit"
 PACKAGES = ("theory", "models", "analysis", "figures")
 #: Libraries whose versions enter every cache key (their numerics are what the results are).
 LIBRARIES = ("torch", "numpy", "scipy")
 
+# The folder holding the subpackages: the checkout root (theory/, models/, ... beside
+# initaudit/) or, installed, site-packages/initaudit.
 _ROOT = pathlib.Path(__file__).resolve().parents[1]
+_FACADE = next((p for p in (_ROOT / PACKAGE / "__init__.py", _ROOT / "__init__.py") if p.is_file()),
+               None)
+
+
+def facade_file() -> pathlib.Path | None:
+    """The facade ``initaudit/__init__.py`` (None if this copy has none)."""
+    return _FACADE
 
 
 def _file(module: str) -> pathlib.Path | None:
-    """Source file of a package module (``a.b`` -> ``a/b.py`` or ``a/b/__init__.py``)."""
+    """Source file of a package module (``initaudit.a.b`` -> ``a/b.py`` or ``a/b/__init__.py``)."""
+    if module == PACKAGE:
+        return _FACADE
     parts = module.split(".")
-    if parts[0] not in PACKAGES:
+    if len(parts) < 2 or parts[0] != PACKAGE or parts[1] not in PACKAGES:
         return None
-    base = _ROOT.joinpath(*parts)
+    base = _ROOT.joinpath(*parts[1:])
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
         if candidate.is_file():
             return candidate
@@ -99,7 +111,7 @@ def code_sha256(module: str) -> str:
     """sha256 over the sources of :func:`closure` (module name and bytes, in sorted order).
 
     Args:
-        module: a dotted module name of the package, e.g. ``analysis.experiments.poisson``.
+        module: a dotted module name of the package, e.g. ``initaudit.analysis.experiments.poisson``.
             A module outside :data:`PACKAGES` (a test's config class) hashes to the empty
             closure's value, so only the package's own code is followed.
     """
@@ -121,5 +133,5 @@ def library_versions() -> dict[str, str | None]:
     return out
 
 
-__all__ = ["LIBRARIES", "PACKAGES", "closure", "code_sha256", "direct_imports",
+__all__ = ["LIBRARIES", "PACKAGE", "PACKAGES", "closure", "code_sha256", "direct_imports", "facade_file",
            "library_versions"]

@@ -68,7 +68,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import torch
 
-from analysis.datasets import DataUnavailable, find_file
+from initaudit.analysis.datasets import DataUnavailable, find_file
 
 __all__ = [
     "CORPORA", "Corpus", "LMData", "MEDICAL_FILENAME", "PROTOCOLS", "SENTENCE_END", "UNKNOWN",

@@ -59,8 +59,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
-from analysis import cache
-from analysis.presets import check_preset
+from initaudit.analysis import cache
+from initaudit.analysis.presets import check_preset
 
 #: Executors known to :func:`run_experiment`; the last two need optional packages.
 EXECUTORS: tuple[str, ...] = ("local", "process", "submitit", "ray")
@@ -122,7 +122,7 @@ def available() -> dict[str, ModuleType]:
     Raises:
         ExperimentModuleError: a module lacks part of the contract, or two share a NAME.
     """
-    import analysis.experiments as package
+    import initaudit.analysis.experiments as package
 
     names = [f"{package.__name__}.{info.name}"
              for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
@@ -177,7 +177,7 @@ def torch_threads(n: int | None = 1):
     Raises:
         ValueError: ``n`` is not a positive integer or None.
     """
-    from analysis import provenance
+    from initaudit.analysis import provenance
 
     override = provenance.thread_override()
     if override is not None:
@@ -226,7 +226,7 @@ def execute_cell(config: Any, force: bool = False, cache_dir: str | None = None,
     Returns:
         ``(result, status, seconds)`` with the cache status (``cached``, ``computed`` ...).
     """
-    from analysis.provenance import thread_override
+    from initaudit.analysis.provenance import thread_override
 
     threads = thread_override() or threads
     if threads is not None:
@@ -516,7 +516,7 @@ def run_experiment(name: str, preset: str = "cpu", seeds: int | None = None, *,
         (skipped if isinstance(item, SkippedSetting) else configs).append(item)
     if not configs:
         if skipped:
-            from analysis.datasets import DataUnavailable
+            from initaudit.analysis.datasets import DataUnavailable
 
             raise DataUnavailable(
                 f"experiment {name!r} at preset {preset!r} has no setting that can run here: "

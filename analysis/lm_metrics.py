@@ -48,7 +48,7 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 
-from analysis.corpus import SENTENCE_END, Vocabulary, words
+from initaudit.analysis.corpus import SENTENCE_END, Vocabulary, words
 
 __all__ = [
     "COPY_N", "MEDICAL_TERMS", "PROMPT", "coherence", "coherence_parts", "copy_rate",

@@ -271,7 +271,7 @@ def _ones_like(z: torch.Tensor) -> torch.Tensor:
 
 
 def _builtin_derivative(module: nn.Module) -> Callable | None:
-    from models.mlp import Activation, activation_derivative
+    from initaudit.models.mlp import Activation, activation_derivative
 
     if isinstance(module, Activation):
         return activation_derivative(module.name)
@@ -1099,7 +1099,7 @@ def spectrum_summary(theta, top_k: int | None = None, method: str = "auto",
     hi = min(_check_positive_int(hi, "fit_range upper index"), len(vals))
     expo = expo_se = float("nan")
     if hi - lo + 1 >= 2 and lmax > 0:
-        from analysis.propagate import fit_power_law
+        from initaudit.analysis.propagate import fit_power_law
 
         idx = np.arange(lo, hi + 1)
         fit = fit_power_law(idx, vals[lo - 1:hi])
@@ -1118,7 +1118,7 @@ def spectrum_summary(theta, top_k: int | None = None, method: str = "auto",
 
 def theory_ntk(spec, x) -> np.ndarray:
     """``lim Theta_SP / N`` of :func:`theory.kernels.kernels` on ``x`` (P x P, float64)."""
-    from theory.kernels import kernels
+    from initaudit.theory.kernels import kernels
 
     return kernels(spec, np.asarray(x, dtype=np.float64)).ntk_sp_over_width
 
@@ -1198,8 +1198,8 @@ def _device() -> torch.device:
 def _network(init: str, activation: str, d_in: int, width: int, depth: int, omega0,
              convention: str | None, seed: int, dtype: str):
     """(network, spec) for a registry init, drawn from the registry or from its spec's law."""
-    from analysis.propagate import spec_for_init
-    from models.mlp import Ensemble, build_mlp
+    from initaudit.analysis.propagate import spec_for_init
+    from initaudit.models.mlp import Ensemble, build_mlp
 
     sp = spec_for_init(init, d_in, width, depth, activation, omega0)
     gen = torch.Generator().manual_seed(int(seed))
@@ -1213,7 +1213,7 @@ def _network(init: str, activation: str, d_in: int, width: int, depth: int, omeg
 
 def run_width_cell(cfg: NTKWidthCell) -> pd.DataFrame:
     """One row per network: ``distance`` to theory, measured and predicted mean eigenvalue."""
-    from analysis.propagate import sample_inputs
+    from initaudit.analysis.propagate import sample_inputs
 
     x = sample_inputs(cfg.n_points, cfg.d_in, cfg.input_seed)
     rows = []
@@ -1252,8 +1252,8 @@ def width_sweep(init: str, activation: str, depth: int, widths: Sequence[int], *
         error over seeds (se), measured and predicted mean eigenvalue, "fit": exponent,
         exponent_se, prefactor (fit of the mean distance over all widths)}``.
     """
-    from analysis.cache import cached
-    from analysis.propagate import fit_power_law
+    from initaudit.analysis.cache import cached
+    from initaudit.analysis.propagate import fit_power_law
 
     frames = []
     for width in widths:
@@ -1296,7 +1296,7 @@ DEPTH_POINTS = {
 
 def depth_point_spec(point: str, d_in: int, width: int, depth: int, omega0: float = 30.0):
     """The :class:`theory.spec.NetworkSpec` of a point of :data:`DEPTH_POINTS`."""
-    from theory import spec as tspec
+    from initaudit.theory import spec as tspec
 
     _check_choice(point, tuple(DEPTH_POINTS), "depth point")
     if point == "siren":
@@ -1339,9 +1339,9 @@ class NTKDepthCell:
 
 def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     """One row per network: measured and predicted mean eigenvalue of ``Theta / N``."""
-    from analysis.propagate import sample_inputs
-    from models.mlp import build_mlp
-    from theory import meanfield
+    from initaudit.analysis.propagate import sample_inputs
+    from initaudit.models.mlp import build_mlp
+    from initaudit.theory import meanfield
 
     sp = depth_point_spec(cfg.point, cfg.d_in, cfg.width, cfg.depth, cfg.omega0)
     x = sample_inputs(cfg.n_points, cfg.d_in, cfg.input_seed)
@@ -1384,7 +1384,7 @@ def depth_sweep(points: Sequence[str] = tuple(DEPTH_POINTS), depths: Sequence[in
         Tidy rows (point, label, c_w, c_b, sigma_g2, phase, depth, width, seed, n_points,
         predicted, measured, max_eig, distance, predicted_max_eig, rel_error), one per network.
     """
-    from analysis.cache import cached
+    from initaudit.analysis.cache import cached
 
     frames = []
     for point in points:
@@ -1447,8 +1447,8 @@ def run_spectrum_cell(cfg: NTKSpectrumCell) -> dict[str, pd.DataFrame]:
     """``{"eigenvalues": (init, activation, seed, index, eigenvalue, normalised), "summary": one
     row per network with the fields of :class:`SpectrumSummary` (eigenvalues of Theta / N)}``;
     ``normalised`` is the eigenvalue over the mean eigenvalue."""
-    from analysis.propagate import default_activation, sample_inputs
-    from models import registry
+    from initaudit.analysis.propagate import default_activation, sample_inputs
+    from initaudit.models import registry
 
     act = cfg.activation or default_activation(cfg.init)
     x = sample_inputs(cfg.n_points, cfg.d_in, cfg.input_seed)
@@ -1473,8 +1473,8 @@ def spectra_sweep(inits: Sequence[str] | None = None, depth: int = 8, width: int
                   dtype: str = "float64", use_cache: bool = True) -> dict[str, pd.DataFrame]:
     """NTK spectra of every initializer for fully connected layers (default), each with the
     activation it is meant for; one :class:`NTKSpectrumCell` per initializer, cached."""
-    from analysis.cache import cached
-    from analysis.propagate import mc_inits
+    from initaudit.analysis.cache import cached
+    from initaudit.analysis.propagate import mc_inits
 
     inits = list(inits) if inits is not None else mc_inits()
     eig, summ = [], []

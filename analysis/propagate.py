@@ -61,10 +61,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from models.mlp import (ACTIVATIONS, FREQUENCY_INITS, Ensemble, activation_derivative,
+from initaudit.models.mlp import (ACTIVATIONS, FREQUENCY_INITS, Ensemble, activation_derivative,
                         activation_fn, dtype_from_name, linear_init_names)
-from theory import spec as tspec
-from theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
+from initaudit.theory import spec as tspec
+from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
 
 __all__ = [
     "AUDIT_CASES", "DEFAULT_ACTIVATION", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
@@ -538,7 +538,7 @@ def monte_carlo_grid(inits: Sequence[str] | None = None,
     Returns:
         One table (pooled rows only).
     """
-    from analysis.cache import cached
+    from initaudit.analysis.cache import cached
 
     inits = list(inits) if inits is not None else mc_inits()
     frames = []
@@ -614,7 +614,7 @@ def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
         signed_deviation, deviation, noise, n_networks, resolved, "fit": per quantity (exponent,
         exponent_se, prefactor, n_points (resolved widths), noise_exponent)}``.
     """
-    from analysis.cache import cached
+    from initaudit.analysis.cache import cached
 
     references = {"theory": "predicted", "law": "predicted_law"}
     if reference not in references:

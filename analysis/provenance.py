@@ -29,11 +29,13 @@ import pathlib
 import platform
 from typing import Any, Iterator
 
+from initaudit.analysis import codehash
+
 #: Environment variable overriding the torch/BLAS thread count of every computation.
 ENV_THREADS = "INITAUDIT_THREADS"
 
-#: The package folders whose sources :func:`source_sha256` hashes.
-PACKAGES = ("theory", "models", "analysis", "figures")
+#: The package folders whose sources :func:`source_sha256` hashes (with the facade).
+PACKAGES = codehash.PACKAGES
 
 _recorded: contextvars.ContextVar[list | None] = contextvars.ContextVar("initaudit_threads",
                                                                          default=None)
@@ -79,11 +81,15 @@ def recording() -> Iterator[list[int]]:
 def source_sha256() -> str:
     """sha256 over the package's Python sources (relative path and bytes, in sorted order).
 
-    Hashes the folders of :data:`PACKAGES` beside this file, so an edited module gives another
-    value; 16 hex digits are printed in the paper.
+    Hashes the folders of :data:`PACKAGES` beside this file and the facade
+    ``initaudit/__init__.py`` (under that name, installed or not), so an edited module gives
+    another value; 16 hex digits are printed in the paper.
     """
     root = pathlib.Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
+    facade = codehash.facade_file()
+    if facade is not None:
+        digest.update(b"initaudit/__init__.py\0" + facade.read_bytes() + b"\0")
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
             digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
@@ -112,7 +118,7 @@ def processor() -> str:
 
 @functools.lru_cache(maxsize=None)
 def _static() -> dict[str, Any]:
-    from analysis import cache
+    from initaudit.analysis import cache
 
     out: dict[str, Any] = {
         "initaudit": cache.package_version(),

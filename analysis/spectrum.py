@@ -123,8 +123,8 @@ import torch
 from scipy import stats
 from scipy.signal import windows as _windows
 
-from analysis.cache import cached
-from analysis.stats import bootstrap_interval, t_interval
+from initaudit.analysis.cache import cached
+from initaudit.analysis.stats import bootstrap_interval, t_interval
 
 __all__ = [
     "DEFAULT_KS", "DepthSweepConfig", "FIRST_LAYERS", "LENGTH", "MAX_POINTS", "NYQUIST_FACTOR",
@@ -419,7 +419,7 @@ def spectral_centroid(omega, energy) -> np.ndarray:
 
 def linear_inits() -> list[str]:
     """Every registered initializer that fills whole fully connected layers (sorted)."""
-    from models.mlp import linear_init_names
+    from initaudit.models.mlp import linear_init_names
 
     return linear_init_names()
 
@@ -445,8 +445,8 @@ def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: 
     Returns:
         A :class:`models.mlp.Ensemble`.
     """
-    from models.init import edge_of_chaos_first_
-    from models.mlp import FREQUENCY_INITS, Ensemble
+    from initaudit.models.init import edge_of_chaos_first_
+    from initaudit.models.mlp import FREQUENCY_INITS, Ensemble
 
     names = linear_inits()
     _choice(init, names, "initializer")
@@ -485,7 +485,7 @@ def evaluate(ens, x) -> np.ndarray:
     The forward pass keeps one layer at a time and runs over chunks of inputs, so that memory is
     bounded by ``S * chunk * width`` values whatever the grid.
     """
-    from models.mlp import activation_fn
+    from initaudit.models.mlp import activation_fn
 
     if ens.d_out != 1:
         raise ValueError(f"the spectrum needs a scalar output, got d_out = {ens.d_out}")
@@ -773,7 +773,7 @@ def make_weight(name: str, shape: Sequence[int], seed: int = 0,
     Raises:
         ValueError: unknown name (listing the valid ones) or a bad shape.
     """
-    from models import registry
+    from initaudit.models import registry
 
     info = registry.get(name)
     shape = tuple(shape)
@@ -1077,7 +1077,7 @@ class WeightSpectraConfig:
 
 
 def _cases(cfg: WeightSpectraConfig) -> list[tuple[str, str, tuple[int, int]]]:
-    from models.embeddings import EMBEDDING_STRATEGIES
+    from initaudit.models.embeddings import EMBEDDING_STRATEGIES
 
     _choice(cfg.dtype, _DTYPES, "dtype")
     _count(cfg.n_seeds, "n_seeds")
@@ -1109,7 +1109,7 @@ def run_weight_spectra(cfg: WeightSpectraConfig) -> dict:
         ascending), singular values (``sv``) and Fourier marginals (:func:`index_marginals`);
         ``iid``: the same curves for an i.i.d. Gaussian matrix of each shape (seeded).
     """
-    from models import registry
+    from initaudit.models import registry
 
     dtype = torch.float32 if cfg.dtype == "float32" else torch.float64
     rows, curves = [], {}

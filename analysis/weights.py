@@ -156,7 +156,7 @@ def weight_stats_for(name: str, shape: Sequence[int], seed: int = 0, *,
         ValueError: for an unknown name (the message lists the valid ones), a shape with a
             non-positive or non-integer entry, or a shape the initializer cannot fill.
     """
-    from models import registry
+    from initaudit.models import registry
 
     info = registry.get(name)
     shape = tuple(shape)

@@ -1,7 +1,7 @@
-"""``python -m figures`` runs the ``initaudit`` command."""
+"""``python -m initaudit.figures`` runs the ``initaudit`` command (as ``python -m initaudit`` does)."""
 
 import sys
 
-from figures.cli import main
+from initaudit.figures.cli import main
 
 sys.exit(main())

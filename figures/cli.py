@@ -35,15 +35,15 @@ PROG = "initaudit"
 
 #: Modules contributing subcommands, in the order they appear in ``--help``.
 COMMAND_MODULES = [
-    "figures.cmd_theory",
-    "figures.cmd_init",
-    "figures.cmd_propagate",
-    "figures.cmd_spectrum",
-    "figures.cmd_ntk",
-    "figures.cmd_pipeline",
-    "figures.cmd_experiment",
-    "figures.cmd_claims",
-    "figures.cmd_cache",
+    "initaudit.figures.cmd_theory",
+    "initaudit.figures.cmd_init",
+    "initaudit.figures.cmd_propagate",
+    "initaudit.figures.cmd_spectrum",
+    "initaudit.figures.cmd_ntk",
+    "initaudit.figures.cmd_pipeline",
+    "initaudit.figures.cmd_experiment",
+    "initaudit.figures.cmd_claims",
+    "initaudit.figures.cmd_cache",
 ]
 
 
@@ -176,7 +176,7 @@ def emit(obj: Any, as_json: bool, text_formatter: Callable[[Any], str] = str) ->
 
 
 def _version() -> str:
-    from analysis.cache import package_version
+    from initaudit.analysis.cache import package_version
 
     return package_version()
 
@@ -218,9 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status: 0 success, 1 paper/LaTeX failure, 2 bad input, 3 missing data or
         executor package, 130 interrupted.
     """
-    from analysis.datasets import DataUnavailable
-    from analysis.experiment import ExecutorUnavailable
-    from figures.paper import LatexBuildError, PaperError
+    from initaudit.analysis.datasets import DataUnavailable
+    from initaudit.analysis.experiment import ExecutorUnavailable
+    from initaudit.figures.paper import LatexBuildError, PaperError
 
     parser = build_parser()
     try:
@@ -251,6 +251,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     # Re-import under the package name, so the classes the command modules see are the same.
-    from figures.cli import main as _main
+    from initaudit.figures.cli import main as _main
 
     sys.exit(_main())

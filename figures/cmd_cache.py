@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 
-from analysis import cache
-from figures.cli import emit
+from initaudit.analysis import cache
+from initaudit.figures.cli import emit
 
 
 def register(subparsers) -> None:

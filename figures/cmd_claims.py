@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import argparse
 
-from analysis import claims, provenance
-from analysis.presets import PRESETS
-from figures.cli import emit
+from initaudit.analysis import claims, provenance
+from initaudit.analysis.presets import PRESETS
+from initaudit.figures.cli import emit
 
 
 def register(subparsers) -> None:

@@ -16,9 +16,9 @@ import argparse
 import json
 import os
 
-from analysis import experiment, provenance
-from analysis.presets import PRESETS
-from figures.cli import emit, positive_int
+from initaudit.analysis import experiment, provenance
+from initaudit.analysis.presets import PRESETS
+from initaudit.figures.cli import emit, positive_int
 
 
 def _format(run: experiment.ExperimentRun, module) -> str:

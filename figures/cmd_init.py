@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from figures.cli import emit, positive_int
+from initaudit.figures.cli import emit, positive_int
 
 _LIST_COLUMNS = ("name", "random", "arxiv", "applies_to", "paper")
 
@@ -72,7 +72,7 @@ def _cell(value) -> str:
 
 def run_init_list(args) -> int:
     """Print the registry (text table or JSON list of records)."""
-    from models import registry
+    from initaudit.models import registry
 
     records = [info.as_dict() for info in registry.all_info()]
     emit(records, args.json, _format_table)
@@ -104,7 +104,7 @@ def _format_stats(stats: dict) -> str:
 
 def run_weights(args) -> int:
     """Print the statistics of a tensor initialised with ``--init``."""
-    from analysis.weights import weight_stats_for
+    from initaudit.analysis.weights import weight_stats_for
 
     if len(args.shape) < 2:
         raise ValueError(f"--shape needs at least 2 dimensions, OUT IN [K ...]; got "

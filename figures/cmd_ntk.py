@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import time
 
-from figures.cli import add_network_arguments, emit, positive_float, positive_int
+from initaudit.figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _METHODS = ("structured", "jacobian", "jvp")
 _DTYPES = ("float32", "float64")
@@ -33,7 +33,7 @@ _DTYPES = ("float32", "float64")
 
 def register(subparsers) -> None:
     """Add the ``ntk`` subcommand."""
-    from models.mlp import ACTIVATIONS
+    from initaudit.models.mlp import ACTIVATIONS
 
     p = subparsers.add_parser(
         "ntk", help="empirical NTK spectrum of one network vs the infinite-width theory",
@@ -99,10 +99,10 @@ def run_ntk(args) -> int:
     import numpy as np
     import torch
 
-    from analysis import ntk
-    from analysis import propagate as mc
-    from models import registry
-    from models.mlp import Ensemble
+    from initaudit.analysis import ntk
+    from initaudit.analysis import propagate as mc
+    from initaudit.models import registry
+    from initaudit.models.mlp import Ensemble
 
     names = mc.mc_inits()
     if args.init not in names:

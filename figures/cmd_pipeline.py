@@ -29,11 +29,11 @@ import pathlib
 import sys
 import time
 
-from analysis import cache, claims, experiment, provenance
-from analysis.datasets import ENV_DATA_DIR
-from analysis.presets import PRESETS
-from figures import paper, pipeline
-from figures.cli import emit, positive_int
+from initaudit.analysis import cache, claims, experiment, provenance
+from initaudit.analysis.datasets import ENV_DATA_DIR
+from initaudit.analysis.presets import PRESETS
+from initaudit.figures import paper, pipeline
+from initaudit.figures.cli import emit, positive_int
 
 
 def _add_preset(parser: argparse.ArgumentParser) -> None:

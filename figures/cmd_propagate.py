@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from figures.cli import add_network_arguments, emit, positive_float, positive_int
+from initaudit.figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _ACTIVATIONS = ("sin", "relu", "tanh")
 _DTYPES = ("float32", "float64")
@@ -111,7 +111,7 @@ def _format(payload: dict) -> str:
 
 def run_propagate(args) -> int:
     """Run the ensemble and print the per-layer comparison."""
-    from analysis import propagate as mc
+    from initaudit.analysis import propagate as mc
 
     names = mc.mc_inits()
     if args.init not in names:

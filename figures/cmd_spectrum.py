@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import math
 
-from figures.cli import add_network_arguments, emit, positive_float, positive_int
+from initaudit.figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _DTYPES = ("float64", "float32")
 
 
 def register(subparsers) -> None:
     """Add the ``spectrum`` subcommand."""
-    from analysis.spectrum import FIRST_LAYERS, WINDOWS
+    from initaudit.analysis.spectrum import FIRST_LAYERS, WINDOWS
 
     p = subparsers.add_parser(
         "spectrum", help="frequency content of initialised networks (or a weight matrix)",
@@ -159,7 +159,7 @@ def _format_weights(p: dict) -> str:
 
 def run_weights(args) -> int:
     """Print the spectrum statistics of one initialised weight matrix."""
-    from analysis import spectrum as sp
+    from initaudit.analysis import spectrum as sp
 
     if args.shape is None:
         raise ValueError("--weights needs --shape OUT IN [K ...]")
@@ -175,7 +175,7 @@ def run_weights(args) -> int:
 
 def run_spectrum(args) -> int:
     """Run the network spectrum (or, with --weights, the matrix spectrum) and print it."""
-    from analysis import spectrum as sp
+    from initaudit.analysis import spectrum as sp
 
     if args.weights:
         return run_weights(args)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from figures.cli import emit, finite_float, nonneg_float, positive_float, positive_int
-from theory import kernels, meanfield, sine, spec
+from initaudit.figures.cli import emit, finite_float, nonneg_float, positive_float, positive_int
+from initaudit.theory import kernels, meanfield, sine, spec
 
 
 def _sine(args) -> int:

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.presets import check_preset
-from figures import style
-from theory import meanfield, sine, spec
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.theory import meanfield, sine, spec
 
 NAME = "depth_predictions"
 CAPTION = (

@@ -18,10 +18,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.experiment import run_experiment
-from analysis.presets import check_preset
-from figures import style
-from figures.fig_exp_sinusoidal import (_DATASET_LABELS, INIT_COLORS, INIT_LABELS, _interval,
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.figures.fig_exp_sinusoidal import (_DATASET_LABELS, INIT_COLORS, INIT_LABELS, _interval,
                                         _key, _plain, _signed, zero_verdict)
 
 NAME = "exp_activation_states"

@@ -15,12 +15,12 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.experiment import run_experiment
-from analysis.experiments import audio_fit
-from analysis.experiments import sine_fit as sf
-from analysis.presets import check_preset
-from figures import style
-from figures.fig_exp_image_fit import INIT_MACRO, color, fmt, interval_macros, label, verdict_word
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import audio_fit
+from initaudit.analysis.experiments import sine_fit as sf
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.figures.fig_exp_image_fit import INIT_MACRO, color, fmt, interval_macros, label, verdict_word
 
 NAME = "exp_audio_fit"
 CAPTION = (

@@ -23,12 +23,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.corpus import VOCAB_SIZE
-from analysis.experiment import run_experiment
-from analysis.experiments import harmonic_lm as H
-from analysis.presets import check_preset
-from figures import style
-from figures.lm_settings import (
+from initaudit.analysis.corpus import VOCAB_SIZE
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import harmonic_lm as H
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.figures.lm_settings import (
     PAPER_SETTING,
     camel,
     listing,

@@ -15,12 +15,12 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
 
-from analysis.experiment import run_experiment
-from analysis.experiments import harmonic_lm as H
-from analysis.presets import check_preset
-from figures import style
-from figures.fig_exp_harmonic_lm import interval, short
-from figures.lm_settings import camel, ordered, phrase, primary, with_primary
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import harmonic_lm as H
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.figures.fig_exp_harmonic_lm import interval, short
+from initaudit.figures.lm_settings import camel, ordered, phrase, primary, with_primary
 
 NAME = "exp_harmonic_lm_curves"
 CAPTION = (

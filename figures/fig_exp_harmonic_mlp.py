@@ -17,10 +17,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.experiment import run_experiment
-from analysis.experiments.harmonic_mlp import CLAIM_ACCURACY
-from analysis.presets import check_preset
-from figures import style
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments.harmonic_mlp import CLAIM_ACCURACY
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
 
 NAME = "exp_harmonic_mlp"
 CAPTION = (

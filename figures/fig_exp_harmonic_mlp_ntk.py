@@ -16,10 +16,10 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.experiment import run_experiment
-from analysis.presets import check_preset
-from analysis.spectrum import mp_pdf, mp_support
-from figures import style
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.presets import check_preset
+from initaudit.analysis.spectrum import mp_pdf, mp_support
+from initaudit.figures import style
 
 NAME = "exp_harmonic_mlp_ntk"
 CAPTION = (

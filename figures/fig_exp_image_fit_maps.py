@@ -11,10 +11,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis import metrics
-from figures import style
-from figures.fig_exp_image_fit import compute as _compute
-from figures.fig_exp_image_fit import label
+from initaudit.analysis import metrics
+from initaudit.figures import style
+from initaudit.figures.fig_exp_image_fit import compute as _compute
+from initaudit.figures.fig_exp_image_fit import label
 
 NAME = "exp_image_fit_maps"
 CAPTION = (

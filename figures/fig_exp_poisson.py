@@ -22,9 +22,9 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.experiment import run_experiment
-from analysis.experiments import poisson
-from figures import style
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import poisson
+from initaudit.figures import style
 
 NAME = "exp_poisson"
 CAPTION = (

@@ -20,9 +20,9 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from analysis.experiment import run_experiment
-from analysis.presets import check_preset
-from figures import style
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
 
 NAME = "exp_sinusoidal"
 CAPTION = (

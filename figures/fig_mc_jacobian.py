@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from analysis import propagate as mc
-from analysis.presets import check_preset
-from figures import style
-from models.mlp import Ensemble
+from initaudit.analysis import propagate as mc
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.models.mlp import Ensemble
 
 NAME = "mc_jacobian"
 CAPTION = (

@@ -14,10 +14,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import propagate as mc
-from analysis.cache import cached
-from analysis.presets import check_preset
-from figures import style
+from initaudit.analysis import propagate as mc
+from initaudit.analysis.cache import cached
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
 
 NAME = "mc_variance"
 CAPTION = (

@@ -15,9 +15,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import ntk
-from analysis.presets import check_preset
-from figures import style
+from initaudit.analysis import ntk
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
 
 NAME = "ntk_width"
 CAPTION = (

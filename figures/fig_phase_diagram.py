@@ -13,9 +13,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
-from analysis.presets import check_preset
-from figures import style
-from theory import meanfield, sine
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
+from initaudit.theory import meanfield, sine
 
 NAME = "phase_diagram"
 CAPTION = (

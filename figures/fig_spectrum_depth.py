@@ -27,10 +27,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis import spectrum as sp
-from analysis.cache import cached
-from analysis.presets import check_preset
-from figures import style
+from initaudit.analysis import spectrum as sp
+from initaudit.analysis.cache import cached
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
 
 NAME = "spectrum_depth"
 CAPTION = (

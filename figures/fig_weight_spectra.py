@@ -27,9 +27,9 @@ import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.patches import Patch
 
-from analysis import spectrum as sp
-from analysis.presets import check_preset
-from figures import style
+from initaudit.analysis import spectrum as sp
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import style
 
 NAME = "weight_spectra"
 CAPTION = (

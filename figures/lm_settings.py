@@ -6,7 +6,7 @@ not and why; these helpers turn setting keys (``medical_windows``) into macro st
 
 from __future__ import annotations
 
-from analysis.experiments import harmonic_lm as H
+from initaudit.analysis.experiments import harmonic_lm as H
 
 
 def camel(setting: str) -> str:
@@ -57,7 +57,7 @@ def with_primary(out: dict[str, str], stem: str, setting: str) -> dict[str, str]
 def not_run_sentences(skipped: list[dict]) -> tuple[str, str]:
     """(settings not run in words, their reasons and the remedy) for the paper; ("", "") when
     every setting ran."""
-    from analysis.claims import tex_escape
+    from initaudit.analysis.claims import tex_escape
 
     if not skipped:
         return "", ""

@@ -16,9 +16,9 @@ import shutil
 import statistics
 import subprocess
 
-from analysis import cache
-from analysis.presets import check_preset
-from figures import paths, pipeline
+from initaudit.analysis import cache
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import paths, pipeline
 
 #: Debian packages that build the paper and read it back (pdftotext, for the tests); the same
 #: list as ``make latex``.
@@ -128,21 +128,11 @@ def write_generated(preset: str, *, generated: pathlib.Path | None = None) -> li
     check_preset(preset)
     generated = paths.generated_dir() if generated is None else pathlib.Path(generated)
     generated.mkdir(parents=True, exist_ok=True)
-    try:
-        from theory import latex as theory_latex
-    except ModuleNotFoundError as exc:
-        # Only the absence of theory.latex itself is explained; a missing dependency inside it
-        # is a real error and keeps its traceback.
-        if exc.name not in ("theory", "theory.latex"):
-            raise
-        raise PaperError(
-            "theory.latex is not available, so the theory equations cannot be exported; "
-            "the paper needs theory/latex.py with export_all(directory)"
-        ) from None
+    from initaudit.theory import latex as theory_latex
 
     written = [pathlib.Path(p) for p in theory_latex.export_all(generated)]
 
-    from analysis import claims, provenance
+    from initaudit.analysis import claims, provenance
 
     info = generated / "build_info.tex"
     computed = provenance.summary_line(claims.ledger_provenance(preset))
@@ -192,7 +182,7 @@ def reproducibility_sentence(paper: pathlib.Path | None = None) -> str:
 
     Built from the saved comparisons of :data:`MEASURED`; says so when there are none.
     """
-    from analysis.claims import tex_escape
+    from initaudit.analysis.claims import tex_escape
 
     folder = (paths.paper_dir() if paper is None else pathlib.Path(paper)) / "measured"
     rerun = _comparison_summary(folder / MEASURED["rerun"])
@@ -248,7 +238,7 @@ def write_claims(preset: str, *, generated: pathlib.Path | None = None) -> list[
     Returns:
         The two paths.
     """
-    from analysis import claims
+    from initaudit.analysis import claims
 
     generated = paths.generated_dir() if generated is None else pathlib.Path(generated)
     table = claims.evaluate(preset)

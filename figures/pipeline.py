@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Iterable, Sequence
 
-from analysis import cache, codehash, datasets
-from analysis import provenance as prov
-from analysis.datasets import DataUnavailable
-from analysis.presets import check_preset
-from figures import paths
+from initaudit.analysis import cache, codehash, datasets
+from initaudit.analysis import provenance as prov
+from initaudit.analysis.datasets import DataUnavailable
+from initaudit.analysis.presets import check_preset
+from initaudit.figures import paths
 
 #: Formats written for every figure: PDF for the paper, PNG for quick looks and the README.
 FORMATS = ("pdf", "png")
@@ -201,12 +201,12 @@ def discover() -> list[ModuleType]:
     Raises:
         FigureModuleError: if a module lacks part of the contract or two share a NAME.
     """
-    import figures
+    import initaudit.figures as package
 
     names = sorted(
-        info.name for info in pkgutil.iter_modules(figures.__path__) if info.name.startswith("fig_")
+        info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("fig_")
     )
-    modules = [importlib.import_module(f"figures.{name}") for name in names]
+    modules = [importlib.import_module(f"{package.__name__}.{name}") for name in names]
     seen: dict[str, str] = {}
     for module in modules:
         _check_module(module)
@@ -346,7 +346,7 @@ def _outputs(name: str, generated: pathlib.Path) -> list[pathlib.Path]:
 
 def _write_not_run(module: ModuleType, preset: str, reason: str, generated: pathlib.Path) -> None:
     """Replace a skipped figure's files by ``<NAME>_notrun.tex``, the reason in words."""
-    from analysis.claims import tex_escape
+    from initaudit.analysis.claims import tex_escape
 
     for path in _outputs(module.NAME, generated):
         path.unlink(missing_ok=True)

@@ -331,7 +331,7 @@ def _zero_layer_biases(model: nn.Module) -> None:
 
 
 def _orthogonal(model: nn.Module, generator: torch.Generator | None) -> None:
-    from models.init import orthogonal_
+    from initaudit.models.init import orthogonal_
 
     with torch.no_grad():
         for _, w in init_targets(model):
@@ -373,11 +373,11 @@ def initialize_(model: nn.Module, name: str, *, data: torch.Tensor | None = None
     elif name == "lsuv":
         if data is None:
             raise ValueError("the lsuv initialiser needs a batch of inputs: pass data=<tensor>")
-        from models.lsuv import lsuv_
+        from initaudit.models.lsuv import lsuv_
 
         lsuv_(model, data, tol=lsuv_tol, max_iter=lsuv_max_iter, generator=generator)
     else:
-        from models.init import sinusoidal_init
+        from initaudit.models.init import sinusoidal_init
 
         sinusoidal_init(model, "current" if name == "sinusoidal" else "paper", attention=True)
     return model

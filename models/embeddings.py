@@ -38,7 +38,7 @@ from typing import Callable
 
 import torch
 
-from models.registry import register
+from initaudit.models.registry import register
 
 __all__ = [
     "EMBEDDING_STRATEGIES",
@@ -864,7 +864,7 @@ def sinusoidal_embedding_(tensor, *, scale="xavier", generator=None):
     Returns:
         ``tensor``.
     """
-    from models.init import sinusoidal_
+    from initaudit.models.init import sinusoidal_
 
     v, d = _check(tensor, scale)
     values = sinusoidal_(torch.empty(v, d, dtype=_F64))
@@ -890,7 +890,7 @@ def edge_of_chaos_embedding_(tensor, *, scale="xavier", generator=None):
     Returns:
         ``tensor``.
     """
-    from models.init import edge_of_chaos_
+    from initaudit.models.init import edge_of_chaos_
 
     v, d = _check(tensor, scale)
     values = torch.empty(v, d, dtype=_F64, device=_device(generator))

@@ -209,7 +209,7 @@ class HarmonicLayer(nn.Sequential):
                 linear.bias.uniform_(-bound, bound, generator=generator)
                 linear.bias.mul_(scale)
             else:
-                from models.init import init_linear_
+                from initaudit.models.init import init_linear_
 
                 init_linear_(linear, init, role=role, generator=generator)
 
@@ -242,7 +242,7 @@ class DenseLayer(nn.Sequential):
                 linear.weight.uniform_(-bound, bound, generator=generator)
                 linear.bias.uniform_(-bound, bound, generator=generator)
             else:
-                from models.init import init_linear_
+                from initaudit.models.init import init_linear_
 
                 init_linear_(linear, init, role=role, generator=generator)
 
@@ -326,7 +326,7 @@ class HarmonicMLP(nn.Sequential):
                 classifier.weight.uniform_(-bound, bound, generator=generator)
                 classifier.bias.uniform_(-bound, bound, generator=generator)
             else:
-                from models.init import init_linear_
+                from initaudit.models.init import init_linear_
 
                 init_linear_(classifier, config.init, role="readout", generator=generator)
         super().__init__(OrderedDict(feature_layers=nn.Sequential(*layers),

@@ -35,8 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.registry import get as _registry_get
-from models.registry import register
+from initaudit.models.registry import get as _registry_get
+from initaudit.models.registry import register
 
 __all__ = [
     "EDGE_OF_CHAOS_CB", "EDGE_OF_CHAOS_CW", "EDGE_OF_CHAOS_OMEGA0", "EDGE_OF_CHAOS_READOUT_CW",
@@ -147,17 +147,9 @@ def _uniform_(tensor: torch.Tensor, bound: float, scale: float,
 
 
 def _theory_sine():
-    # ``models`` may import ``theory`` for documented constants (DESIGN.md); the import is lazy
-    # so that the registry loads even where the theory module is absent.
-    try:
-        from theory import sine
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("theory", "theory.sine"):
-            raise
-        raise ImportError(
-            "the edge-of-chaos unit-gain curve needs theory.sine (unit_gain_cb, sigma_a1_point), "
-            "which is not importable; pass c_b explicitly or install the full package"
-        ) from exc
+    # Imported on first use: the registry loads without sympy's start-up cost.
+    from initaudit.theory import sine
+
     return sine
 
 

@@ -36,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from models import embeddings as emb
+from initaudit.models import embeddings as emb
 
 __all__ = ["EMBEDDING_INITS", "LMConfig", "TransformerLM", "init_lm_embedding_"]
 

@@ -174,7 +174,7 @@ def lsuv_(model: nn.Module, data: torch.Tensor, *, tol: float = LSUV_TOL,
     try:
         with torch.no_grad():
             if orthonormal:
-                from models.init import orthogonal_
+                from initaudit.models.init import orthogonal_
 
                 for t in targets:
                     orthogonal_(t.weight, generator=generator)

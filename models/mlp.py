@@ -201,8 +201,8 @@ def build_mlp(spec, generator: torch.Generator | None = None,
 
 def linear_init_names() -> list[str]:
     """Registered initializers that can fill a whole ``nn.Linear`` (every role)."""
-    from models import registry
-    from models.init import linear_init_names as _names
+    from initaudit.models import registry
+    from initaudit.models.init import linear_init_names as _names
 
     usable = set(registry.available("linear"))
     return sorted(n for n in _names() if n in usable)
@@ -376,8 +376,8 @@ class Ensemble:
         Returns:
             An :class:`Ensemble` (``spec`` is None; see :func:`analysis.propagate.spec_for_init`).
         """
-        from models import registry
-        from models.init import init_linear_
+        from initaudit.models import registry
+        from initaudit.models.init import init_linear_
 
         valid = linear_init_names()
         if name not in valid:
@@ -421,7 +421,7 @@ class Ensemble:
                         kwargs[key] = omega0
                     init_linear_(layer, name, role=role, generator=generator, **kwargs)
         if omega0 is None and name in FREQUENCY_INITS:
-            from models import init as _init
+            from initaudit.models import init as _init
 
             omega0 = (_init.SIREN_PORT_W0_INITIAL if name == "siren_port" else
                       _init.SIREN_OMEGA0 if name == "siren" else _init.EDGE_OF_CHAOS_OMEGA0)

@@ -97,12 +97,8 @@ def _ensure_loaded() -> None:
     # ``models.registry`` importable on its own without a circular import.
     import importlib
 
-    for mod in ("models.init", "models.embeddings"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:  # a module not written yet is simply absent
-            if exc.name != mod:
-                raise
+    for mod in ("initaudit.models.init", "initaudit.models.embeddings"):
+        importlib.import_module(mod)
 
 
 def get(name: str) -> InitializerInfo:

@@ -64,7 +64,7 @@ def repo_root() -> pathlib.Path:
 @pytest.fixture
 def cache_tmp(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> pathlib.Path:
     """A fresh, empty result cache for one test (and cleared cache statistics)."""
-    from analysis import cache
+    from initaudit.analysis import cache
 
     directory = tmp_path / "cache"
     monkeypatch.setenv("INITAUDIT_CACHE", str(directory))

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import cache
+from initaudit.analysis import cache
 
 
 class Convention(enum.Enum):
@@ -272,7 +272,7 @@ def test_killed_process_leaves_no_file_under_final_name(cache_tmp, repo_root):
 import os, sys
 sys.path.insert(0, {str(repo_root)!r})
 sys.path.insert(0, {str(pathlib.Path(__file__).parent)!r})
-from analysis import cache
+from initaudit.analysis import cache
 from test_cache import Sweep, table
 def die(fd):
     os._exit(9)
@@ -358,8 +358,8 @@ def test_header_records_what_computed_the_result(cache_tmp):
 
     import torch
 
-    from analysis import provenance
-    from analysis.experiment import torch_threads
+    from initaudit.analysis import provenance
+    from initaudit.analysis.experiment import torch_threads
 
     def fn(config):
         with torch_threads(1):
@@ -379,7 +379,7 @@ def test_thread_override_enters_the_key_and_the_computation(cache_tmp, monkeypat
     """--threads N: every torch_threads block uses N, and the results are cached apart."""
     import torch
 
-    from analysis.experiment import torch_threads
+    from initaudit.analysis.experiment import torch_threads
 
     before = cache.cache_key(Sweep())
     monkeypatch.setenv("INITAUDIT_THREADS", "2")
@@ -406,10 +406,12 @@ def test_source_hash_follows_the_package_sources(tmp_path, monkeypatch):
     import hashlib
     import shutil
 
-    from analysis import provenance
+    from initaudit.analysis import provenance
 
     root = pathlib.Path(provenance.__file__).resolve().parents[1]
     digest = hashlib.sha256()
+    digest.update(b"initaudit/__init__.py\0" + (root / "initaudit" / "__init__.py").read_bytes()
+                  + b"\0")
     for package in provenance.PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes()
@@ -417,12 +419,12 @@ def test_source_hash_follows_the_package_sources(tmp_path, monkeypatch):
     assert provenance.source_sha256() == digest.hexdigest()
     # In a copy, one edited line gives another hash.
     copy = tmp_path / "copy"
-    for package in provenance.PACKAGES:
+    for package in (*provenance.PACKAGES, "initaudit"):
         shutil.copytree(root / package, copy / package,
                         ignore=shutil.ignore_patterns("__pycache__"))
     target = copy / "analysis" / "stats.py"
     target.write_text(target.read_text() + "\n# edited\n")
-    out = subprocess.run([sys.executable, "-c", "from analysis import provenance; "
+    out = subprocess.run([sys.executable, "-c", "from initaudit.analysis import provenance; "
                           "print(provenance.source_sha256())"], cwd=copy, check=True,
                          stdout=subprocess.PIPE, text=True,
                          env={**os.environ, "PYTHONPATH": str(copy)}).stdout.strip()

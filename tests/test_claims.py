@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from analysis import claims, stats
-from analysis.claims import Claim, Rule
+from initaudit.analysis import claims, stats
+from initaudit.analysis.claims import Claim, Rule
 
 
 def _rec(mean, lo, hi, n=5, p=float("nan")):
@@ -106,7 +106,7 @@ def test_the_lm_claims_name_their_setting():
 
 
 def test_claims_command_reads_only_the_cache(capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     assert main(["claims", "--preset", "smoke", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -143,7 +143,7 @@ CLAIMS3 = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fi
 
 
 def test_claims_command_compares_two_saved_ledgers(tmp_path, capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     a = claims.evaluate("cpu", CLAIMS3, {"fig": {"x": _rec(1.0, 0.5, 1.5), "y": _rec(0.2, -1, 1)}})
     for name in ("a.json", "b.json"):

@@ -18,7 +18,7 @@ import pytest
 import torch
 from torch import nn
 
-from models.classifiers import (INIT_NAMES, CNNConfig, MLPConfig, TransformerConfig,
+from initaudit.models.classifiers import (INIT_NAMES, CNNConfig, MLPConfig, TransformerConfig,
                                 build_classifier, init_targets, initialize_, relu_modules)
 
 CONFIGS = {

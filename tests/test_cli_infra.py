@@ -14,7 +14,7 @@ import types
 import numpy as np
 import pytest
 
-from figures import cli
+from initaudit.figures import cli
 
 
 def _one_error_line(err: str) -> str:
@@ -144,7 +144,7 @@ def test_handler_status_is_returned(fake_command):
 
 
 def test_missing_command_module_is_skipped(monkeypatch):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["figures.cmd_does_not_exist", "figures.cmd_pipeline"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["initaudit.figures.cmd_does_not_exist", "initaudit.figures.cmd_pipeline"])
     parser = cli.build_parser()
     assert "figures" in parser.format_help()
 
@@ -198,7 +198,7 @@ def test_emit_dataframe(capsys):
 def test_subprocess_error_has_no_traceback(repo_root):
     env = {**os.environ, "PYTHONPATH": str(repo_root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-m", "figures.cli", "no-such-command"],
+        [sys.executable, "-m", "initaudit.figures.cli", "no-such-command"],
         cwd=repo_root, env=env, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from figures.cli import main
-from theory import kernels, meanfield, sine, spec
+from initaudit.figures.cli import main
+from initaudit.theory import kernels, meanfield, sine, spec
 
 
 def run(capsys, *argv):

@@ -12,29 +12,30 @@ from dataclasses import dataclass
 
 import pytest
 
-from analysis import cache, codehash, experiment
+from initaudit.analysis import cache, codehash, experiment
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 
 
 def test_closure_follows_imports_inside_functions_and_packages():
-    lm = codehash.closure("analysis.experiments.harmonic_lm")
+    lm = codehash.closure("initaudit.analysis.experiments.harmonic_lm")
     # imported at module level, inside a function (analysis.ntk in _ntk), and the packages
-    for name in ("analysis.corpus", "models.lm", "analysis.ntk", "analysis",
-                 "analysis.experiments", "models"):
+    for name in ("initaudit.analysis.corpus", "initaudit.models.lm", "initaudit.analysis.ntk",
+                 "initaudit.analysis", "initaudit.analysis.experiments", "initaudit.models",
+                 "initaudit"):
         assert name in lm, name
-    assert "figures.pipeline" not in lm  # nothing runs up the flow
+    assert "initaudit.figures.pipeline" not in lm  # nothing runs up the flow
     assert codehash.closure("not_a_package_module") == ()
     # the figure runner's own code does not include the experiments
-    assert "analysis.corpus" not in codehash.closure("figures.pipeline")
+    assert "initaudit.analysis.corpus" not in codehash.closure("initaudit.figures.pipeline")
 
 
 SCRIPT = r'''
 import json, sys
-from analysis import cache
-from analysis.experiments.harmonic_lm import LMCell
-from figures.pipeline import FigureJob
+from initaudit.analysis import cache
+from initaudit.analysis.experiments.harmonic_lm import LMCell
+from initaudit.figures.pipeline import FigureJob
 
 calls = []
 def fn(config):
@@ -43,7 +44,7 @@ def fn(config):
 
 lm = LMCell(strategy="emb_random", seed=0, corpus="hpo", corpus_path="x", corpus_sha256="0",
             split="windows", stride=1, val_fraction=0.1, max_sentences=None)
-job = FigureJob("figures.fig_x", "smoke", "0")
+job = FigureJob("initaudit.figures.fig_x", "smoke", "0")
 for config in (lm, job):
     cache.cached(config, fn)
 print(json.dumps({"calls": calls, "lm": cache.cache_key(lm), "job": cache.cache_key(job)}))
@@ -62,7 +63,7 @@ def test_editing_a_function_recomputes_its_dependents_only(tmp_path):
     """In a copy of the package: edit analysis/corpus.py; the LM cell (which imports it) is
     recomputed, the figure job (whose code does not) is read from the cache."""
     copy = tmp_path / "copy"
-    for package in codehash.PACKAGES:
+    for package in (*codehash.PACKAGES, codehash.PACKAGE):
         shutil.copytree(ROOT / package, copy / package,
                         ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy2(ROOT / "pyproject.toml", copy)
@@ -79,7 +80,7 @@ def test_editing_a_function_recomputes_its_dependents_only(tmp_path):
     assert edited["lm"] != first["lm"] and edited["job"] == first["job"]
     # the LM cell of the old code is now stale, the others current
     env = {**os.environ, "PYTHONPATH": str(copy), cache.ENV_CACHE_DIR: str(store)}
-    out = subprocess.run([sys.executable, "-m", "figures.cli", "cache", "--json"], cwd=copy,
+    out = subprocess.run([sys.executable, "-m", "initaudit.figures.cli", "cache", "--json"], cwd=copy,
                          env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     report = json.loads(out)
     assert report["totals"] == {"current": 2, "stale": 1, "corrupt": 0, "partial": 0}

@@ -16,8 +16,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import corpus as C
-from analysis.datasets import DataUnavailable
+from initaudit.analysis import corpus as C
+from initaudit.analysis.datasets import DataUnavailable
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -117,7 +117,7 @@ def test_medical_corpus_counts(medical):
 
 
 def test_medical_terms_come_from_the_corpus(medical):
-    from analysis.lm_metrics import MEDICAL_TERMS
+    from initaudit.analysis.lm_metrics import MEDICAL_TERMS
 
     assert MEDICAL_TERMS <= set(medical.tokens)
 

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from analysis import datasets
+from initaudit.analysis import datasets
 
 
 def _write_idx(path, array, gz=False):

@@ -22,8 +22,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
-from models import registry
-from models.embeddings import EMBEDDING_STRATEGIES, init_embedding_
+from initaudit.models import registry
+from initaudit.models.embeddings import EMBEDDING_STRATEGIES, init_embedding_
 
 PAPER_ORDER = (
     "emb_random", "emb_perlin", "emb_simplex", "emb_cellular", "emb_harmonic",
@@ -358,7 +358,7 @@ def test_fractal_is_a_sum_of_perlin_octaves():
     g = gen(5)
     coarse = torch.empty(90, 40, dtype=torch.float64)
     fine = torch.empty(90, 40, dtype=torch.float64)
-    from models.embeddings import perlin_
+    from initaudit.models.embeddings import perlin_
 
     perlin_(coarse, scale=None, generator=g, cell_tokens=32.0, cell_dims=32.0)
     perlin_(fine, scale=None, generator=g, cell_tokens=16.0, cell_dims=16.0)

@@ -18,12 +18,12 @@ import pytest
 import torch
 from scipy.io import wavfile
 
-from analysis import datasets, spectrum
-from analysis.experiment import SkippedSetting, run_experiment
-from analysis.experiments import audio_fit as A
-from analysis.experiments import image_fit as I
-from analysis.experiments import sine_fit as F
-from analysis.metrics import snr_db
+from initaudit.analysis import datasets, spectrum
+from initaudit.analysis.experiment import SkippedSetting, run_experiment
+from initaudit.analysis.experiments import audio_fit as A
+from initaudit.analysis.experiments import image_fit as I
+from initaudit.analysis.experiments import sine_fit as F
+from initaudit.analysis.metrics import snr_db
 
 #: Absolute tolerance of shares computed from exact float64 sinusoids (numerics).
 ATOL_SHARE = 1e-10

@@ -15,11 +15,11 @@ import pytest
 import torch
 from torch import nn
 
-from analysis import lm_metrics as M
-from analysis.corpus import Vocabulary
-from analysis.datasets import DataUnavailable
-from analysis.experiment import SkippedSetting, run_experiment
-from analysis.experiments import harmonic_lm as H
+from initaudit.analysis import lm_metrics as M
+from initaudit.analysis.corpus import Vocabulary
+from initaudit.analysis.datasets import DataUnavailable
+from initaudit.analysis.experiment import SkippedSetting, run_experiment
+from initaudit.analysis.experiments import harmonic_lm as H
 
 # --------------------------------------------------------------------------- coherence
 
@@ -100,7 +100,7 @@ def test_evaluate_hand_case():
 
 def test_generate_maps_unknown_prompt_words():
     vocab = Vocabulary(("<unk>", "the", "brain", "."))
-    from models.lm import LMConfig, TransformerLM
+    from initaudit.models.lm import LMConfig, TransformerLM
 
     m = TransformerLM(LMConfig(vocab_size=10, seq_len=8, n_layer=1, d_model=8, n_head=2),
                       torch.Generator().manual_seed(0), torch.Generator().manual_seed(0))
@@ -135,7 +135,7 @@ def test_options_and_missing_data(monkeypatch, tmp_path):
 
 
 def test_experiment_without_any_runnable_setting_stops_with_the_reasons(monkeypatch):
-    from analysis import experiment
+    from initaudit.analysis import experiment
 
     monkeypatch.delenv("INITAUDIT_DATA_DIR", raising=False)
     with pytest.raises(DataUnavailable, match="medical_windows: medical.txt not given"):

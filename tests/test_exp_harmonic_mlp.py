@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from analysis import datasets, experiment
-from analysis.experiments import harmonic_mlp as hm
-from analysis.experiments import harmonic_mlp_ntk as hn
+from initaudit.analysis import datasets, experiment
+from initaudit.analysis.experiments import harmonic_mlp as hm
+from initaudit.analysis.experiments import harmonic_mlp_ntk as hn
 
 
 @pytest.fixture
@@ -179,8 +179,8 @@ def test_smoke_ntk_end_to_end(smoke_runs):
 
 
 def test_figure_macros_and_verdict_words(smoke_runs):
-    from figures import fig_exp_harmonic_mlp as fig
-    from figures import fig_exp_harmonic_mlp_ntk as fign
+    from initaudit.figures import fig_exp_harmonic_mlp as fig
+    from initaudit.figures import fig_exp_harmonic_mlp_ntk as fign
 
     assert fig.claim_verdict(0.951, 0.97, 0.95) == "supported"
     assert fig.claim_verdict(0.90, 0.949, 0.95) == "not supported"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from analysis.experiments import poisson as P
+from initaudit.analysis.experiments import poisson as P
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
@@ -63,7 +63,7 @@ def test_default_solution_hand_values():
 
 @pytest.mark.parametrize("arm", list(P.ARMS))
 def test_forward_laplacian_matches_autograd(arm):
-    from models.mlp import build_mlp
+    from initaudit.models.mlp import build_mlp
 
     spec = P.arm_spec(arm, width=24, depth=3, omega0=10.0)
     net = build_mlp(spec, torch.Generator().manual_seed(3), "float64")
@@ -178,7 +178,7 @@ def test_run_cell_is_deterministic_and_training_reduces_the_error():
 
 
 def test_smoke_end_to_end_through_the_cache(cache_tmp):
-    from analysis.experiment import run_experiment
+    from initaudit.analysis.experiment import run_experiment
 
     run = run_experiment("poisson", "smoke", progress=False)
     s = run.summary

@@ -22,10 +22,10 @@ import pytest
 import torch
 from torch import nn
 
-from analysis.datasets import DataUnavailable
-from analysis.experiment import run_experiment
-from analysis.experiments import activation_states as act
-from analysis.experiments import sinusoidal_classification as sc
+from initaudit.analysis.datasets import DataUnavailable
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import activation_states as act
+from initaudit.analysis.experiments import sinusoidal_classification as sc
 
 FASHION = "/tmp/fashion/usr/share/datasets/fashion-mnist"
 RECORD_FIELDS = {"mean", "lo", "hi", "n", "p", "unit", "what"}
@@ -156,7 +156,7 @@ def test_absent_fashion_directory_is_data_unavailable(tmp_path):
 
 
 def test_absent_fashion_directory_on_the_command_line(tmp_path, capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     status = main(["experiment", sc.NAME, "--preset", "smoke", "--dataset", "fashion",
                    "--data", str(tmp_path / "none")])

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from analysis import cache, experiment
+from initaudit.analysis import cache, experiment
 
 TESTS = pathlib.Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -138,7 +138,7 @@ def test_missing_executor_package_is_a_clear_error(toy, monkeypatch):
 
 
 def _cli(args, env, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "figures.cli", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "initaudit.figures.cli", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
@@ -177,7 +177,7 @@ def test_kill_9_then_rerun_equals_an_uninterrupted_run(tmp_path):
 
 
 def test_cli_unknown_experiment_is_one_line_exit_2(toy):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     assert main(["experiment", "no-such-experiment"]) == 2
 

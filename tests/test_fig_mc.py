@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from figures import fig_mc_gradients, fig_mc_jacobian, fig_mc_variance, fig_mc_width, pipeline
+from initaudit.figures import fig_mc_gradients, fig_mc_jacobian, fig_mc_variance, fig_mc_width, pipeline
 
 MODULES = [fig_mc_variance, fig_mc_gradients, fig_mc_width, fig_mc_jacobian]
 

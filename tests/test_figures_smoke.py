@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import pytest
 
-from figures import pipeline
+from initaudit.figures import pipeline
 
 MODULES = pipeline.discover()
 

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from analysis.ntk import empirical_ntk, supports_structured
-from models.harmonic import (DenseLayer, FrequencyAwareOptimizer, HarmonicActivation,
+from initaudit.analysis.ntk import empirical_ntk, supports_structured
+from initaudit.models.harmonic import (DenseLayer, FrequencyAwareOptimizer, HarmonicActivation,
                              HarmonicLayer, HarmonicMLP, HarmonicMLPConfig, frequency_row_scale,
                              harmonic_frequencies)
 
 F64 = torch.float64
 # The experiment module declares the harmonic activation elementwise for the structured NTK.
-importlib.import_module("analysis.experiments.harmonic_mlp_ntk")
+importlib.import_module("initaudit.analysis.experiments.harmonic_mlp_ntk")
 
 
 def test_frequencies_are_the_capped_harmonic_series():
@@ -120,7 +120,7 @@ def test_model_dtype_moves_the_frequencies():
 
 
 def test_registered_initialisers_replace_the_harmonic_one():
-    from models.init import sinusoidal_
+    from initaudit.models.init import sinusoidal_
 
     cfg = HarmonicMLPConfig(input_size=10, hidden_sizes=(8, 6), base_freqs=(1, 1),
                             max_freqs=(5, 3), num_classes=4, init="sinusoidal")

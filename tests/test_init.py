@@ -26,8 +26,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-import models.init as I
-from models import registry
+import initaudit.models.init as I
+from initaudit.models import registry
 
 OWN_NAMES = (
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal",
@@ -141,7 +141,7 @@ def test_registered_defaults_match_signatures():
 
 
 def test_models_package_imports_nothing_eagerly():
-    code = "import sys, models; print('models.init' in sys.modules, 'torch' in sys.modules)"
+    code = "import sys, initaudit.models; print('initaudit.models.init' in sys.modules, 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[1]))
     assert out.stdout.split() == ["False", "False"]
@@ -440,7 +440,7 @@ def test_edge_of_chaos_first_layer_omega0_option():
 
 
 def test_edge_of_chaos_bias_on_the_unit_gain_curve():
-    pytest.importorskip("theory.sine")
+    from initaudit.theory import sine  # noqa: F401
     c_w = 2.0
     c_b = unit_gain_cb_closed_form(c_w)
     layer = I.init_linear_(nn.Linear(64, 2048), "edge_of_chaos", c_w=c_w, generator=gen(8))
@@ -458,7 +458,7 @@ def test_edge_of_chaos_bias_on_the_unit_gain_curve():
 
 
 def test_edge_of_chaos_sigma_a1_point():
-    pytest.importorskip("theory.sine")
+    from initaudit.theory import sine  # noqa: F401
     c_w = math.sqrt(6.0 / (1.0 + E2))
     c_b = math.sqrt(6.0 * E2 / (1.0 + E2))
     # q* = sigma_w^2 E[sin^2 z] + sigma_b^2 = 1 and chi = sigma_w^2 E[cos^2 z] = 1 at q = 1:
@@ -693,7 +693,7 @@ def test_uniform_rules_declared_bound_and_variance(rule, n_out, n_in, seed):
 
 
 def _cli(argv, capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     status = main(argv)
     out = capsys.readouterr()

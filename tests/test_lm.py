@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from models import embeddings as emb
-from models import init as minit
-from models.lm import EMBEDDING_INITS, LMConfig, TransformerLM, init_lm_embedding_
+from initaudit.models import embeddings as emb
+from initaudit.models import init as minit
+from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM, init_lm_embedding_
 
 SMALL = dict(vocab_size=50, seq_len=12, n_layer=2, d_model=16, n_head=4)
 

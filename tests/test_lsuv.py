@@ -19,8 +19,8 @@ import pytest
 import torch
 from torch import nn
 
-from models.classifiers import CNNConfig, MLPConfig, TransformerConfig, build_classifier
-from models.lsuv import LSUV_MAX_ITER, LSUV_TOL, lsuv_
+from initaudit.models.classifiers import CNNConfig, MLPConfig, TransformerConfig, build_classifier
+from initaudit.models.lsuv import LSUV_MAX_ITER, LSUV_TOL, lsuv_
 
 
 def make(cfg, seed=0):

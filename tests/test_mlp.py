@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from models.mlp import (ACTIVATIONS, Ensemble, FREQUENCY_INITS, MLP, build_mlp,
+from initaudit.models.mlp import (ACTIVATIONS, Ensemble, FREQUENCY_INITS, MLP, build_mlp,
                         linear_init_names)
-from theory import spec as tspec
+from initaudit.theory import spec as tspec
 
 
 def _within_5se(values: torch.Tensor, target: float) -> bool:
@@ -99,7 +99,7 @@ def test_same_seed_same_networks():
 
 def test_from_init_equals_init_linear_network_by_network():
     """The ensemble is exactly what init_linear_ gives layer by layer from the same generator."""
-    from models.init import init_linear_
+    from initaudit.models.init import init_linear_
 
     ens = Ensemble.from_init("edge_of_chaos_sigma_a1", 2, 16, 2, 2, "sin", None,
                              torch.Generator().manual_seed(3))
@@ -150,7 +150,7 @@ def test_deterministic_init_gives_one_network():
 
 
 def test_linear_init_names_are_the_registry_entries_for_linear_layers():
-    from models import registry
+    from initaudit.models import registry
 
     names = linear_init_names()
     assert {"siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "xavier_uniform",

@@ -27,10 +27,10 @@ import pytest
 import torch
 from torch import nn
 
-from analysis import ntk
-from analysis.propagate import sample_inputs, spec_for_init
-from models.mlp import build_mlp
-from theory import spec as tspec
+from initaudit.analysis import ntk
+from initaudit.analysis.propagate import sample_inputs, spec_for_init
+from initaudit.models.mlp import build_mlp
+from initaudit.theory import spec as tspec
 
 F64 = torch.float64
 
@@ -427,7 +427,7 @@ def test_theory_distance_and_vector_outputs():
 
 
 def test_depth_sweep_cached_and_close_to_theory(cache_tmp):
-    from analysis import cache
+    from initaudit.analysis import cache
 
     kw = dict(points=("ordered", "edge_of_chaos_sigma_a1"), depths=(2, 4), width=512, n_seeds=4,
               n_points=32)
@@ -496,7 +496,7 @@ def test_bad_input_messages():
 
 
 def test_cli_ntk_json(capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     assert main(["ntk", "--init", "edge_of_chaos_sigma_a1", "--depth", "3", "--width", "64",
                  "--points", "24", "--json"]) == 0
@@ -512,7 +512,7 @@ def test_cli_ntk_json(capsys):
 
 
 def test_cli_ntk_text_and_errors(capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     assert main(["ntk", "--init", "kaiming_uniform", "--depth", "2", "--width", "32", "--points",
                  "16", "--top-k", "4", "--dims", "3"]) == 0

@@ -12,7 +12,7 @@ import types
 
 import pytest
 
-from figures import cli, paper, pipeline
+from initaudit.figures import cli, paper, pipeline
 
 HAVE_LATEX = all(shutil.which(tool) is not None for tool in ("latexmk", "pdflatex", "pdftotext"))
 needs_latex = pytest.mark.skipif(not HAVE_LATEX,
@@ -59,7 +59,7 @@ def paper_copy(tmp_path, repo_root, monkeypatch):
 @pytest.fixture
 def fake_theory_latex(monkeypatch):
     """Stand-in for theory.latex.export_all, for tests that are about the plumbing only."""
-    module = types.ModuleType("theory.latex")
+    module = types.ModuleType("initaudit.theory.latex")
 
     def export_all(directory):
         path = directory / "theory_equations.tex"
@@ -67,10 +67,10 @@ def fake_theory_latex(monkeypatch):
         return [path]
 
     module.export_all = export_all
-    monkeypatch.setitem(sys.modules, "theory.latex", module)
-    import theory
+    monkeypatch.setitem(sys.modules, "initaudit.theory.latex", module)
+    import initaudit.theory as theory_package
 
-    monkeypatch.setattr(theory, "latex", module, raising=False)
+    monkeypatch.setattr(theory_package, "latex", module, raising=False)
     return module
 
 
@@ -132,15 +132,6 @@ def test_write_generated(paper_copy, fake_theory_latex, fake_figure):
     assert (generated / "macros.tex").is_file()
     info = (generated / "build_info.tex").read_text()
     assert "\\newcommand{\\InitauditPreset}{smoke}" in info
-
-
-def test_write_generated_without_theory_latex(monkeypatch, paper_copy):
-    monkeypatch.setitem(sys.modules, "theory.latex", None)  # makes the import fail
-    import theory
-
-    monkeypatch.delattr(theory, "latex", raising=False)
-    with pytest.raises(paper.PaperError, match="theory.latex is not available"):
-        paper.write_generated("smoke")
 
 
 def test_stale_figures(paper_copy, fake_figure, monkeypatch, tmp_path):
@@ -207,12 +198,6 @@ def test_paper_command_makes_missing_figures_then_builds(paper_copy, fake_theory
 @needs_latex
 def test_full_build_at_smoke_preset(paper_copy, cache_tmp, capsys, monkeypatch):
     """The real thing: real figure modules, real theory export, a PDF."""
-    try:
-        import theory.latex  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("theory", "theory.latex"):
-            raise
-        pytest.skip("theory/latex.py is not written yet")
     # As a user who cloned the project has it: no data directory, so no medical.txt.
     monkeypatch.delenv("INITAUDIT_DATA_DIR", raising=False)
     assert cli.main(["reproduce", "--preset", "smoke"]) == 0

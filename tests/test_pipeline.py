@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 
-from figures import cli, pipeline
+from initaudit.figures import cli, pipeline
 
 FAKE_SOURCE = '''
 import matplotlib.pyplot as plt
@@ -184,7 +184,7 @@ def test_index_includes_other_generated_macro_files(fake):
 def test_module_contract_is_checked():
     import types
 
-    broken = types.ModuleType("figures.fig_broken")
+    broken = types.ModuleType("initaudit.figures.fig_broken")
     broken.NAME = "broken"
     with pytest.raises(pipeline.FigureModuleError, match="lacks CAPTION, compute, plot"):
         pipeline._check_module(broken)
@@ -197,7 +197,7 @@ def test_module_contract_is_checked():
 def test_real_figure_modules_follow_the_contract():
     # discover() imports and checks every figures/fig_*.py there is (possibly none yet).
     for module in pipeline.discover():
-        assert module.__name__.startswith("figures.fig_")
+        assert module.__name__.startswith("initaudit.figures.fig_")
 
 
 def test_cli_figures_command(fake, capsys):
@@ -236,7 +236,7 @@ def test_summary_format(fake):
 def test_figure_without_its_input_says_why_and_drops_old_files(fake, monkeypatch):
     """A figure whose data is absent is skipped: its files of an earlier run go (they would show
     results this run did not compute) and the paper gets the reason in words instead."""
-    from analysis.datasets import DataUnavailable
+    from initaudit.analysis.datasets import DataUnavailable
 
     pipeline.run_figures("smoke", progress=False)
     figs = fake.generated / "figures"
@@ -265,7 +265,7 @@ def test_figure_without_its_input_says_why_and_drops_old_files(fake, monkeypatch
 
 def test_figure_key_follows_the_optional_inputs(fake, monkeypatch, tmp_path):
     """A figure made with medical.txt present is not served to a run without it, nor back."""
-    from analysis import cache
+    from initaudit.analysis import cache
 
     pipeline.run_figures("smoke", progress=False)
     without = pipeline.figure_job(fake.module, "smoke")

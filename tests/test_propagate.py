@@ -68,8 +68,8 @@ import pandas as pd
 import pytest
 import torch
 
-from analysis import propagate as mc
-from models.mlp import Ensemble
+from initaudit.analysis import propagate as mc
+from initaudit.models.mlp import Ensemble
 
 # ---------------------------------------------------------------------------------------------
 # The derived tolerance
@@ -473,7 +473,7 @@ def test_spec_for_init_validates():
 
 
 def test_predict_matches_meanfield_profile():
-    from theory import meanfield
+    from initaudit.theory import meanfield
 
     sp = mc.spec_for_init("edge_of_chaos_sigma_a1", 2, 256, 6)
     x = mc.sample_inputs(3, 2, seed=0)
@@ -612,7 +612,7 @@ def test_measure_chunks_give_the_same_numbers():
 def test_cli_propagate_text_and_json(capsys):
     import json
 
-    from figures import cli
+    from initaudit.figures import cli
 
     assert cli.main(["propagate", "--init", "edge_of_chaos", "--depth", "3", "--width", "32",
                      "--seeds", "3", "--points", "4"]) == 0
@@ -639,7 +639,7 @@ def test_cli_propagate_text_and_json(capsys):
     (["--init", "siren", "--omega0", "nan"], "expected a finite number"),
 ])
 def test_cli_propagate_bad_input(capsys, argv, message):
-    from figures import cli
+    from initaudit.figures import cli
 
     base = ["propagate", "--depth", "2", "--width", "8", "--seeds", "2", "--points", "2"]
     assert cli.main(base + argv) == 2

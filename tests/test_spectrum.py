@@ -36,9 +36,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
-from analysis import spectrum as sp
-from analysis.weights import weight_stats
-from figures import cli
+from initaudit.analysis import spectrum as sp
+from initaudit.analysis.weights import weight_stats
+from initaudit.figures import cli
 
 
 # ----------------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ def test_refinement_doubles_the_grid_until_the_top_octave_is_empty():
 
 
 def test_depth_sweep_runs_at_a_tiny_size_and_caches(cache_tmp):
-    from analysis import cache
+    from initaudit.analysis import cache
 
     cfg = sp.DepthSweepConfig(inits=("siren", "edge_of_chaos", "sinusoidal"), depths=(2, 3),
                               width=8, n_networks=2, ks=(1.0, 2.0))
@@ -460,7 +460,7 @@ def test_index_marginals_sum_to_one():
 
 
 def test_weight_spectra_table_covers_every_initializer(cache_tmp):
-    from models import registry
+    from initaudit.models import registry
 
     cfg = sp.WeightSpectraConfig(linear_shapes=((24, 24), (16, 40)), embedding_shape=(40, 16),
                                  n_seeds=2)

@@ -1,4 +1,4 @@
-"""analysis.stats and analysis.metrics against hand-computed cases."""
+"""initaudit.analysis.stats and analysis.metrics against hand-computed cases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import metrics, stats
+from initaudit.analysis import metrics, stats
 
 
 # --- stats ----------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from theory import gaussian as g
-from theory.symbolic import q, q1, q2, q12, t, z
+from initaudit.theory import gaussian as g
+from initaudit.theory.symbolic import q, q1, q2, q12, t, z
 
 ORDER = 96
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)

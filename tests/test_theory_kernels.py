@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import kernels, meanfield, sine, spec
+from initaudit.theory import kernels, meanfield, sine, spec
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True)
 
@@ -63,7 +63,7 @@ def test_ntk_diagonal_is_sum_of_layer_products(net):
 @pytest.mark.parametrize("net", _specs(6), ids=lambda n: n.name)
 def test_sp_limit_equals_its_defining_sum(net):
     """lim Theta_SP / N = sum_{m=1}^{L} S_m P_{m+1}, P_m = prod_{k=m}^{L} sigma_{w,k}^2 Edot_k."""
-    from theory.gaussian import expectations
+    from initaudit.theory.gaussian import expectations
 
     x = _inputs(6, net.d_in, 2)
     res = kernels.kernels(net, x)

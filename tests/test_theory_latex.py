@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from theory import latex, sine
+from initaudit.theory import latex, sine
 
 
 def test_export_writes_equations_and_macros(tmp_path):

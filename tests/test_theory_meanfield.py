@@ -13,9 +13,9 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory import meanfield as mf
-from theory import sine
-from theory.symbolic import c_w as cw_sym
+from initaudit.theory import meanfield as mf
+from initaudit.theory import sine
+from initaudit.theory.symbolic import c_w as cw_sym
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
 cw_domain = st.floats(sine.CW_MIN, sine.CW_MAX, exclude_max=True)
@@ -215,7 +215,7 @@ def test_uniform_bias_curve_meets_the_gaussian_one_at_small_bias():
 
 def test_uniform_bias_gain_agrees_with_the_law_exact_network_prediction():
     """Two code paths: the fixed-point formula and the layer-by-layer law-exact prediction."""
-    from theory import predict, spec
+    from initaudit.theory import predict, spec
 
     cw, cb = sine.sigma_a1_point()  # the Gaussian-derived point, drawn with uniform biases
     net = spec.edge_of_chaos(2, 256, 60, sigma_a=1.0)

@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 import torch
 
-from analysis.weights import LAWS, weight_stats, weight_stats_for
-from models import registry
+from initaudit.analysis.weights import LAWS, weight_stats, weight_stats_for
+from initaudit.models import registry
 
 N_LAW = 20000
 
@@ -175,7 +175,7 @@ def test_weight_stats_for_rejects_bad_input():
 
 
 def _cli(argv, capsys):
-    from figures.cli import main
+    from initaudit.figures.cli import main
 
     status = main(argv)
     out = capsys.readouterr()

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis import stats
-from analysis.experiment import seeds_for
+from initaudit.analysis import stats
+from initaudit.analysis.experiment import seeds_for
 
 NAME = "toy"
 DESCRIPTION = "framework test experiment: seeded normal means"

@@ -36,7 +36,7 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from theory.symbolic import q, q1, q12, q2, t, to_numpy, u, v, z
+from initaudit.theory.symbolic import q, q1, q12, q2, t, to_numpy, u, v, z
 
 #: Parameters of the sine family f(z) = alpha sin(beta z + phi).
 alpha, beta, phi = sp.symbols("alpha beta phi", real=True)

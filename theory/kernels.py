@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory.gaussian import expectations
-from theory.spec import NetworkSpec
+from initaudit.theory.gaussian import expectations
+from initaudit.theory.spec import NetworkSpec
 
 
 @dataclass(frozen=True)

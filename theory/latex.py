@@ -15,8 +15,8 @@ import tempfile
 import numpy as np
 import sympy as sp
 
-from theory import gaussian, meanfield, sine
-from theory.symbolic import q
+from initaudit.theory import gaussian, meanfield, sine
+from initaudit.theory.symbolic import q
 
 #: Widths at which the SIREN reference point is reported (as in the phase diagram).
 SIREN_WIDTHS = (256, 1024)

@@ -29,7 +29,7 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import brentq
 
-from theory.gaussian import expectations
+from initaudit.theory.gaussian import expectations
 
 
 def _validate_variances(sigma_w2, sigma_b2) -> None:
@@ -103,7 +103,7 @@ def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", metho
     if method not in methods:
         raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(methods)}")
     if method in ("auto", "closed") and activation == "sin":
-        from theory.sine import fixed_point_closed
+        from initaudit.theory.sine import fixed_point_closed
 
         return float(fixed_point_closed(sigma_w2, sigma_b2))
     if method == "closed":

@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from theory import meanfield
-from theory import spec as tspec
-from theory.gaussian import activation_numpy
-from theory.sine import sinc
+from initaudit.theory import meanfield
+from initaudit.theory import spec as tspec
+from initaudit.theory.gaussian import activation_numpy
+from initaudit.theory.sine import sinc
 
 def predict(spec: tspec.NetworkSpec, x) -> dict[str, np.ndarray]:
     """Mean-field prediction per input and layer.

@@ -37,7 +37,7 @@ import numpy as np
 import scipy.special
 import sympy as sp
 
-from theory.symbolic import c_w, q, sigma_b2, sigma_w2, to_numpy
+from initaudit.theory.symbolic import c_w, q, sigma_b2, sigma_w2, to_numpy
 
 #: Domain of the unit-gain curve in c_w: [sqrt(3), sqrt(6)).
 CW_MIN = float(np.sqrt(3.0))
@@ -64,7 +64,7 @@ def expressions() -> dict[str, sp.Expr]:
     ``sigma_g2`` (in sigma_w^2, sigma_b^2), ``unit_gain_sigma_b2`` (in sigma_w^2),
     ``unit_gain_cb``, ``unit_gain_q_star`` (in c_w).
     """
-    from theory.gaussian import closed_form_moments
+    from initaudit.theory.gaussian import closed_form_moments
 
     moments = closed_form_moments("sin")
     qmap = sigma_w2 * moments["f2"] + sigma_b2

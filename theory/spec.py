@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from theory.gaussian import ACTIVATIONS
+from initaudit.theory.gaussian import ACTIVATIONS
 
 CONVENTIONS = ("uniform", "normal")
 
@@ -172,7 +172,7 @@ def edge_of_chaos(d_in: int, width: int, depth: int, omega0: float = 30.0,
     ``c_w`` and ``c_b`` (an arbitrary, possibly off-curve point). The readout is not specified by
     the paper; here ``U(+-sqrt(3/N))`` (``sigma_w^2 = 1``) with zero bias.
     """
-    from theory import sine
+    from initaudit.theory import sine
 
     if sigma_a is not None and (c_w is not None or c_b is not None):
         raise ValueError("give either sigma_a or (c_w[, c_b]), not both")

@@ -47,10 +47,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis import stats
-from analysis.experiment import seeds_for, torch_threads
-from analysis.experiments import sinusoidal_classification as sc
-from analysis.presets import check_preset
+from initaudit.analysis import stats
+from initaudit.analysis.experiment import seeds_for, torch_threads
+from initaudit.analysis.experiments import sinusoidal_classification as sc
+from initaudit.analysis.presets import check_preset
 
 NAME = "activation-states"
 DESCRIPTION = ("Per-neuron fraction of positive ReLU inputs at initialisation, and its spread, "
@@ -126,7 +126,7 @@ def positive_fractions(model, x) -> list[tuple[str, np.ndarray]]:
     """
     import torch
 
-    from models.classifiers import relu_modules
+    from initaudit.models.classifiers import relu_modules
 
     captured: dict[str, np.ndarray] = {}
     handles = []

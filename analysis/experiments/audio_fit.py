@@ -95,11 +95,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import datasets, metrics
-from analysis.experiment import SkippedSetting, seeds_for, torch_threads
-from analysis.experiments import sine_fit as sf
-from analysis.presets import check_preset
-from analysis.stats import holm, paired_difference, t_interval
+from initaudit.analysis import datasets, metrics
+from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threads
+from initaudit.analysis.experiments import sine_fit as sf
+from initaudit.analysis.presets import check_preset
+from initaudit.analysis.stats import holm, paired_difference, t_interval
 
 NAME = "audio-fit"
 DESCRIPTION = ("sine networks fitted to a recording and a chirp, clean and noisy: SNR per "

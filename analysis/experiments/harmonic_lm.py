@@ -85,13 +85,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from analysis import corpus as corpora
-from analysis import lm_metrics as lmm
-from analysis import stats
-from analysis.datasets import DataUnavailable
-from analysis.experiment import SkippedSetting, seeds_for, torch_threads
-from analysis.presets import check_preset
-from models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
+from initaudit.analysis import corpus as corpora
+from initaudit.analysis import lm_metrics as lmm
+from initaudit.analysis import stats
+from initaudit.analysis.datasets import DataUnavailable
+from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threads
+from initaudit.analysis.presets import check_preset
+from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 
 NAME = "harmonic-lm"
 DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edge of chaos) of a "
@@ -333,7 +333,7 @@ class _TargetLogit(nn.Module):
 
 
 def _ntk(model: TransformerLM, points: torch.Tensor) -> dict:
-    from analysis import ntk
+    from initaudit.analysis import ntk
 
     theta = ntk.empirical_ntk(_TargetLogit(model), points, method="jacobian",
                               params="lm.tok_emb")
@@ -344,7 +344,7 @@ def _ntk(model: TransformerLM, points: torch.Tensor) -> dict:
 
 
 def _spectrum(model: TransformerLM) -> dict:
-    from analysis.spectrum import matrix_spectrum, singular_values
+    from initaudit.analysis.spectrum import matrix_spectrum, singular_values
 
     e = model.tok_emb.weight.detach().cpu()
     sv = singular_values(e)

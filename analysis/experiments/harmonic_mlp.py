@@ -78,10 +78,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from analysis import metrics, stats
-from analysis.experiment import seeds_for, torch_threads
-from analysis.presets import check_preset
-from models.harmonic import HarmonicMLPConfig
+from initaudit.analysis import metrics, stats
+from initaudit.analysis.experiment import seeds_for, torch_threads
+from initaudit.analysis.presets import check_preset
+from initaudit.models.harmonic import HarmonicMLPConfig
 
 NAME = "harmonic-mlp"
 DESCRIPTION = ("HarmonicMLP on MNIST as its reference code trains it: 95%-in-a-few-epochs, "
@@ -211,7 +211,7 @@ _DATA: dict = {}
 
 def _load(data: str, source: str, path: str | None):
     """The data set (loaded once per process)."""
-    from analysis import datasets
+    from initaudit.analysis import datasets
 
     key = (data, source, path)
     if key not in _DATA:
@@ -255,7 +255,7 @@ def _tensors(cell: HarmonicMLPCell, device):
     """Normalised, flattened ``(x_train, y_train, x_test, y_test)`` tensors of one cell."""
     import torch
 
-    from analysis.datasets import normalize_mnist
+    from initaudit.analysis.datasets import normalize_mnist
 
     if cell.data == "digits":
         data = _load("digits", "sklearn", None)
@@ -364,7 +364,7 @@ def build(cell: HarmonicMLPCell, device="cpu"):
     """``(model, optimizer, scheduler)`` of a cell; the weights depend only on (model, seed)."""
     import torch
 
-    from models.harmonic import FrequencyAwareOptimizer, HarmonicMLP
+    from initaudit.models.harmonic import FrequencyAwareOptimizer, HarmonicMLP
 
     gen = torch.Generator().manual_seed(int(cell.seed))
     model = HarmonicMLP(cell.model, generator=gen).to(device)

@@ -44,12 +44,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from analysis import ntk, stats
-from analysis.experiment import seeds_for
-from analysis.experiment import torch_threads
-from analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, resolve_mnist, step_macs
-from analysis.presets import check_preset
-from models.harmonic import HarmonicActivation, HarmonicMLPConfig
+from initaudit.analysis import ntk, stats
+from initaudit.analysis.experiment import seeds_for
+from initaudit.analysis.experiment import torch_threads
+from initaudit.analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, resolve_mnist, step_macs
+from initaudit.analysis.presets import check_preset
+from initaudit.models.harmonic import HarmonicActivation, HarmonicMLPConfig
 
 
 def _harmonic_derivative(module: HarmonicActivation, z):
@@ -124,7 +124,7 @@ def cells(preset: str, seeds: int | None = None, *, mnist: str | pathlib.Path = 
 def _points(cell: HarmonicNTKCell):
     import torch
 
-    from analysis.datasets import normalize_mnist
+    from initaudit.analysis.datasets import normalize_mnist
 
     data = (_load("digits", "sklearn", None) if cell.data == "digits" else
             _load("mnist", cell.mnist_source,
@@ -141,8 +141,8 @@ def network(cell: HarmonicNTKCell):
     """The cell's network in eval mode (weights from a generator seeded with the seed)."""
     import torch
 
-    from models.harmonic import HarmonicMLP
-    from models.mlp import dtype_from_name
+    from initaudit.models.harmonic import HarmonicMLP
+    from initaudit.models.mlp import dtype_from_name
 
     gen = torch.Generator().manual_seed(int(cell.seed))
     return HarmonicMLP(cell.model, generator=gen, dtype=dtype_from_name(cell.dtype)).eval()
@@ -153,7 +153,7 @@ def preconditioner(model, freq_scale_factor: float = 0.1) -> dict:
     network without harmonic layers)."""
     import torch
 
-    from models.harmonic import FrequencyAwareOptimizer
+    from initaudit.models.harmonic import FrequencyAwareOptimizer
 
     opt = torch.optim.SGD(model.parameters(), lr=1.0)
     return FrequencyAwareOptimizer(opt, model, freq_scale_factor).preconditioner()
@@ -174,7 +174,7 @@ def run_cell(cell: HarmonicNTKCell) -> dict:
 
 
 def _kernels(cell: HarmonicNTKCell) -> dict:
-    from analysis.spectrum import gram_eigenvalues, matrix_spectrum
+    from initaudit.analysis.spectrum import gram_eigenvalues, matrix_spectrum
 
     model = network(cell)
     x, source = _points(cell)
@@ -225,7 +225,7 @@ def summarize(configs, results, **_ignored) -> dict:
     """
     import torch
 
-    from models.harmonic import frequency_row_scale, harmonic_frequencies
+    from initaudit.models.harmonic import frequency_row_scale, harmonic_frequencies
 
     eig_frames, spec_rows, w_rows, gram_frames = [], [], [], []
     for c, r in zip(configs, results):

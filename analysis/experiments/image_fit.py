@@ -83,11 +83,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import metrics, spectrum
-from analysis.experiment import seeds_for, torch_threads
-from analysis.experiments import sine_fit as sf
-from analysis.presets import check_preset
-from analysis.stats import bootstrap_interval, holm, paired_difference, t_interval
+from initaudit.analysis import metrics, spectrum
+from initaudit.analysis.experiment import seeds_for, torch_threads
+from initaudit.analysis.experiments import sine_fit as sf
+from initaudit.analysis.presets import check_preset
+from initaudit.analysis.stats import bootstrap_interval, holm, paired_difference, t_interval
 
 NAME = "image-fit"
 DESCRIPTION = ("sine networks fitted to the camera image on every 4th pixel: generalisation PSNR "
@@ -180,7 +180,7 @@ def target_image(points: int = CAMERA_POINTS) -> np.ndarray:
         ValueError: ``points`` does not divide 512 or is below 8.
         analysis.datasets.DataUnavailable: scikit-image is missing.
     """
-    from analysis.datasets import load_camera
+    from initaudit.analysis.datasets import load_camera
 
     if (isinstance(points, bool) or not isinstance(points, (int, np.integer)) or points < 8
             or CAMERA_POINTS % points):

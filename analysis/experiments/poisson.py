@@ -128,8 +128,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from analysis.experiment import seeds_for, torch_threads
-from analysis.presets import check_preset
+from initaudit.analysis.experiment import seeds_for, torch_threads
+from initaudit.analysis.presets import check_preset
 
 NAME = "poisson"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
@@ -170,7 +170,7 @@ BASELINE = "siren"
 
 
 def _depth_point(name: str) -> tuple[float, float]:
-    from analysis.ntk import DEPTH_POINTS
+    from initaudit.analysis.ntk import DEPTH_POINTS
 
     _, c_w, c_b = DEPTH_POINTS[name]
     return float(c_w), float(c_b)
@@ -412,8 +412,8 @@ def arm_spec(name: str, width: int, depth: int, omega0: float = DEFAULT_OMEGA0):
     :func:`analysis.propagate.spec_for_init`; ``ordered`` and ``chaotic`` from
     :func:`theory.spec.sine_uniform` at the ``(c_w, c_b)`` of :data:`analysis.ntk.DEPTH_POINTS`.
     """
-    from analysis.propagate import spec_for_init
-    from theory import spec as tspec
+    from initaudit.analysis.propagate import spec_for_init
+    from initaudit.theory import spec as tspec
 
     _check_arm(name)
     if not (isinstance(omega0, (int, float)) and math.isfinite(omega0) and omega0 > 0):
@@ -592,7 +592,7 @@ def _train(cfg: PoissonCell) -> dict:
         ``diverged_at`` (step or -1), ``prediction`` (float32 ``(n, n)`` field on the evaluation
         grid after the last step, x along the first axis) and ``seconds`` (wall time).
     """
-    from models.mlp import build_mlp, dtype_from_name
+    from initaudit.models.mlp import build_mlp, dtype_from_name
 
     dtype = dtype_from_name(cfg.dtype)
     device = _device()
@@ -703,7 +703,7 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
     """
     import pandas as pd
 
-    from analysis.stats import holm, paired_difference, t_interval
+    from initaudit.analysis.stats import holm, paired_difference, t_interval
 
     if len(configs) != len(results):
         raise ValueError(f"{len(configs)} configs but {len(results)} results")

@@ -60,8 +60,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from analysis import spectrum
-from theory import spec as tspec
+from initaudit.analysis import spectrum
+from initaudit.theory import spec as tspec
 
 __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
@@ -127,11 +127,11 @@ def sine_spec(init: str, d_in: int, width: int, depth: int, omega0: float = 30.0
         sp = tspec.siren_reference(d_in, width, depth, omega0=float(omega0),
                                    hidden_omega0=float(hidden_omega0))
     elif init in EOC_POINTS:
-        from analysis.propagate import spec_for_init
+        from initaudit.analysis.propagate import spec_for_init
 
         sp = spec_for_init(init, d_in, width, depth, omega0=float(omega0))
     else:
-        from analysis.ntk import DEPTH_POINTS
+        from initaudit.analysis.ntk import DEPTH_POINTS
 
         _, c_w, c_b = DEPTH_POINTS[init]
         sp = tspec.sine_uniform(d_in, width, depth, c_w=c_w, c_b=c_b, omega0=float(omega0))
@@ -155,7 +155,7 @@ def build_network(init: str, d_in: int, width: int, depth: int, omega0: float, s
     Returns:
         A :class:`models.mlp.MLP` (``nn.Sequential``) with trainable parameters.
     """
-    from models.mlp import build_mlp
+    from initaudit.models.mlp import build_mlp
 
     sp = sine_spec(init, d_in, width, depth, omega0, hidden_omega0)
     gen = torch.Generator().manual_seed(derived_seed(seed, STREAM_INIT))

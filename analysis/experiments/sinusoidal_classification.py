@@ -73,9 +73,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis import metrics, stats
-from analysis.experiment import seeds_for, torch_threads
-from analysis.presets import check_preset
+from initaudit.analysis import metrics, stats
+from initaudit.analysis.experiment import seeds_for, torch_threads
+from initaudit.analysis.presets import check_preset
 
 NAME = "sinusoidal-classification"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
@@ -138,7 +138,7 @@ def model_config(model: str, preset: str, image_size: int, num_classes: int):
     Raises:
         ValueError: unknown model or preset.
     """
-    from models.classifiers import CNNConfig, MLPConfig, TransformerConfig
+    from initaudit.models.classifiers import CNNConfig, MLPConfig, TransformerConfig
 
     preset = _PRESETS[check_preset(preset)]
     if model not in MODELS:
@@ -209,7 +209,7 @@ def load_data(dataset: str, path: str | None):
         dataset: one of :data:`DATASETS`.
         path: the Fashion-MNIST directory (None: the default places), ignored otherwise.
     """
-    from analysis import datasets
+    from initaudit.analysis import datasets
 
     if dataset == "digits":
         data = datasets.load_digits()
@@ -306,7 +306,7 @@ def build_model(arch, init: str, seed: int, lsuv_data):
     same weights in every experiment."""
     import torch
 
-    from models.classifiers import build_classifier, initialize_
+    from initaudit.models.classifiers import build_classifier, initialize_
 
     torch.manual_seed(seed)  # torch's default initialisation draws from the global generator
     model = build_classifier(arch)

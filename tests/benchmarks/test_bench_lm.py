@@ -31,8 +31,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from analysis.experiment import torch_threads
-from models.lm import LMConfig, TransformerLM
+from initaudit.analysis.experiment import torch_threads
+from initaudit.models.lm import LMConfig, TransformerLM
 
 SHAPES = {
     "cpu_preset": dict(n_layer=2, d_model=64, n_head=4, batch=16),

@@ -33,10 +33,10 @@ import time
 import pytest
 import torch
 
-from analysis import ntk
-from analysis.propagate import sample_inputs
-from models.mlp import build_mlp
-from theory import spec as tspec
+from initaudit.analysis import ntk
+from initaudit.analysis.propagate import sample_inputs
+from initaudit.models.mlp import build_mlp
+from initaudit.theory import spec as tspec
 
 SUBSET = 256
 FUNC_CHUNK = 64

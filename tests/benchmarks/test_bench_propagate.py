@@ -23,9 +23,9 @@ import time
 import pytest
 import torch
 
-from analysis import propagate as mc
-from models.mlp import Ensemble
-from theory import spec as tspec
+from initaudit.analysis import propagate as mc
+from initaudit.models.mlp import Ensemble
+from initaudit.theory import spec as tspec
 
 DEPTH, WIDTH, NETWORKS, POINTS = 32, 1024, 16, 256
 RATIO_FLOOR = 0.3
