@@ -51,6 +51,7 @@ from initaudit.analysis import stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.experiments import sinusoidal_classification as sc
 from initaudit.analysis.presets import check_preset
+from initaudit.analysis.evidence import Evidence
 
 NAME = "activation-states"
 DESCRIPTION = ("Per-neuron fraction of positive ReLU inputs at initialisation, and its spread, "
@@ -188,10 +189,6 @@ def run_cell(config: ActivationCell) -> dict:
             "seconds": time.perf_counter() - start}
 
 
-def _record(d: dict, unit: str, what: str) -> dict:
-    return {"mean": d["mean"], "lo": d["lo"], "hi": d["hi"], "n": int(d["n"]),
-            "p": d.get("p", math.nan), "unit": unit, "what": what}
-
 
 _STATS = ("std", "noise_corrected", "mean", "dead", "always_on")
 
@@ -253,7 +250,7 @@ def summarize(configs, results, **options) -> dict:
     evidence = {}
     for _, a in arms.iterrows():
         key = f"activation_std_{a.init}_{a.model}"
-        evidence[key] = _record(
+        evidence[key] = Evidence.of(
             {"mean": a["std"], "lo": a.std_lo, "hi": a.std_hi, "n": a.n}, "fraction",
             f"Standard deviation across ReLU units of the per-unit fraction of positive inputs "
             f"over a batch of {batch} {dataset} images at initialisation, {a.model}, {a.init} "
@@ -263,7 +260,7 @@ def summarize(configs, results, **options) -> dict:
             continue
         key = f"activation_std_diff_{r.init}_vs_default_{r.model}"
         where = "averaged per seed over the models" if r.model == "pooled" else r.model
-        evidence[key] = _record(
+        evidence[key] = Evidence.of(
             r, "fraction",
             f"Paired difference {r.init} - default of the spread (std across ReLU units) of the "
             f"per-unit positive fraction at initialisation, batch {batch} of {dataset}, {where}")

@@ -100,6 +100,7 @@ from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threa
 from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.stats import holm, paired_difference, t_interval
+from initaudit.analysis.evidence import Evidence
 
 NAME = "audio-fit"
 DESCRIPTION = ("sine networks fitted to a recording and a chirp, clean and noisy: SNR per "
@@ -414,10 +415,6 @@ def _arm(init: str, tag: str) -> str:
     return f"{init}@{tag}"
 
 
-def _record(r, unit: str, what: str) -> dict:
-    return {"mean": float(r["mean"]), "lo": float(r["lo"]), "hi": float(r["hi"]),
-            "n": int(r["n"]), "p": float(r.get("p", math.nan)), "unit": unit, "what": what}
-
 
 def summarize(configs: Sequence[AudioFitCell], results: Sequence[dict], **options) -> dict:
     """Tables, paired comparisons against SIREN at omega_0 = 3000, curves and evidence.
@@ -500,7 +497,7 @@ def summarize(configs: Sequence[AudioFitCell], results: Sequence[dict], **option
         where = (f"both at first-layer omega_0 = {SIREN_AUDIO_OMEGA0:g}" if r.omega_tag == "siren"
                  else f"{r.init} at the rule's omega_0 = {rule_omega0(c0.samples):g}, siren at "
                       f"{SIREN_AUDIO_OMEGA0:g}")
-        evidence[f"audio_{r.signal}_{r.task}_snr_{r.init}_{tag}_vs_siren"] = _record(
+        evidence[f"audio_{r.signal}_{r.task}_snr_{r.init}_{tag}_vs_siren"] = Evidence.of(
             r, "dB", f"{task_word[r.task]} {r.signal}, {r.init} minus siren, paired over seeds; "
             f"{where}; {c0.samples} samples at {c0.rate} Hz, width {c0.width}, depth {c0.depth}, "
             f"{c0.steps} full-batch Adam steps")

@@ -91,6 +91,7 @@ from initaudit.analysis import stats
 from initaudit.analysis.datasets import DataUnavailable
 from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
+from initaudit.analysis.evidence import Evidence
 from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 
 NAME = "harmonic-lm"
@@ -514,12 +515,6 @@ def _per_seed(df: pd.DataFrame, strategy: str, col: str) -> np.ndarray:
     return s[col].to_numpy(dtype=np.float64)
 
 
-def _record(res: dict, unit: str, what: str, **extra) -> dict:
-    rec = {"mean": res["mean"], "lo": res["lo"], "hi": res["hi"], "n": int(res["n"]),
-           "p": res.get("p", math.nan), "unit": unit, "what": what}
-    rec.update(extra)
-    return rec
-
 
 def summarize(configs, results, **options) -> dict:
     """Tables over seeds, paired comparisons against ``emb_random`` and the evidence records.
@@ -566,7 +561,7 @@ def summarize(configs, results, **options) -> dict:
                 if metric in ("val_acc", "val_loss", "coherence") or (
                         metric == "perplexity" and split == "sentences"):
                     key = f"hlm_{setting}_{s.removeprefix('emb_')}_vs_random_{metric}"
-                    evidence[key] = _record(
+                    evidence[key] = Evidence.of(
                         {**r, "p": float(ph)}, _UNITS[metric],
                         f"Paired difference over seeds, {s} minus emb_random, of the final "
                         f"{'greedy-generation ' if metric == 'coherence' else ''}"
@@ -589,7 +584,7 @@ def summarize(configs, results, **options) -> dict:
                                   "mean": r["mean"], "lo": r["lo"], "hi": r["hi"], "n": r["n"],
                                   "p": r["p"], "harmonic_rank": rank,
                                   "n_strategies": len(all_means), "higher_is_better": higher})
-                evidence[f"hlm_{setting}_harmonic_minus_best_other_{metric}"] = _record(
+                evidence[f"hlm_{setting}_harmonic_minus_best_other_{metric}"] = Evidence.of(
                     r, _UNITS[metric],
                     f"Paired difference over seeds, emb_harmonic minus the best other strategy "
                     f"by mean ({best}), of the final {metric.replace('_', ' ')} ({where}); "
@@ -597,7 +592,7 @@ def summarize(configs, results, **options) -> dict:
                     f"ranks {rank} of {len(all_means)}.", best_other=best, harmonic_rank=rank)
             for metric, claimed in CLAIMED.items():
                 ti = stats.t_interval(_per_seed(sdf, HARMONIC, metric))
-                evidence[f"hlm_{setting}_harmonic_{metric}"] = _record(
+                evidence[f"hlm_{setting}_harmonic_{metric}"] = Evidence.of(
                     ti, _UNITS[metric],
                     f"Final {metric.replace('_', ' ')} of emb_harmonic, mean over seeds "
                     f"({where}); the paper reports {claimed}.", claimed=claimed)
@@ -605,14 +600,14 @@ def summarize(configs, results, **options) -> dict:
             for metric in ("epochs", "train_loss_auc"):
                 r = stats.paired_difference(_per_seed(sdf, BASELINE, metric),
                                             _per_seed(sdf, HARMONIC, metric))
-                evidence[f"hlm_{setting}_harmonic_vs_random_{metric}"] = _record(
+                evidence[f"hlm_{setting}_harmonic_vs_random_{metric}"] = Evidence.of(
                     r, _UNITS[metric],
                     f"Paired difference over seeds, emb_harmonic minus emb_random, of the "
                     f"{'epochs run (the budget when never converged)' if metric == 'epochs' else 'mean epoch training loss over the budget'}"
                     f" ({where}); negative means harmonic converges faster.")
             for s in (HARMONIC, BASELINE):
                 ti = stats.t_interval(_per_seed(sdf, s, "copy_rate"))
-                evidence[f"hlm_{setting}_{s.removeprefix('emb_')}_copy_rate"] = _record(
+                evidence[f"hlm_{setting}_{s.removeprefix('emb_')}_copy_rate"] = Evidence.of(
                     ti, "fraction",
                     f"Fraction of the greedy generation's 8-grams found verbatim in the "
                     f"training text, {s}, mean over seeds ({where}).")

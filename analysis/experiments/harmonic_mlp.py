@@ -81,6 +81,7 @@ import pandas as pd
 from initaudit.analysis import metrics, stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
+from initaudit.analysis.evidence import Evidence
 from initaudit.models.harmonic import HarmonicMLPConfig
 
 NAME = "harmonic-mlp"
@@ -535,10 +536,6 @@ def _loss_windows(configs, results, windows_per_epoch: int = 10) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _record(d: dict, unit: str, what: str) -> dict:
-    return {"mean": float(d["mean"]), "lo": float(d["lo"]), "hi": float(d["hi"]),
-            "n": int(d["n"]), "p": float(d.get("p", math.nan)), "unit": unit, "what": what}
-
 
 def _by_seed(runs: pd.DataFrame, arm: str) -> pd.DataFrame:
     return runs[runs.arm == arm].set_index("seed").sort_index()
@@ -592,50 +589,50 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
                  f"training images, {mc[0].epochs} epochs")
         acc = np.asarray([r["test_acc"] for r in fr])
         full_runs = _by_seed(runs, "full")
-        ev["final_accuracy_full"] = _record(
+        ev["final_accuracy_full"] = Evidence.of(
             stats.t_interval(acc[:, -1]), "fraction",
             f"Test accuracy after the last epoch, {where}; the README claims about 0.95")
-        ev["final_accuracy_minus_claim_full"] = _record(
+        ev["final_accuracy_minus_claim_full"] = Evidence.of(
             stats.paired_difference(np.full(len(acc), CLAIM_ACCURACY), acc[:, -1]), "fraction",
             f"Final test accuracy minus the claimed 0.95 (one-sample t-test), {where}")
         for e in range(min(3, acc.shape[1])):
-            ev[f"accuracy_epoch{e + 1}_full"] = _record(
+            ev[f"accuracy_epoch{e + 1}_full"] = Evidence.of(
                 stats.t_interval(acc[:, e]), "fraction",
                 f"Test accuracy after epoch {e + 1}, {where}")
         if acc.shape[1] > 1:
-            ev["accuracy_gain_after_epoch1_full"] = _record(
+            ev["accuracy_gain_after_epoch1_full"] = Evidence.of(
                 stats.paired_difference(100 * acc[:, 0], 100 * acc[:, -1]), "accuracy points",
                 f"Test accuracy after the last epoch minus after epoch 1, same seed, {where}")
-        ev["final_train_accuracy_full"] = _record(
+        ev["final_train_accuracy_full"] = Evidence.of(
             stats.t_interval([r["train_acc"][-1] for r in fr]), "fraction",
             f"Training accuracy during the last epoch (train mode, as the reference reports "
             f"it), {where}")
         ett = full_runs.epochs_to_95.to_numpy(float)
-        ev["epochs_to_95_full"] = _record(
+        ev["epochs_to_95_full"] = Evidence.of(
             stats.t_interval(ett), "epochs",
             f"First epoch with test accuracy >= 0.95 (runs that never reach it are left out; n "
             f"counts those that do), {where}")
-        ev["reached_95_fraction_full"] = _record(
+        ev["reached_95_fraction_full"] = Evidence.of(
             {**stats.t_interval(np.isfinite(ett).astype(float)), "n": len(ett)}, "fraction",
             f"Share of seeds whose test accuracy reaches 0.95 within the budget, {where}")
-        ev["loss_rises_full"] = _record(
+        ev["loss_rises_full"] = Evidence.of(
             stats.t_interval(full_runs.loss_rises.to_numpy(float)), "epochs",
             f"Epochs whose mean training loss exceeds the previous epoch's, {where}")
-        ev["nonfinite_steps_full"] = _record(
+        ev["nonfinite_steps_full"] = Evidence.of(
             stats.t_interval(full_runs.nonfinite_steps.to_numpy(float)), "steps",
             f"Training steps with a non-finite loss, {where}")
         if "relu-mlp" in set(runs.arm):
             relu = _by_seed(runs, "relu-mlp").reindex(full_runs.index)
             rr = [r for c, r in zip(mc, mr) if c.arm == "relu-mlp"]
-            ev["final_accuracy_relu_mlp_main"] = _record(
+            ev["final_accuracy_relu_mlp_main"] = Evidence.of(
                 stats.t_interval(relu.final_acc.to_numpy(float)), "fraction",
                 f"Test accuracy after the last epoch of the ReLU MLP of the same widths, same "
                 f"recipe and setting as {where}")
-            ev["final_train_accuracy_relu_mlp_main"] = _record(
+            ev["final_train_accuracy_relu_mlp_main"] = Evidence.of(
                 stats.t_interval([r["train_acc"][-1] for r in rr]), "fraction",
                 f"Training accuracy during the last epoch of the ReLU MLP, setting of {where}")
             for col, name in (("final_acc", "final_accuracy"), ("acc_epoch1", "epoch1_accuracy")):
-                ev[f"main_delta_{name}_relu_mlp"] = _record(
+                ev[f"main_delta_{name}_relu_mlp"] = Evidence.of(
                     stats.paired_difference(100 * full_runs[col].to_numpy(float),
                                             100 * relu[col].to_numpy(float)), "accuracy points",
                     f"Paired difference (ReLU MLP) - (HarmonicMLP) of the "
@@ -685,7 +682,7 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
                      "n": t[f"d_{col}_n"], "p": t[f"d_{col}_p"]}
                 name = {"final_acc": "final_accuracy", "acc_epoch1": "epoch1_accuracy",
                         "loss_rises": "loss_rises"}[col]
-                ev[f"delta_{name}_{key}"] = _record(
+                ev[f"delta_{name}_{key}"] = Evidence.of(
                     d, unit, f"Paired difference ({t.arm}) - (full) of the {label}, {where}")
         # the frequency-aware scaling's effect under each optimizer
         for arm_on, arm_off, tag in (("full", "no-freq-optimizer", "adam"),
@@ -695,7 +692,7 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
                     _by_seed(runs, arm_on).index)
                 for col, name in (("final_acc", "final_accuracy"),
                                   ("acc_epoch1", "epoch1_accuracy")):
-                    ev[f"freq_optimizer_effect_{name}_{tag}"] = _record(
+                    ev[f"freq_optimizer_effect_{name}_{tag}"] = Evidence.of(
                         stats.paired_difference(100 * off[col].to_numpy(float),
                                                 100 * on[col].to_numpy(float)),
                         "accuracy points",

@@ -49,6 +49,7 @@ from initaudit.analysis.experiment import seeds_for
 from initaudit.analysis.experiment import torch_threads
 from initaudit.analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, resolve_mnist, step_macs
 from initaudit.analysis.presets import check_preset
+from initaudit.analysis.evidence import Evidence
 from initaudit.models.harmonic import HarmonicActivation, HarmonicMLPConfig
 
 
@@ -275,10 +276,10 @@ def summarize(configs, results, **_ignored) -> dict:
     r_ = sel("relu-mlp", "plain")
     if not h.empty and not hp.empty:
         ratio = (hp["mean"] / h["mean"]).to_numpy(float)
-        ev["ntk_precond_trace_ratio_harmonic"] = _record(
+        ev["ntk_precond_trace_ratio_harmonic"] = Evidence.of(
             stats.t_interval(ratio), "ratio",
             f"tr(J P J^T) / tr(J J^T) of HarmonicMLP with P the frequency-aware scaling, {where}")
-        ev["ntk_precond_log10_condition_change_harmonic"] = _record(
+        ev["ntk_precond_log10_condition_change_harmonic"] = Evidence.of(
             stats.paired_difference(h.log10_condition.to_numpy(float),
                                     hp.log10_condition.to_numpy(float)), "log10",
             f"log10 condition number of the full NTK, preconditioned minus plain, HarmonicMLP, "
@@ -288,7 +289,7 @@ def summarize(configs, results, **_ignored) -> dict:
         for col, unit, label in (("log10_condition", "log10", "log10 condition number"),
                                  ("effective_rank", "eigenvalues", "effective rank"),
                                  ("top_share", "fraction", "top eigenvalue's share of the trace")):
-            ev[f"ntk_{col}_harmonic_minus_relu"] = _record(
+            ev[f"ntk_{col}_harmonic_minus_relu"] = Evidence.of(
                 stats.paired_difference(r_.loc[idx, col].to_numpy(float),
                                         h.loc[idx, col].to_numpy(float)), unit,
                 f"{label} of the full NTK, HarmonicMLP minus ReLU MLP (the same uniform draws per "
@@ -299,7 +300,7 @@ def summarize(configs, results, **_ignored) -> dict:
         rw = weights[(weights.arm == "relu-mlp") & (weights.layer == first)].set_index("seed")
         idx = hw.index.intersection(rw.index)
         if len(idx):
-            ev["weight_mp_edge_ratio_harmonic_minus_relu_layer1"] = _record(
+            ev["weight_mp_edge_ratio_harmonic_minus_relu_layer1"] = Evidence.of(
                 stats.paired_difference(rw.loc[idx, "mp_edge_hi"].to_numpy(float),
                                         hw.loc[idx, "mp_edge_hi"].to_numpy(float)), "ratio",
                 f"largest normalised Gram eigenvalue over the Marchenko-Pastur edge, first "
@@ -314,10 +315,6 @@ def summarize(configs, results, **_ignored) -> dict:
                          "seeds": len({c.seed for c in configs})},
             "evidence": ev}
 
-
-def _record(d: dict, unit: str, what: str) -> dict:
-    return {"mean": float(d["mean"]), "lo": float(d["lo"]), "hi": float(d["hi"]),
-            "n": int(d["n"]), "p": float(d.get("p", math.nan)), "unit": unit, "what": what}
 
 
 def format_summary(summary: dict) -> str:

@@ -88,6 +88,7 @@ from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.stats import bootstrap_interval, holm, paired_difference, t_interval
+from initaudit.analysis.evidence import Evidence
 
 NAME = "image-fit"
 DESCRIPTION = ("sine networks fitted to the camera image on every 4th pixel: generalisation PSNR "
@@ -426,11 +427,6 @@ def _spectra(cfgs, results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _record(r, unit: str, what: str) -> dict:
-    """An evidence record (plain floats) from a paired_difference or t_interval result."""
-    return {"mean": float(r["mean"]), "lo": float(r["lo"]), "hi": float(r["hi"]),
-            "n": int(r["n"]), "p": float(r.get("p", math.nan)), "unit": unit, "what": what}
-
 
 def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **options) -> dict:
     """Tables, paired comparisons against siren, curves, spectra, the sanity fit and evidence.
@@ -513,7 +509,7 @@ def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **option
             setting = (f"camera {c0.image_points}x{c0.image_points}, trained on every "
                        f"{c0.factor}th pixel, width {c0.width}, {c0.steps} Adam steps, {where}")
             if r.metric == "gen_psnr":
-                evidence[f"image_gen_psnr_{r.init}_vs_siren_{tag}"] = _record(
+                evidence[f"image_gen_psnr_{r.init}_vs_siren_{tag}"] = Evidence.of(
                     r, "dB", f"full-grid generalisation PSNR, {r.init} minus siren, paired over "
                     f"seeds; {setting}")
             elif r.depth == "pooled":
@@ -523,7 +519,7 @@ def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **option
                                       "frequency",
                         "high_db": "error energy above the training Nyquist frequency "
                                    "(10 log10 of its mean square)"}[r.metric]
-                evidence[f"image_{r.metric}_{r.init}_vs_siren_pooled"] = _record(
+                evidence[f"image_{r.metric}_{r.init}_vs_siren_pooled"] = Evidence.of(
                     r, COMPARED[r.metric], f"{what}, {r.init} minus siren, paired over seeds; "
                     f"{setting}")
     sanity_cfgs = [(c, r) for c, r in zip(configs, results) if c.group == "sanity"]
@@ -538,7 +534,7 @@ def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **option
                          "steps": c0.steps, "lr": c0.lr, "batch_size": c0.batch_size,
                          "seeds": len(sanity_cfgs)}}
         batch = "full batch" if c0.batch_size is None else f"minibatches of {c0.batch_size} pixels"
-        evidence["image_siren_sanity_psnr"] = _record(
+        evidence["image_siren_sanity_psnr"] = Evidence.of(
             {**ti, "p": math.nan}, "dB",
             f"PSNR of the SIREN reference fit to the camera at {c0.image_points}x"
             f"{c0.image_points}, depth {c0.depth} (3 hidden layers) of width {c0.width}, Adam lr "

@@ -130,6 +130,7 @@ from torch import nn
 
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
+from initaudit.analysis.evidence import Evidence
 
 NAME = "poisson"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
@@ -771,13 +772,11 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
         at = "pooled over depths (each seed's mean over depths " + \
             ", ".join(map(str, depths)) + ")" if row.depth == "pooled" else f"at depth {row.depth}"
         suffix = "pooled" if row.depth == "pooled" else _depth_word(int(row.depth))
-        evidence[f"poisson_{row.init}_vs_siren_log10_rel_l2_{suffix}"] = {
-            "mean": row.mean, "lo": row.lo, "hi": row.hi, "n": int(row.n), "p": row.p,
-            "p_holm": row.p_holm, "unit": "log10 relative L2 error (decades)",
-            "what": (f"paired difference over seeds of log10 final relative L2 error against the "
-                     f"exact Poisson solution, {row.init} minus SIREN reference, {at}; negative "
-                     f"means {row.init} is more accurate"),
-        }
+        evidence[f"poisson_{row.init}_vs_siren_log10_rel_l2_{suffix}"] = Evidence(
+            row.mean, row.lo, row.hi, int(row.n), row.p, "log10 relative L2 error (decades)",
+            f"paired difference over seeds of log10 final relative L2 error against the "
+            f"exact Poisson solution, {row.init} minus SIREN reference, {at}; negative "
+            f"means {row.init} is more accurate", extra={"p_holm": row.p_holm})
 
     first = configs[0]
     settings = {"width": first.width, "depths": depths, "steps": first.steps, "lr": first.lr,

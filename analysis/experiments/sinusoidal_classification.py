@@ -76,6 +76,7 @@ import pandas as pd
 from initaudit.analysis import metrics, stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
+from initaudit.analysis.evidence import Evidence
 
 NAME = "sinusoidal-classification"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
@@ -491,10 +492,6 @@ def _train(config: ClassificationCell) -> dict:
 # Summary
 
 
-def _record(d: dict, unit: str, what: str) -> dict:
-    return {"mean": d["mean"], "lo": d["lo"], "hi": d["hi"], "n": int(d["n"]),
-            "p": d.get("p", math.nan), "unit": unit, "what": what}
-
 
 def runs_table(configs, results) -> pd.DataFrame:
     """One row per run: setting, initialiser, seed and the per-run metrics (accuracies in
@@ -636,13 +633,13 @@ def summarize(configs, results, *, threshold_fraction: float = THRESHOLD_FRACTIO
             key = f"{r.init}_vs_default_best_acc_{tag}"
             what = (f"Paired difference {r.init} - default of the best validation accuracy before "
                     f"{configs[0].patience} epochs without improvement, {dataset}, {where}")
-            evidence[key] = _record(r, "accuracy points", what)
+            evidence[key] = Evidence.of(r, "accuracy points", what)
         else:
             key = f"{r.init}_vs_default_rel_auc_{tag}"
             what = (f"Relative area under the validation-accuracy curve (AUC_{r.init} - "
                     f"AUC_default) / AUC_default per seed, {configs[0].epochs} epochs, {dataset}, "
                     f"{where}")
-            evidence[key] = _record(r, "fraction", what)
+            evidence[key] = Evidence.of(r, "fraction", what)
     return {"runs": runs, "curves": curves_table(configs, results), "arms": arms,
             "comparisons": comparisons, "settings": settings, "dataset": dataset,
             "source": configs[0].source, "epochs": configs[0].epochs,
