@@ -2,9 +2,10 @@
 advance, and a verdict computed from cached results.
 
 A :class:`Claim` names the source, states the claim in one sentence with the number it quotes,
-points to the *evidence*: a record ``{"mean", "lo", "hi", "n", "p", "unit", "what"}`` that a
-figure module's ``evidence(data)`` function returns under a stable key, and carries a
-:class:`Rule`, the decision rule written down before any run:
+points to the *evidence*: an :class:`~initaudit.analysis.evidence.Evidence` record (estimate,
+95% interval, n, p, unit, what) that an experiment's ``summarize`` puts in
+``summary["evidence"]`` under a stable key, and carries a :class:`Rule`, the decision rule
+written down before any run:
 
 ``greater`` (threshold t)
     supported when the 95% interval lies above t, not supported when it lies below t (the
@@ -21,10 +22,12 @@ figure module's ``evidence(data)`` function returns under a stable key, and carr
     credibly smaller than claimed), inconclusive otherwise.
 
 Any rule gives *inconclusive* when the record has fewer than ``min_n`` replicates (default 3)
-or a non-finite interval, and *not run* when there is no record, with the reason: the figure's
-data is not in the cache (run ``initaudit figures`` or ``initaudit reproduce`` at that preset
-first), the claim's setting was skipped for a missing input (``medical.txt not given``, read
-from the figure data's ``"skipped"`` list), or the preset does not measure it. Raw p-values, where the
+or a non-finite interval, and *not run* when there is no record, with the reason: a cell of the
+experiment is not in the cache (run ``initaudit reproduce`` or ``initaudit experiment NAME`` at
+that preset first), the claim's setting was skipped for a missing input (``medical.txt not
+given``, read from the summary's ``"skipped"`` list), or the preset does not measure it. The
+ledger reads experiments through :func:`initaudit.analysis.experiment.cached_run`: nothing is
+computed, and no figure is involved. Raw p-values, where the
 record has one, are Holm-adjusted over the whole ledger (:func:`analysis.stats.holm`); the
 verdict itself is read off the interval, so the adjustment is reported beside it, not mixed in.
 """
@@ -33,14 +36,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
-from initaudit.analysis import cache, stats
+from initaudit.analysis import stats
+from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
 
-#: Reasons of a "not run": nothing cached for the figure at this preset, or the figure's data
+#: Reasons of a "not run": a cell of the experiment is not cached at this preset, or its summary
 #: lacks the record (the preset does not measure it).
 NO_RESULT = "no cached result at this preset"
 NOT_MEASURED = "not measured at this preset"
@@ -135,7 +138,8 @@ class Claim:
         id: short stable identifier.
         source: key of :data:`SOURCES`.
         claim: the claim in one sentence, with the number the source quotes.
-        figure: NAME of the figure module whose ``evidence(data)`` holds the record.
+        experiment: NAME of the experiment whose ``summary["evidence"]`` holds the record
+            (:mod:`initaudit.analysis.experiments`).
         key: the record's key.
         test: the statistical test behind the record's interval.
         rule: the decision rule, fixed before the run.
@@ -147,7 +151,7 @@ class Claim:
     id: str
     source: str
     claim: str
-    figure: str
+    experiment: str
     key: str
     test: str
     rule: Rule = field(default_factory=lambda: Rule("greater"))
@@ -162,223 +166,228 @@ CLAIMS: tuple[Claim, ...] = (
     # --- edge of chaos: mechanisms -------------------------------------------------------
     Claim("eoc-grad-sigma0", "eoc",
           "At the unit-gain point sigma_a = 0 the gradient variance is the same at every depth.",
-          "mc_gradients", "grad_log2_ratio_edge_of_chaos",
+          "mc-gradients", "grad_log2_ratio_edge_of_chaos",
           "delta-method normal interval over networks", Rule("within", low=-1.0, high=1.0)),
     Claim("eoc-grad-sigma1", "eoc",
           "At the unit-gain point sigma_a = 1 the gradient variance is the same at every depth.",
-          "mc_gradients", "grad_log2_ratio_edge_of_chaos_sigma_a1",
+          "mc-gradients", "grad_log2_ratio_edge_of_chaos_sigma_a1",
           "delta-method normal interval over networks", Rule("within", low=-1.0, high=1.0)),
     Claim("eoc-spectrum", "eoc",
           "Edge-of-chaos initialisation confines the network's spectrum below omega_0 "
           "(here: under 5% of the energy above omega_0 at the largest depth).",
-          "spectrum_depth", "energy_above_omega0_edge_of_chaos", _ONE,
+          "spectrum-depth", "energy_above_omega0_edge_of_chaos", _ONE,
           Rule("less", threshold=0.05)),
     Claim("eoc-ntk-linear", "eoc",
           "At unit gain (sigma_a = 1) the mean NTK eigenvalue grows linearly with depth "
           "(slope ratio between the deep and the shallow half within [0.8, 1.25]).",
-          "ntk_depth", "ntk_increment_ratio_edge_of_chaos_sigma_a1",
+          "ntk-depth", "ntk_increment_ratio_edge_of_chaos_sigma_a1",
           "delta-method normal interval over networks", Rule("within", low=0.8, high=1.25)),
     Claim("eoc-ntk-linear-sigma0", "eoc",
           "At unit gain (sigma_a = 0) the mean NTK eigenvalue grows linearly with depth.",
-          "ntk_depth", "ntk_increment_ratio_edge_of_chaos",
+          "ntk-depth", "ntk_increment_ratio_edge_of_chaos",
           "delta-method normal interval over networks", Rule("within", low=0.8, high=1.25)),
     Claim("eoc-image-sigma0", "eoc",
           "Edge-of-chaos initialisation (sigma_a = 0) generalises better than the SIREN reference "
           "when an image is fitted on a subsampled grid (here: PSNR on all 512x512 pixels, pooled "
           "over depths; positive is better).",
-          "exp_image_fit", "image_gen_psnr_edge_of_chaos_vs_siren_pooled", _PAIRED,
+          "image-fit", "image_gen_psnr_edge_of_chaos_vs_siren_pooled", _PAIRED,
           Rule("greater", threshold=0.0)),
     Claim("eoc-image-sigma1", "eoc",
           "Edge-of-chaos initialisation (sigma_a = 1) generalises better than the SIREN reference "
           "on the same image task.",
-          "exp_image_fit", "image_gen_psnr_edge_of_chaos_sigma_a1_vs_siren_pooled", _PAIRED,
+          "image-fit", "image_gen_psnr_edge_of_chaos_sigma_a1_vs_siren_pooled", _PAIRED,
           Rule("greater", threshold=0.0)),
     Claim("eoc-audio-fit", "eoc",
           "Edge-of-chaos initialisation fits audio better than the SIREN reference (here: SNR of "
           "the fitted recording, sigma_a = 0, both at omega_0 = 3000).",
-          "exp_audio_fit", "audio_recording_fit_snr_edge_of_chaos_same_omega_vs_siren", _PAIRED,
+          "audio-fit", "audio_recording_fit_snr_edge_of_chaos_same_omega_vs_siren", _PAIRED,
           Rule("greater", threshold=0.0), setting="recording"),
     Claim("eoc-audio-denoise", "eoc",
           "Edge-of-chaos initialisation denoises audio better than the SIREN reference (here: SNR "
           "against the clean recording, sigma_a = 0 at its rule omega_0 vs SIREN at 3000).",
-          "exp_audio_fit", "audio_recording_denoise_snr_edge_of_chaos_rule_omega_vs_siren",
+          "audio-fit", "audio_recording_denoise_snr_edge_of_chaos_rule_omega_vs_siren",
           _PAIRED, Rule("greater", threshold=0.0), setting="recording"),
     Claim("siren-sanity", "eoc",
           "The SIREN reference in its own image setting (256x256, 3 hidden layers of 256, lr 1e-4) "
           "reaches the PSNR usually reported for it (here: above 30 dB within the preset's budget).",
-          "exp_image_fit", "image_siren_sanity_psnr", _ONE, Rule("greater", threshold=30.0)),
+          "image-fit", "image_siren_sanity_psnr", _ONE, Rule("greater", threshold=30.0)),
     Claim("eoc-pinn-sigma0", "eoc",
           "Edge-of-chaos initialisation (sigma_a = 0) solves a physics-informed problem better than "
           "the SIREN reference (here: 2-D Poisson, log10 relative L2 error, pooled over depths; "
           "negative is better).",
-          "exp_poisson", "poisson_edge_of_chaos_vs_siren_log10_rel_l2_pooled", _PAIRED,
+          "poisson", "poisson_edge_of_chaos_vs_siren_log10_rel_l2_pooled", _PAIRED,
           Rule("less", threshold=0.0)),
     Claim("eoc-pinn-sigma1", "eoc",
           "Edge-of-chaos initialisation (sigma_a = 1) solves a physics-informed problem better "
           "than the SIREN reference (as above).",
-          "exp_poisson", "poisson_edge_of_chaos_sigma_a1_vs_siren_log10_rel_l2_pooled", _PAIRED,
+          "poisson", "poisson_edge_of_chaos_sigma_a1_vs_siren_log10_rel_l2_pooled", _PAIRED,
           Rule("less", threshold=0.0)),
     # --- Sinusoidal initialisation ---------------------------------------------------------
     Claim("sin-best-accuracy", "sinusoidal",
           "Sinusoidal initialisation raises the best validation accuracy (before 10 epochs "
           "without improvement) by 4.8 points over the default, averaged over settings.",
-          "exp_sinusoidal", "sinusoidal_vs_default_best_acc_pooled", _PAIRED,
+          "sinusoidal-classification", "sinusoidal_vs_default_best_acc_pooled", _PAIRED,
           Rule("at_least", threshold=4.8)),
     Claim("sin-convergence", "sinusoidal",
           "Sinusoidal initialisation speeds up convergence by 20.9% (relative area under the "
           "validation-accuracy curve), averaged over settings.",
-          "exp_sinusoidal", "sinusoidal_vs_default_rel_auc_pooled", _PAIRED,
+          "sinusoidal-classification", "sinusoidal_vs_default_rel_auc_pooled", _PAIRED,
           Rule("at_least", threshold=0.209)),
     Claim("sin-paper-best-accuracy", "sinusoidal",
           "The paper-era sinusoidal variant raises the best validation accuracy by 4.8 points.",
-          "exp_sinusoidal", "sinusoidal_paper_vs_default_best_acc_pooled", _PAIRED,
+          "sinusoidal-classification", "sinusoidal_paper_vs_default_best_acc_pooled", _PAIRED,
           Rule("at_least", threshold=4.8)),
     Claim("sin-uniform-states", "sinusoidal",
           "At the first forward pass sinusoidal initialisation gives more uniform activation "
           "states than the default (smaller spread across ReLU units of the positive fraction).",
-          "exp_activation_states", "activation_std_diff_sinusoidal_vs_default_pooled", _PAIRED,
+          "activation-states", "activation_std_diff_sinusoidal_vs_default_pooled", _PAIRED,
           Rule("less", threshold=0.0)),
     # --- Harmonic initialisation of a medical LM (the paper's protocol: windows of its text) ---
     Claim("hlm-best-accuracy", "harmonic-lm",
           "Harmonic embedding initialisation gives the highest accuracy of the 12 strategies "
           "(1.000); here: harmonic minus the best other strategy, validation accuracy.",
-          "exp_harmonic_lm", "hlm_medical_windows_harmonic_minus_best_other_val_acc", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_val_acc", _PAIRED,
           Rule("greater", threshold=0.0), setting="medical_windows"),
     Claim("hlm-lowest-loss", "harmonic-lm",
           "Harmonic initialisation gives the lowest loss (0.0037); here: harmonic minus the best "
           "other strategy, training loss.",
-          "exp_harmonic_lm", "hlm_medical_windows_harmonic_minus_best_other_train_loss", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_train_loss", _PAIRED,
           Rule("less", threshold=0.0), setting="medical_windows"),
     Claim("hlm-best-coherence", "harmonic-lm",
           "Harmonic initialisation gives the best coherence score (0.912); here: harmonic minus "
           "the best other strategy.",
-          "exp_harmonic_lm", "hlm_medical_windows_harmonic_minus_best_other_coherence", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_coherence", _PAIRED,
           Rule("greater", threshold=0.0), setting="medical_windows"),
     Claim("hlm-accuracy-value", "harmonic-lm",
           "Harmonic initialisation reaches training accuracy 1.000 (table row; within 0.005).",
-          "exp_harmonic_lm", "hlm_medical_windows_harmonic_train_acc", _ONE,
+          "harmonic-lm", "hlm_medical_windows_harmonic_train_acc", _ONE,
           Rule("within", low=0.995, high=1.0 + 1e-9), setting="medical_windows"),
     Claim("hlm-loss-value", "harmonic-lm",
           "Harmonic initialisation reaches training loss 0.0037 (table row; below the paper's "
           "stopping threshold 0.02).",
-          "exp_harmonic_lm", "hlm_medical_windows_harmonic_train_loss", _ONE,
+          "harmonic-lm", "hlm_medical_windows_harmonic_train_loss", _ONE,
           Rule("less", threshold=0.02), setting="medical_windows"),
     Claim("hlm-global-minima", "harmonic-lm",
           "Harmonic initialisation \"converges directly toward global minima\"; here: area under "
           "its training-loss curve minus random's (negative is faster).",
-          "exp_harmonic_lm", "hlm_medical_windows_harmonic_vs_random_train_loss_auc", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_vs_random_train_loss_auc", _PAIRED,
           Rule("less", threshold=0.0), setting="medical_windows"),
     Claim("hlm-heldout-accuracy", "harmonic-lm",
           "The harmonic advantage in accuracy holds on held-out HPO sentences (harmonic minus the "
           "best other strategy).",
-          "exp_harmonic_lm", "hlm_hpo_sentences_harmonic_minus_best_other_val_acc", _PAIRED,
+          "harmonic-lm", "hlm_hpo_sentences_harmonic_minus_best_other_val_acc", _PAIRED,
           Rule("greater", threshold=0.0), setting="hpo_sentences"),
     # --- HarmonicMLP ---------------------------------------------------------------------
     Claim("hmlp-95-few-epochs", "harmonic-mlp",
           "HarmonicMLP reaches about 95% MNIST test accuracy within the first few epochs "
           "(here: test accuracy after epoch 3 above 0.95).",
-          "exp_harmonic_mlp", "accuracy_epoch3_full", _ONE, Rule("greater", threshold=0.95)),
+          "harmonic-mlp", "accuracy_epoch3_full", _ONE, Rule("greater", threshold=0.95)),
     Claim("hmlp-fast-start", "harmonic-mlp",
           "HarmonicMLP converges fast initially (here: a ReLU MLP of the same widths and recipe "
           "is not better after epoch 1; ReLU minus HarmonicMLP below 0 points).",
-          "exp_harmonic_mlp", "main_delta_epoch1_accuracy_relu_mlp", _PAIRED,
+          "harmonic-mlp", "main_delta_epoch1_accuracy_relu_mlp", _PAIRED,
           Rule("less", threshold=0.0)),
     Claim("hmlp-vs-relu-final", "harmonic-mlp",
           "The harmonic design helps (here: the ReLU MLP of the same widths is not better at the "
           "end of training; ReLU minus HarmonicMLP below 0 points).",
-          "exp_harmonic_mlp", "main_delta_final_accuracy_relu_mlp", _PAIRED,
+          "harmonic-mlp", "main_delta_final_accuracy_relu_mlp", _PAIRED,
           Rule("less", threshold=0.0)),
     Claim("hmlp-freq-optimizer", "harmonic-mlp",
           "The frequency-aware optimiser improves training (here: final accuracy with the "
           "gradient scaling minus without, under Adam).",
-          "exp_harmonic_mlp", "freq_optimizer_effect_final_accuracy_adam", _PAIRED,
+          "harmonic-mlp", "freq_optimizer_effect_final_accuracy_adam", _PAIRED,
           Rule("greater", threshold=0.0)),
     Claim("hmlp-stable", "harmonic-mlp",
           "HarmonicMLP trains stably (here: no non-finite loss in any step).",
-          "exp_harmonic_mlp", "nonfinite_steps_full", _ONE, Rule("less", threshold=1e-9)),
+          "harmonic-mlp", "nonfinite_steps_full", _ONE, Rule("less", threshold=1e-9)),
 )
+
+
+def claim(claim_id: str, claims=CLAIMS) -> Claim:
+    """The claim with this id (its rule holds the claimed number: ``claim(id).rule.threshold``).
+
+    Raises:
+        KeyError: no such claim (the message lists the ids).
+    """
+    for c in claims:
+        if c.id == claim_id:
+            return c
+    raise KeyError(f"no claim {claim_id!r}; the claims are {', '.join(c.id for c in claims)}")
+
+
+def verdict(claim_id: str, record, claims=CLAIMS) -> str:
+    """The verdict word (one of :data:`VERDICTS`) that claim ``claim_id``'s rule gives
+    ``record``: the ledger's own decision, for a figure or sentence that quotes it on a record
+    of its own (one setting of a pooled claim, one epoch)."""
+    return claim(claim_id, claims).rule.decide(Evidence.coerce(record))[0]
 
 
 # --------------------------------------------------------------------------------------------
 # Evidence from the cache
 
 
-def _figure_modules() -> dict:
-    from initaudit.figures import pipeline
+@dataclass
+class _Read:
+    """What the cache holds for one experiment at one preset."""
 
-    return {module.NAME: module for module in pipeline.discover()}
+    evidence: dict | None = None   # None: not every cell is cached
+    skipped: dict = field(default_factory=dict)   # setting -> reason
+    unavailable: str | None = None   # no setting can run here (the reason)
+    provenance: list = field(default_factory=list)
 
 
-def figure_data(name: str, preset: str, module=None) -> Any | None:
-    """The cached ``compute(preset)`` data of figure ``name``, or None when not cached.
+def _read(name: str, preset: str) -> _Read:
+    from initaudit.analysis import experiment
+    from initaudit.analysis.datasets import DataUnavailable
 
-    Only the cache is read: nothing is computed here.
-
-    Args:
-        name: the figure's NAME.
-        preset: the preset.
-        module: the figure module, when the caller has it (else it is discovered).
-    """
-    from initaudit.figures import pipeline
-
-    module = module if module is not None else _figure_modules().get(name)
-    if module is None:
-        return None
-    job = pipeline.figure_job(module, preset)
-    path = cache.cache_path(job)
-    if not path.exists():
-        return None
     try:
-        return cache.load(path, key=cache.cache_key(job))
-    except cache.CorruptCacheError:
-        return None
+        run = experiment.cached_run(name, preset)
+    except DataUnavailable as exc:
+        return _Read(unavailable=str(exc))
+    if run is None:
+        return _Read()
+    summary = run.summary if isinstance(run.summary, dict) else {}
+    return _Read(dict(summary.get("evidence") or {}),
+                 {s["setting"]: s["reason"] for s in summary.get("skipped") or []},
+                 None, run.provenance)
+
+
+def _read_all(preset: str, claims) -> dict[str, _Read]:
+    return {name: _read(name, preset) for name in dict.fromkeys(c.experiment for c in claims)}
 
 
 def ledger_provenance(preset: str, claims=CLAIMS) -> list[dict]:
-    """Distinct provenance records (:mod:`analysis.provenance`) behind the ledger's evidence.
-
-    Those of every cached figure the claims read and of the cells each figure read, with a
-    ``count`` each. Empty when nothing is cached.
-    """
+    """Distinct provenance records (:mod:`initaudit.analysis.provenance`) of every cached cell
+    behind the ledger's evidence, with a ``count`` each. Empty when nothing is cached."""
     from initaudit.analysis import provenance
-    from initaudit.figures import pipeline
 
-    modules = _figure_modules()
     records = []
-    for name in dict.fromkeys(c.figure for c in claims):
-        if name in modules:
-            records.extend(pipeline.figure_provenance(modules[name], preset))
+    for read in _read_all(preset, claims).values():
+        records.extend(read.provenance)
     return provenance.distinct(records)
 
 
 def collect_evidence(preset: str, claims=CLAIMS) -> dict[str, dict[str, dict]]:
-    """``{figure NAME: evidence dict}`` for every figure the claims use and the cache holds."""
-    return _collect(preset, claims)[0]
+    """``{experiment NAME: evidence}`` for every experiment the claims use whose cells are all
+    cached at ``preset``. Only the cache is read: nothing is computed."""
+    return {n: r.evidence for n, r in _read_all(preset, claims).items() if r.evidence is not None}
 
 
 def collect_skipped(preset: str, claims=CLAIMS) -> dict[str, dict[str, str]]:
-    """``{figure NAME: {setting: reason}}``: the settings each cached figure could not run.
-
-    Read from the figure data's ``"skipped"`` entry (the experiment summary's list of
-    :class:`analysis.experiment.SkippedSetting` records).
-    """
-    return _collect(preset, claims)[1]
+    """``{experiment NAME: {setting: reason}}``: the settings each experiment cannot run here
+    (the summary's list of :class:`initaudit.analysis.experiment.SkippedSetting` records)."""
+    return {n: r.skipped for n, r in _read_all(preset, claims).items() if r.skipped}
 
 
 def _collect(preset: str, claims) -> tuple[dict, dict]:
-    modules = _figure_modules()
-    evidence: dict[str, dict[str, dict]] = {}
-    skipped: dict[str, dict[str, str]] = {}
-    for name in dict.fromkeys(c.figure for c in claims):
-        module = modules.get(name)
-        if module is None or not hasattr(module, "evidence"):
-            continue
-        data = figure_data(name, preset, module)
-        if data is None:
-            continue
-        evidence[name] = module.evidence(data)
-        if isinstance(data, dict):
-            skipped[name] = {s["setting"]: s["reason"] for s in data.get("skipped") or []}
+    reads = _read_all(preset, claims)
+    evidence = {n: r.evidence for n, r in reads.items() if r.evidence is not None}
+    skipped = {n: r.skipped for n, r in reads.items() if r.skipped}
+    for n, r in reads.items():
+        if r.unavailable is not None:
+            # no setting can run: every claim of the experiment is "not run" with the reason
+            evidence[n] = {}
+            skipped[n] = {c.setting: r.unavailable for c in claims if c.experiment == n}
     return evidence, skipped
 
 
@@ -390,14 +399,15 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
     Args:
         preset: the preset whose cached results are read.
         claims: the claims (default :data:`CLAIMS`).
-        evidence: ``{figure: {key: record}}``; read from the cache when None (tests pass
-            synthetic records here).
-        skipped: ``{figure: {setting: reason}}`` of settings that did not run; read from the
-            cache with the evidence when None.
+        evidence: ``{experiment: {key: record}}`` (records: :class:`Evidence` or plain
+            mappings of its fields); read from the cache when None (tests pass synthetic
+            records here).
+        skipped: ``{experiment: {setting: reason}}`` of settings that did not run; read from
+            the cache with the evidence when None.
 
     Returns:
-        DataFrame with ``id, source, claim, figure, key, test, rule, verdict, reason, mean, lo,
-        hi, n, p, p_holm, unit, what``.
+        DataFrame with ``id, source, claim, experiment, key, test, rule, verdict, reason, mean,
+        lo, hi, n, p, p_holm, unit, what``.
     """
     check_preset(preset)
     if evidence is None:
@@ -406,17 +416,18 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
     skipped = skipped or {}
     rows = []
     for c in claims:
-        record = evidence.get(c.figure, {}).get(c.key)
-        if c.figure not in evidence:
+        record = Evidence.coerce(evidence.get(c.experiment, {}).get(c.key))
+        if c.experiment not in evidence:
             missing = NO_RESULT
-        elif c.setting is not None and c.setting in skipped.get(c.figure, {}):
-            missing = skipped[c.figure][c.setting]
+        elif c.setting in skipped.get(c.experiment, {}):
+            missing = skipped[c.experiment][c.setting]
         else:
             missing = NOT_MEASURED
         verdict, reason = c.rule.decide(record, missing)
         rec = record or {}
         rows.append({
-            "id": c.id, "source": c.source, "claim": c.claim, "figure": c.figure, "key": c.key,
+            "id": c.id, "source": c.source, "claim": c.claim, "experiment": c.experiment,
+            "key": c.key,
             "test": c.test, "rule": c.rule.describe(), "verdict": verdict, "reason": reason,
             "mean": float(rec.get("mean", math.nan)), "lo": float(rec.get("lo", math.nan)),
             "hi": float(rec.get("hi", math.nan)), "n": int(rec.get("n", 0) or 0),
@@ -532,8 +543,8 @@ def format_table(table: pd.DataFrame) -> str:
     counts = table.verdict.value_counts()
     lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS))
     if (table.reason == NO_RESULT).any():
-        lines.append("(no cached result: run `initaudit reproduce` or `initaudit figures` at "
-                     "this preset first)")
+        lines.append("(no cached result: run `initaudit reproduce` or `initaudit experiment NAME` "
+                     "at this preset first)")
     return "\n".join(lines)
 
 
@@ -581,8 +592,8 @@ def verdict_macros(table: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-__all__ = ["CLAIMS", "Claim", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
+__all__ = ["CLAIMS", "Claim", "claim", "verdict", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
            "VERDICTS", "collect_evidence", "collect_skipped", "compare", "evaluate",
-           "figure_data", "format_comparison", "format_table", "latex_table",
+           "format_comparison", "format_table", "latex_table",
            "ledger_provenance", "read_ledger", "read_ledger_provenance", "tex_escape",
            "verdict_macros"]

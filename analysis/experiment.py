@@ -437,6 +437,7 @@ class ExperimentRun:
         summary: the module's ``summarize`` output, with ``"skipped"`` added (a list of
             ``{"setting", "reason", "remedy"}``, empty when every setting ran).
         skipped: the settings that could not run here.
+        provenance: distinct provenance records of the cells (filled by :func:`cached_run`).
     """
 
     name: str
@@ -448,6 +449,7 @@ class ExperimentRun:
     seconds: float
     summary: dict = field(default_factory=dict)
     skipped: list[SkippedSetting] = field(default_factory=list)
+    provenance: list[dict] = field(default_factory=list)
 
     @property
     def computed(self) -> int:
@@ -511,17 +513,7 @@ def run_experiment(name: str, preset: str = "cpu", seeds: int | None = None, *,
     if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
         raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
     start = time.perf_counter()
-    configs, skipped = [], []
-    for item in module.cells(preset, seeds, **options):
-        (skipped if isinstance(item, SkippedSetting) else configs).append(item)
-    if not configs:
-        if skipped:
-            from initaudit.analysis.datasets import DataUnavailable
-
-            raise DataUnavailable(
-                f"experiment {name!r} at preset {preset!r} has no setting that can run here: "
-                + "; ".join(f"{s.setting}: {s.describe()}" for s in skipped))
-        raise ExperimentModuleError(f"{module.__name__}.cells returned no cells")
+    configs, skipped = _plan(module, name, preset, seeds, options)
     for s in skipped:
         print(f"{name} [{preset}]: setting {s.setting} not run: {s.describe()}", file=sys.stderr)
     items = map_cells(configs, executor=executor, workers=workers, force=force,
@@ -533,6 +525,59 @@ def run_experiment(name: str, preset: str = "cpu", seeds: int | None = None, *,
         summary["skipped"] = [dataclasses.asdict(s) for s in skipped]
     return ExperimentRun(name, preset, dict(options), configs, results, statuses,
                          time.perf_counter() - start, summary, skipped)
+
+
+def _plan(module: ModuleType, name: str, preset: str, seeds, options) -> tuple[list, list]:
+    configs, skipped = [], []
+    for item in module.cells(preset, seeds, **options):
+        (skipped if isinstance(item, SkippedSetting) else configs).append(item)
+    if not configs:
+        if skipped:
+            from initaudit.analysis.datasets import DataUnavailable
+
+            raise DataUnavailable(
+                f"experiment {name!r} at preset {preset!r} has no setting that can run here: "
+                + "; ".join(f"{s.setting}: {s.describe()}" for s in skipped))
+        raise ExperimentModuleError(f"{module.__name__}.cells returned no cells")
+    return configs, skipped
+
+
+def cached_run(name: str, preset: str = "cpu", seeds: int | None = None,
+               **options: Any) -> ExperimentRun | None:
+    """The experiment summarised from the cache alone, or None when a cell is not cached.
+
+    Nothing is computed: this is how the claims ledger reads an experiment's evidence. The run's
+    ``provenance`` lists the distinct provenance records of the cells' cache headers.
+
+    Raises:
+        ValueError: unknown experiment or preset.
+        analysis.datasets.DataUnavailable: no setting of the experiment can run here (the
+            ledger reads the reasons from the exception).
+    """
+    from initaudit.analysis import provenance as prov
+
+    module = get(name)
+    check_preset(preset)
+    start = time.perf_counter()
+    configs, skipped = _plan(module, name, preset, seeds, options)
+    cache_dir = None if cache.cache_disabled() else str(cache.cache_dir())
+    if cache_dir is None or not all(_is_cached(c, cache_dir) for c in configs):
+        return None
+    results, records = [], []
+    for config in configs:
+        path = cache.cache_path(config, cache_dir)
+        try:
+            results.append(cache.load(path, key=cache.cache_key(config)))
+            records.append(cache.read_header(path).get("provenance") or {})
+        except (cache.CorruptCacheError, OSError):
+            return None
+    summary = module.summarize(configs, results, **options)
+    if isinstance(summary, dict):
+        summary["skipped"] = [dataclasses.asdict(s) for s in skipped]
+    run = ExperimentRun(name, preset, dict(options), configs, results, ["cached"] * len(configs),
+                        time.perf_counter() - start, summary, skipped)
+    run.provenance = prov.distinct(records)
+    return run
 
 
 def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tuple[int, ...]:
@@ -550,5 +595,5 @@ def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tup
 
 __all__ = ["EXECUTORS", "ExecutorUnavailable", "ExperimentModuleError", "ExperimentRun",
            "SkippedSetting",
-           "available", "check_executor", "default_executor", "execute_cell", "get",
+           "available", "cached_run", "check_executor", "default_executor", "execute_cell", "get",
            "map_cells", "run_experiment", "seeds_for", "torch_threads"]

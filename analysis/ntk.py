@@ -87,6 +87,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "run_cell",
     "DEFAULT_MAX_MEMORY", "DEPTH_POINTS", "EIGH_MAX", "METHODS", "OUTPUTS", "NTKDepthCell",
     "NTKSpectrumCell", "NTKWidthCell", "SpectrumSummary", "WIDTH_CASES", "depth_point_spec",
     "depth_summary", "depth_sweep", "eigenvalues", "empirical_ntk", "ntk_diagonal",
@@ -1486,3 +1487,15 @@ def spectra_sweep(inits: Sequence[str] | None = None, depth: int = 8, width: int
         summ.append(res["summary"])
     return {"eigenvalues": pd.concat(eig, ignore_index=True),
             "summary": pd.concat(summ, ignore_index=True)}
+
+
+def run_cell(cfg):
+    """The experiment runner's entry for this module's cells
+    (:func:`initaudit.analysis.experiment.execute_cell`)."""
+    runners = {NTKDepthCell: run_depth_cell, NTKWidthCell: run_width_cell,
+               NTKSpectrumCell: run_spectrum_cell}
+    try:
+        return runners[type(cfg)](cfg)
+    except KeyError:
+        raise TypeError(f"analysis.ntk has no cell type {type(cfg).__qualname__}; its cells are "
+                        + ", ".join(t.__name__ for t in runners)) from None

@@ -67,6 +67,7 @@ from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
 
 __all__ = [
+    "run_cell",
     "AUDIT_CASES", "DEFAULT_ACTIVATION", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
     "PropagationConfig", "build_ensemble", "chi_random_projection", "compare",
     "default_activation", "fit_power_law", "jacobian_spectrum", "measure", "mc_inits",
@@ -756,3 +757,9 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
         for i, (k, v) in enumerate(meta.items()):
             frame.insert(i, k, v)
     return {"singular_values": sv_rows, "summary": summary}
+
+
+def run_cell(cfg: PropagationConfig) -> pd.DataFrame:
+    """The experiment runner's entry for a :class:`PropagationConfig` cell
+    (:func:`initaudit.analysis.experiment.execute_cell`): :func:`run_config` with its defaults."""
+    return run_config(cfg)

@@ -127,6 +127,7 @@ from initaudit.analysis.cache import cached
 from initaudit.analysis.stats import bootstrap_interval, t_interval
 
 __all__ = [
+    "run_cell",
     "DEFAULT_KS", "DepthSweepConfig", "FIRST_LAYERS", "LENGTH", "MAX_POINTS", "NYQUIST_FACTOR",
     "OMEGA0", "SpectrumConfig", "TOP_OCTAVE_TOL", "WINDOWS", "WeightSpectraConfig",
     "angular_frequencies", "bootstrap_interval", "build_ensemble", "default_points",
@@ -1151,3 +1152,14 @@ def weight_spectra(cfg: WeightSpectraConfig | None = None, **overrides) -> dict:
     cfg = replace(cfg or WeightSpectraConfig(), **overrides)
     _cases(cfg)
     return cached(cfg, run_weight_spectra)
+
+
+def run_cell(cfg):
+    """The experiment runner's entry for this module's cells
+    (:func:`initaudit.analysis.experiment.execute_cell`)."""
+    runners = {SpectrumConfig: run_spectrum, WeightSpectraConfig: run_weight_spectra}
+    try:
+        return runners[type(cfg)](cfg)
+    except KeyError:
+        raise TypeError(f"analysis.spectrum has no cell type {type(cfg).__qualname__}; its cells "
+                        "are " + ", ".join(t.__name__ for t in runners)) from None

@@ -21,8 +21,14 @@ import numpy as np
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.fig_exp_sinusoidal import (_DATASET_LABELS, INIT_COLORS, INIT_LABELS, _interval,
-                                        _key, _plain, _signed, zero_verdict)
+from initaudit.figures.style import CLASSIFIER_COLORS as INIT_COLORS
+from initaudit.figures.style import CLASSIFIER_LABELS as INIT_LABELS
+from initaudit.figures.style import DATASET_LABELS as _DATASET_LABELS
+from initaudit.figures.text import against_zero as zero_verdict
+from initaudit.figures.text import camel as _key
+from initaudit.figures.text import interval_tex as _interval
+from initaudit.figures.text import plain_tex as _plain
+from initaudit.figures.text import signed_tex as _signed
 
 NAME = "exp_activation_states"
 CAPTION = (
@@ -46,11 +52,6 @@ def compute(preset: str) -> dict:
     summary["seeds"] = len({c.seed for c in run.configs})
     return summary
 
-
-def evidence(data: dict) -> dict[str, dict]:
-    """The experiment's evidence records for the claims ledger (see
-    :func:`analysis.experiments.activation_states.summarize`)."""
-    return dict(data["evidence"])
 
 
 def plot(data: dict) -> plt.Figure:

@@ -20,7 +20,11 @@ from initaudit.analysis.experiments import audio_fit
 from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.fig_exp_image_fit import INIT_MACRO, color, fmt, interval_macros, label, verdict_word
+from initaudit.figures.style import MACRO_KEYS as INIT_MACRO
+from initaudit.figures.style import point_color as color
+from initaudit.figures.style import point_label as label
+from initaudit.figures.text import fmt, interval_macros
+from initaudit.figures.text import sign_word as verdict_word
 
 NAME = "exp_audio_fit"
 CAPTION = (
@@ -191,8 +195,3 @@ def macros(data: dict) -> dict[str, str]:
             fmt(float(r.iloc[0].snr_clean - r.iloc[0].input_snr), signed=True)
             if not r.empty and math.isfinite(r.iloc[0].input_snr) else "n/a")
     return out
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """The claims-ledger records of :func:`analysis.experiments.audio_fit.summarize`."""
-    return dict(data["evidence"])

@@ -28,6 +28,8 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import harmonic_lm as H
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
+from initaudit.figures.lm_settings import interval, short
+from initaudit.figures.lm_settings import number as fmt
 from initaudit.figures.lm_settings import (
     PAPER_SETTING,
     camel,
@@ -67,11 +69,6 @@ def compute(preset: str) -> dict:
     return {"preset": preset, "table": s["table"], "comparisons": s["comparisons"],
             "best": s["best"], "settings": s["settings"], "runs": s["runs"],
             "skipped": s["skipped"], "generations": s["generations"], "evidence": s["evidence"]}
-
-
-def short(strategy: str) -> str:
-    """Display name of a strategy: ``emb_fourier_harmonic`` -> ``fourier harmonic``."""
-    return strategy.removeprefix("emb_").replace("_", " ")
 
 
 def setting_title(row) -> str:
@@ -115,16 +112,6 @@ def plot(data: dict) -> plt.Figure:
 # Macros
 
 
-def fmt(x: float, digits: int = 3, sign: bool = False) -> str:
-    """``x`` with ``digits`` decimals, or ``m\\times10^{e}`` (3 significant digits) when
-    ``|x| >= 10^4`` (held-out perplexities of a tiny corpus reach 10^7); math-mode content."""
-    if abs(x) >= 1e4:
-        e = int(math.floor(math.log10(abs(x))))
-        m = x / 10**e
-        return f"{m:+.2f}\\times10^{{{e}}}" if sign else f"{m:.2f}\\times10^{{{e}}}"
-    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
-
-
 def num(x: float, digits: int = 3) -> str:
     if x is None or not np.isfinite(x):
         return "n/a"
@@ -138,15 +125,6 @@ def pm(mean: float, lo: float, hi: float, digits: int = 3) -> str:
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return f"${fmt(mean, digits)}$"
     return f"${fmt(mean, digits)} \\pm {fmt((hi - lo) / 2, digits)}$"
-
-
-def interval(mean: float, lo: float, hi: float, digits: int = 3, sign: bool = True) -> str:
-    """``mean [lo, hi]`` in math mode."""
-    if not np.isfinite(mean):
-        return "n/a"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"${fmt(mean, digits, sign)}$"
-    return f"${fmt(mean, digits, sign)}$ $[{fmt(lo, digits, sign)}, {fmt(hi, digits, sign)}]$"
 
 
 def pvalue(p: float) -> str:
@@ -366,8 +344,3 @@ def _lists(data: dict, out: dict[str, str]) -> dict[str, str]:
 
 
 __all__ = ["CAPTION", "NAME", "compute", "macros", "plot"]
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """Claims-ledger records of the experiment (``summary["evidence"]``, keys ``hlm_*``)."""
-    return data["evidence"]

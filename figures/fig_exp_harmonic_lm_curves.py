@@ -19,7 +19,7 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import harmonic_lm as H
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.fig_exp_harmonic_lm import interval, short
+from initaudit.figures.lm_settings import interval, short
 from initaudit.figures.lm_settings import camel, ordered, phrase, primary, with_primary
 
 NAME = "exp_harmonic_lm_curves"

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis import claims
 from initaudit.analysis.experiments.harmonic_mlp import CLAIM_ACCURACY
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
@@ -163,14 +164,6 @@ def _pts(v: float) -> str:
     return f"{v:+.2f}" if math.isfinite(v) else "n/a"
 
 
-def claim_verdict(lo: float, hi: float, threshold: float) -> str:
-    """``supported`` when the interval lies above ``threshold``, ``not supported`` below it,
-    ``inconclusive`` otherwise (also for a non-finite interval)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "inconclusive"
-    return "supported" if lo > threshold else "not supported" if hi < threshold else "inconclusive"
-
-
 def effect_word(lo: float, hi: float, ref: str = "the reference's") -> str:
     """``higher than REF`` / ``lower than REF`` when the interval excludes 0, else
     ``indistinguishable from REF`` (``no interval`` when it is not finite)."""
@@ -214,7 +207,7 @@ def macros(data: dict) -> dict[str, str]:
                 out[f"HmlpAcc{stem}"] = _pct(r["mean"])
                 out[f"HmlpAcc{stem}Lo"] = _pct(r["lo"])
                 out[f"HmlpAcc{stem}Hi"] = _pct(r["hi"])
-                out[f"HmlpAcc{stem}Verdict"] = claim_verdict(r["lo"], r["hi"], CLAIM_ACCURACY)
+                out[f"HmlpAcc{stem}Verdict"] = claims.verdict("hmlp-95-few-epochs", r)
         # The same sentence at every preset: the epochs the budget has, then who reached 95%.
         words = {1: "one", 2: "two", 3: "three"}
         parts = [f"{'After' if i == 0 else 'after'} {words[e]} epoch{'s' * (e > 1)} the "
@@ -270,7 +263,7 @@ def macros(data: dict) -> dict[str, str]:
         # "within the first few epochs": accuracy after epoch 3 (or the last one, if fewer)
         key = next(k for k in ("accuracy_epoch3_full", "accuracy_epoch2_full",
                                "accuracy_epoch1_full") if k in ev)
-        out["HmlpClaimVerdict"] = claim_verdict(ev[key]["lo"], ev[key]["hi"], CLAIM_ACCURACY)
+        out["HmlpClaimVerdict"] = claims.verdict("hmlp-95-few-epochs", ev[key])
         out["HmlpClaimEpoch"] = key[len("accuracy_epoch"):-len("_full")]
     if "ablation" in data:
         abl = data["ablation"]
@@ -310,8 +303,3 @@ def macros(data: dict) -> dict[str, str]:
         if not ref.empty:
             out["HmlpSweepRefAcc"] = _pct(float(ref.final_acc.iloc[0]))
     return out
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """The claims-ledger records of :func:`analysis.experiments.harmonic_mlp.summarize`."""
-    return dict(data["evidence"])

@@ -156,8 +156,3 @@ def macros(data: dict) -> dict[str, str]:
             out[f"HmlpntkRowRatio{stem}{tag}"] = _fmt(float(r.row_norm_ratio.iloc[0]), ".2f")
             out[f"HmlpntkKs{stem}{tag}"] = _fmt(float(r.mp_ks.iloc[0]), ".3f")
     return out
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """The claims-ledger records of :func:`analysis.experiments.harmonic_mlp_ntk.summarize`."""
-    return dict(data["evidence"])

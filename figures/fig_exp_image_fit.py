@@ -22,6 +22,10 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import image_fit
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
+from initaudit.figures.style import point_color as color
+from initaudit.figures.style import point_label as label
+from initaudit.figures.text import effect_word, fmt, interval_macros, list_words, number_word
+from initaudit.figures.text import sign_word as verdict_word
 
 NAME = "exp_image_fit"
 CAPTION = (
@@ -37,100 +41,19 @@ CAPTION = (
 
 #: Letters-only macro stem of each initialiser (shared by every figure).
 INIT_MACRO = style.MACRO_KEYS
-#: Style key of each initialiser in :mod:`figures.style`.
-STYLE_KEY = {"chaotic": "off_curve", "ordered": "xavier"}
-_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 8: "Eight",
-          12: "Twelve", 16: "Sixteen", 24: "TwentyFour", 32: "ThirtyTwo", 64: "SixtyFour"}
 
 
 # --------------------------------------------------------------------------------------------
 # Shared helpers (also used by fig_exp_image_fit_maps and fig_exp_audio_fit)
 
 
-def color(init: str) -> str:
-    """Colour of an initialiser (the package palette; off-curve points have their own)."""
-    if init == "ordered":
-        return "#009E73"
-    return style.color(STYLE_KEY.get(init, init))
-
-
-def label(init: str) -> str:
-    """Legend label of an initialiser."""
-    if init == "chaotic":
-        return "chaotic, $(c_w,c_b)=(2.4,0)$"
-    if init == "ordered":
-        return "ordered, $(c_w,c_b)=(1.5,0.5)$"
-    return style.label(init)
-
-
-def number_word(n: int) -> str:
-    """A letters-only word for a small integer (macro names cannot hold digits)."""
-    if n in _WORDS:
-        return _WORDS[n]
-    digits = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
-    return "".join(digits[int(d)] for d in str(int(n)))
-
-
-def fmt(value: float, digits: int = 2, signed: bool = False) -> str:
-    """A number for the text (``n/a`` when not finite)."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-
-
-def effect_word(lo: float, hi: float, higher: str = "higher than", lower: str = "lower than",
-                same: str = "indistinguishable from") -> str:
-    """``higher than`` when the interval lies above 0, ``lower than`` below it, else
-    ``indistinguishable from`` (``not comparable with`` when it is not finite)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "not comparable with"
-    return higher if lo > 0 else lower if hi < 0 else same
-
-
-def verdict_word(lo: float, hi: float) -> str:
-    """Verdict on a claim that a difference is positive: ``supported`` (interval above 0),
-    ``contradicted`` (below 0) or ``undecided``."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return "undecided"
-    return "supported" if lo > 0 else "contradicted" if hi < 0 else "undecided"
-
-
-def interval_macros(prefix: str, record, digits: int = 2, signed: bool = True) -> dict[str, str]:
-    """``{prefix: mean, prefix Lo: lo, prefix Hi: hi, prefix Word: effect word}``."""
-    return {prefix: fmt(record["mean"], digits, signed), f"{prefix}Lo": fmt(record["lo"], digits, signed),
-            f"{prefix}Hi": fmt(record["hi"], digits, signed),
-            f"{prefix}Word": effect_word(float(record["lo"]), float(record["hi"]))}
-
-
-def list_words(items) -> str:
-    """``a, b and c``."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 # --------------------------------------------------------------------------------------------
-
-
-def representative_depth(depths) -> int:
-    """The middle depth of the sweep (8 of 4, 8, 16; 16 of 4, 8, 16, 32)."""
-    depths = sorted(depths)
-    return int(depths[(len(depths) - 1) // 2 + (len(depths) % 2 == 0)])
 
 
 def compute(preset: str) -> dict:
     """The experiment's summary, and the seed-0 fitted images at the representative depth."""
     run = run_experiment(image_fit.NAME, check_preset(preset), progress=True)
-    summary = run.summary
-    outputs = {}
-    if "settings" in summary:
-        depth = representative_depth(summary["settings"]["depths"])
-        for c, r in zip(run.configs, run.results):
-            if c.group == "grid" and c.depth == depth and r["output"] is not None:
-                outputs[c.init] = r["output"]
-        summary = {**summary, "outputs": outputs, "representative_depth": depth,
-                   "target": image_fit.target_image(summary["settings"]["image_points"])
-                   .astype(np.float32)}
-    return summary
+    return {**run.summary, **image_fit.seed_fits(run.configs, run.results, run.summary)}
 
 
 def _band(ax, x, mean, lo, hi, c, lab, **kw):
@@ -297,11 +220,4 @@ def macros(data: dict) -> dict[str, str]:
     return out
 
 
-def evidence(data: dict) -> dict[str, dict]:
-    """The claims-ledger records of :func:`analysis.experiments.image_fit.summarize`."""
-    return dict(data["evidence"])
-
-
-__all__ = ["CAPTION", "NAME", "color", "compute", "effect_word", "evidence", "fmt",
-           "interval_macros", "label", "list_words", "macros", "number_word", "plot",
-           "representative_depth", "verdict_word"]
+__all__ = ["CAPTION", "NAME", "compute", "macros", "plot"]

@@ -12,9 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from initaudit.analysis import metrics
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import image_fit
+from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.fig_exp_image_fit import compute as _compute
-from initaudit.figures.fig_exp_image_fit import label
+from initaudit.figures.style import point_label as label
 
 NAME = "exp_image_fit_maps"
 CAPTION = (
@@ -26,8 +28,9 @@ CAPTION = (
 
 
 def compute(preset: str) -> dict:
-    """The image-fit summary with the seed-0 fits (shared with ``exp_image_fit``)."""
-    data = _compute(preset)
+    """The seed-0 fits of the image-fit experiment (the cells ``exp_image_fit`` also reads)."""
+    run = run_experiment(image_fit.NAME, check_preset(preset), progress=True)
+    data = {**run.summary, **image_fit.seed_fits(run.configs, run.results, run.summary)}
     return {"outputs": data["outputs"], "target": data["target"],
             "depth": data["representative_depth"], "settings": data["settings"]}
 

@@ -277,8 +277,3 @@ def macros(data: dict) -> dict[str, str]:
         if row.metric == "final" and row.depth == "pooled":
             out[f"PoisClaim{key}"] = _claim(row.lo, row.hi)
     return out
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """Claims-ledger records of the experiment (``summary["evidence"]``, keys ``poisson_*``)."""
-    return dict(data["summary"]["evidence"])

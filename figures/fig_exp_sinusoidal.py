@@ -20,9 +20,19 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
+from initaudit.analysis import claims
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
+from initaudit.figures.style import CLASSIFIER_COLORS as INIT_COLORS
+from initaudit.figures.style import CLASSIFIER_LABELS as INIT_LABELS
+from initaudit.figures.style import DATASET_LABELS as _DATASET_LABELS
+from initaudit.figures.text import against_value as claim_verdict
+from initaudit.figures.text import against_zero as zero_verdict
+from initaudit.figures.text import camel as _key
+from initaudit.figures.text import interval_tex as _interval
+from initaudit.figures.text import plain_tex as _plain
+from initaudit.figures.text import signed_tex as _signed
 
 NAME = "exp_sinusoidal"
 CAPTION = (
@@ -37,16 +47,12 @@ CAPTION = (
 
 EXPERIMENT = "sinusoidal-classification"
 #: The source's claims (Fernandez-Hernandez et al. 2025, abstract of arXiv 2505.12909 v1).
-CLAIM_ACC_POINTS = 4.8
-CLAIM_REL_AUC = 0.209
+# the claimed sizes, as the claims ledger states them
+CLAIM_ACC_POINTS = claims.claim("sin-best-accuracy").rule.threshold
+CLAIM_REL_AUC = claims.claim("sin-convergence").rule.threshold
 
-INIT_COLORS = {"default": "#000000", "orthogonal": "#7F7F7F", "lsuv": "#009E73",
-               "sinusoidal": "#0072B2", "sinusoidal_paper": "#D55E00"}
-INIT_LABELS = {"default": "torch default", "orthogonal": "orthogonal", "lsuv": "LSUV",
-               "sinusoidal": "sinusoidal", "sinusoidal_paper": "sinusoidal (paper variant)"}
 _MODEL_LABELS = {"mlp": "MLP", "cnn": "CNN", "transformer": "Transformer", "pooled": "pooled"}
 _OPT_LABELS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "pooled": ""}
-_DATASET_LABELS = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "digits": "digits"}
 
 
 def compute(preset: str) -> dict:
@@ -56,12 +62,6 @@ def compute(preset: str) -> dict:
     summary["seeds"] = len({c.seed for c in run.configs})
     summary["n_runs"] = len(run.configs)
     return summary
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """The experiment's evidence records for the claims ledger (see
-    :func:`analysis.experiments.sinusoidal_classification.summarize`)."""
-    return dict(data["evidence"])
 
 
 def _setting_label(model: str, opt: str) -> str:
@@ -136,50 +136,6 @@ def plot(data: dict) -> plt.Figure:
 
 # --------------------------------------------------------------------------------------------
 # Macros
-
-
-def _signed(x: float, digits: int = 2) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"{x:+.{digits}f}".replace("-", "$-$").replace("+", "$+$")
-
-
-def _plain(x: float, digits: int = 2) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"{x:.{digits}f}".replace("-", "$-$")
-
-
-def _interval(lo: float, hi: float, digits: int = 2) -> str:
-    return f"[{_plain(lo, digits)}, {_plain(hi, digits)}]"
-
-
-def claim_verdict(lo: float, hi: float, claim: float) -> str:
-    """Where a 95% interval lies relative to a claimed value: ``falls short of``, ``is
-    consistent with`` or ``exceeds`` (``is undetermined for`` without an interval)."""
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return "is undetermined for"
-    if hi < claim:
-        return "falls short of"
-    if lo > claim:
-        return "exceeds"
-    return "is consistent with"
-
-
-def zero_verdict(lo: float, hi: float) -> str:
-    """Where a 95% interval lies relative to zero: ``lies below``, ``lies above`` or
-    ``includes`` (``cannot be placed against`` without an interval)."""
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return "cannot be placed against"
-    if hi < 0:
-        return "lies below"
-    if lo > 0:
-        return "lies above"
-    return "includes"
-
-
-def _key(text: str) -> str:
-    return "".join(part.capitalize() for part in text.replace("-", "_").split("_"))
 
 
 def _table(data: dict) -> str:

@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from initaudit.analysis import propagate as mc
-from initaudit.analysis.cache import cached
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import mc_gradients
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -28,28 +28,15 @@ CAPTION = (
     r"networks); solid: Gaussian mean field; dashed: the initialisers' own uniform laws."
 )
 
-# preset -> (depths, width, networks, inputs)
-_SIZES = {"smoke": ((2, 4), 32, 2, 4), "cpu": ((4, 8, 16, 32), 512, 16, 32),
-          "paper": ((4, 8, 16, 32), 2048, 32, 128)}
 _STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 
 
 def compute(preset: str) -> pd.DataFrame:
-    """Pooled chi and grad_norm2 rows for every init and depth."""
-    depths, width, n_net, n_in = _SIZES[check_preset(preset)]
-    frames = []
-    for init, act in mc.AUDIT_CASES:
-        for depth in depths:
-            cfg = mc.PropagationConfig(init=init, activation=act, depth=depth, width=width,
-                                       n_networks=n_net, n_inputs=n_in)
-            table = cached(cfg, mc.run_config)
-            frames.append(table[(table.network == "pooled")
-                                & table.quantity.isin(["chi", "grad_norm2"])])
-    return pd.concat(frames, ignore_index=True)
+    """Pooled chi and grad_norm2 rows for every init and depth (experiment ``mc-gradients``)."""
+    return run_experiment(mc_gradients.NAME, check_preset(preset), progress=True).summary["table"]
 
 
-def _first_layer_grad(data: pd.DataFrame) -> pd.DataFrame:
-    return data[(data.quantity == "grad_norm2") & (data.layer == 1)].sort_values("depth")
+_first_layer_grad = mc_gradients.first_layer_grad
 
 
 def plot(data: pd.DataFrame) -> plt.Figure:
@@ -110,28 +97,4 @@ def macros(data: pd.DataFrame) -> dict[str, str]:
             out[f"McChiMaxZLaw{key}"] = f"{np.nanmax(np.abs(chi.z_law)):.1f}"
     out["McGradMaxDepth"] = str(int(deepest))
     out["McGradWidth"] = str(int(data.width.iloc[0]))
-    return out
-
-
-def evidence(data: pd.DataFrame) -> dict[str, dict]:
-    """Claims-ledger records: log2 of the first-layer gradient ratio between the deepest and the
-    shallowest network, per initializer.
-
-    ``r = log2(g_D / g_d)`` with ``g = |dy/dz_1|^2`` averaged over networks; its standard error
-    by the delta method, ``sqrt((se_D / g_D)^2 + (se_d / g_d)^2) / ln 2``, and a normal 95%
-    interval (the means are over many networks). A depth-independent gradient has r = 0; r = -1
-    is a halving over the depth range.
-    """
-    out = {}
-    for init, sub in data.groupby("init", sort=False):
-        g = _first_layer_grad(sub)
-        lo_row, hi_row = g.iloc[0], g.iloc[-1]
-        r = float(np.log2(hi_row.measured / lo_row.measured))
-        se = float(np.hypot(hi_row.se / hi_row.measured, lo_row.se / lo_row.measured) / np.log(2))
-        out[f"grad_log2_ratio_{init}"] = {
-            "mean": r, "lo": r - 1.959964 * se, "hi": r + 1.959964 * se,
-            "n": int(hi_row.n_networks), "p": float("nan"), "unit": "log2 ratio",
-            "what": (f"log2 of mean |dy/dz_1|^2 at depth {int(hi_row.depth)} over depth "
-                     f"{int(lo_row.depth)}, {init}, width {int(hi_row.width)}"),
-        }
     return out

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from initaudit.analysis import ntk
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import ntk_depth
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -38,21 +40,14 @@ CAPTION = (
     r"readout, scaled by $1/\omega_0$, suppresses every hidden layer's share."
 )
 
-# preset -> (depths, width, points, seeds)
-_SIZES = {
-    "smoke": ((2, 4), 32, 8, 2),
-    "cpu": ((4, 8, 12, 16, 24, 32), 512, 64, 4),
-    "paper": (tuple(range(4, 33, 2)), 2048, 256, 16),
-}
 _STYLE_KEY = {"ordered": "xavier", "chaotic": "off_curve"}
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
-    """``{"table": one row per network, "summary": per (point, depth) with the prediction}``."""
-    depths, width, n_points, n_seeds = _SIZES[check_preset(preset)]
-    table = ntk.depth_sweep(tuple(ntk.DEPTH_POINTS), depths, width, n_seeds=n_seeds,
-                            n_points=n_points)
-    return {"table": table, "summary": ntk.depth_summary(table)}
+    """``{"table": one row per network, "summary": per (point, depth) with the prediction}``
+    (experiment ``ntk-depth``)."""
+    s = run_experiment(ntk_depth.NAME, check_preset(preset), progress=True).summary
+    return {"table": s["table"], "summary": s["summary"]}
 
 
 def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
@@ -101,38 +96,4 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
     if len(t) >= 2:
         slope = np.polyfit(t.depth, t.predicted, 1)[0]
         out["NtkDepthSlopeEoCSigmaOne"] = f"{slope:.3f}"
-    return out
-
-
-def evidence(data: dict[str, pd.DataFrame]) -> dict[str, dict]:
-    """Claims-ledger records: curvature of the mean NTK eigenvalue against depth, per point.
-
-    With the measured mean eigenvalue m at the smallest, middle and largest depth (d0, d1, d2),
-    ``R = [(m2 - m1) / (d2 - d1)] / [(m1 - m0) / (d1 - d0)]`` is 1 for linear growth, below 1
-    for a saturating curve and above 1 for exponential growth. Standard error by the delta method
-    from the per-depth standard errors over networks; normal 95% interval.
-    """
-    out = {}
-    summary = data["summary"]
-    for point, sub in summary.groupby("point", sort=False):
-        sub = sub.sort_values("depth")
-        if len(sub) < 3:
-            continue
-        rows = sub.iloc[[0, len(sub) // 2, -1]]
-        (d0, d1, d2), (m0, m1, m2), (s0, s1, s2) = rows.depth.values, rows.measured.values, rows.se.values
-        a = (m2 - m1) / (d2 - d1)
-        b = (m1 - m0) / (d1 - d0)
-        ratio = a / b
-        # d ratio / d m_i, then the delta-method variance with independent depths
-        g0 = a / b ** 2 / (d1 - d0)
-        g1 = -1.0 / (d2 - d1) / b - a / b ** 2 / (d1 - d0)
-        g2 = 1.0 / (d2 - d1) / b
-        se = float(np.sqrt((g0 * s0) ** 2 + (g1 * s1) ** 2 + (g2 * s2) ** 2))
-        out[f"ntk_increment_ratio_{point}"] = {
-            "mean": float(ratio), "lo": float(ratio - 1.959964 * se),
-            "hi": float(ratio + 1.959964 * se), "n": int(rows.n_seeds.min()),
-            "p": float("nan"), "unit": "ratio of slopes",
-            "what": (f"slope of tr(Theta)/(NP) between depths {int(d1)} and {int(d2)} over the "
-                     f"slope between {int(d0)} and {int(d1)}, {point}, width {int(rows.width.iloc[0])}"),
-        }
     return out

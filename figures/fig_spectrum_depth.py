@@ -27,8 +27,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from initaudit.analysis import spectrum as sp
-from initaudit.analysis.cache import cached
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import spectrum_depth
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -46,20 +46,8 @@ CAPTION = (
     r"bands: 95\% $t$-intervals); (f) radially averaged 2-D spectra."
 )
 
-# preset -> 1-D sweep (depths, width, networks, largest grid), example depths,
-#           2-D sweep (depths, width, networks, dtype)
-_SIZES = {
-    "smoke": {"depths": (2, 3), "width": 16, "n": 2, "max_points": 2048, "examples": (2, 3),
-              "depths2d": (2, 3), "width2d": 8, "n2d": 2, "dtype2d": "float64"},
-    "cpu": {"depths": (4, 8, 16, 32), "width": 256, "n": 8, "max_points": 4096,
-            "examples": (4, 16), "depths2d": (4, 16), "width2d": 256, "n2d": 4,
-            "dtype2d": "float32"},
-    "paper": {"depths": (4, 8, 12, 16, 24, 32), "width": 1024, "n": 32, "max_points": 16384,
-              "examples": (4, 16), "depths2d": (4, 8, 16, 32), "width2d": 512, "n2d": 16,
-              "dtype2d": "float32"},
-}
 #: The two initialisers of the claim.
-PAIR = ("siren", "edge_of_chaos")
+PAIR = spectrum_depth.PAIR
 # style key, line style and marker of every registered initializer
 _LOOK = {
     "siren": ("siren", "-", "o"), "siren_port": ("siren_port", "-", "s"),
@@ -85,30 +73,15 @@ def _look(init: str) -> tuple[str, str, str, str]:
     return style.color(key), ls, marker, style.label(key) + _VARIANT.get(init, "")
 
 
-def _sweep_config(preset: str, dims: int) -> sp.DepthSweepConfig:
-    s = _SIZES[preset]
-    if dims == 1:
-        return sp.DepthSweepConfig(depths=s["depths"], width=s["width"], n_networks=s["n"],
-                                   max_points=s["max_points"])
-    return sp.DepthSweepConfig(inits=PAIR, depths=s["depths2d"], width=s["width2d"],
-                               n_networks=s["n2d"], dims=2, dtype=s["dtype2d"])
-
-
 def compute(preset: str) -> dict:
-    """Sweep summaries (1-D all initializers, 2-D the pair) and example spectra of the pair."""
-    check_preset(preset)
-    s = _SIZES[preset]
-    out = {"preset": preset}
-    for dims, key in ((1, "sweep"), (2, "sweep2d")):
-        cfg = _sweep_config(preset, dims)
-        out[key] = sp.depth_sweep(cfg)
-        frames = []
-        depths = s["examples"] if dims == 1 else s["depths2d"]
-        for cell in sp.sweep_cells(cfg):  # cache hits: the sweep computed every cell
-            if cell.init in PAIR and cell.depth in depths:
-                frames.append(cached(cell, sp.run_spectrum)["spectrum"])
-        out["examples" if dims == 1 else "examples2d"] = pd.concat(frames, ignore_index=True)
-    return out
+    """Sweep summaries (1-D all initializers, 2-D the pair) and example spectra of the pair
+    (experiment ``spectrum-depth``)."""
+    summary = run_experiment(spectrum_depth.NAME, check_preset(preset), progress=True).summary
+    size = spectrum_depth.PRESETS[preset]
+    ex = summary["examples"]
+    return {"preset": preset, "sweep": summary["sweep"], "sweep2d": summary["sweep2d"],
+            "examples": ex[ex.depth.isin(size.examples)].reset_index(drop=True),
+            "examples2d": summary["examples2d"]}
 
 
 def _rows(table: pd.DataFrame, init: str, quantity: str, k: float | None = None):
@@ -259,23 +232,4 @@ def macros(data: dict) -> dict[str, str]:
     out["SpecOmegaZero"] = f"{float(sweep.omega0.iloc[0]):g}"
     unresolved = sweep[(sweep.quantity == "centroid") & ~sweep.resolved.astype(bool)]
     out["SpecUnresolvedCells"] = str(len(unresolved))
-    return out
-
-
-def evidence(data: dict) -> dict[str, dict]:
-    """Claims-ledger records: share of the 1-D output spectrum's energy above omega_0 at the
-    largest depth, per initializer (mean and Student-t 95% interval over networks)."""
-    out = {}
-    sweep = data["sweep"]
-    for init in dict.fromkeys(sweep.init):
-        r = _rows(sweep, init, "energy_above", 1.0)
-        if r.empty:
-            continue
-        last = r.sort_values("depth").iloc[-1]
-        out[f"energy_above_omega0_{init}"] = {
-            "mean": float(last["mean"]), "lo": float(last.lo), "hi": float(last.hi),
-            "n": int(last.n), "p": float("nan"), "unit": "fraction of energy",
-            "what": (f"share of the output power spectrum above omega_0 at depth "
-                     f"{int(last.depth)}, {init}, width {int(last.width)}, 1-D inputs"),
-        }
     return out

@@ -6,6 +6,8 @@ not and why; these helpers turn setting keys (``medical_windows``) into macro st
 
 from __future__ import annotations
 
+import math
+
 from initaudit.analysis.experiments import harmonic_lm as H
 
 
@@ -67,5 +69,30 @@ def not_run_sentences(skipped: list[dict]) -> tuple[str, str]:
         f"{reasons}; to run {'it' if len(skipped) == 1 else 'them'}, {remedy}"
 
 
-__all__ = ["PAPER_SETTING", "SETTING_ORDER", "camel", "listing", "not_run_sentences",
-           "ordered", "phrase", "primary", "with_primary"]
+def short(strategy: str) -> str:
+    """Display name of a strategy: ``emb_fourier_harmonic`` -> ``fourier harmonic``."""
+    return strategy.removeprefix("emb_").replace("_", " ")
+
+
+def number(x: float, digits: int = 3, sign: bool = False) -> str:
+    """``x`` with ``digits`` decimals, or ``m\\times10^{e}`` (3 significant digits) when
+    ``|x| >= 10^4`` (held-out perplexities of a tiny corpus reach 10^7); math-mode content."""
+    if abs(x) >= 1e4:
+        e = int(math.floor(math.log10(abs(x))))
+        m = x / 10**e
+        return f"{m:+.2f}\\times10^{{{e}}}" if sign else f"{m:.2f}\\times10^{{{e}}}"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
+def interval(mean: float, lo: float, hi: float, digits: int = 3, sign: bool = True) -> str:
+    """``mean [lo, hi]`` in math mode."""
+    if not math.isfinite(mean):
+        return "n/a"
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"${number(mean, digits, sign)}$"
+    return (f"${number(mean, digits, sign)}$ "
+            f"$[{number(lo, digits, sign)}, {number(hi, digits, sign)}]$")
+
+
+__all__ = ["PAPER_SETTING", "SETTING_ORDER", "camel", "interval", "listing", "not_run_sentences",
+           "number", "ordered", "phrase", "primary", "short", "with_primary"]

@@ -46,6 +46,35 @@ MACRO_KEYS = {
 }
 
 
+#: The initialisers of the classification experiments (Sinusoidal initialisation), their
+#: colours and labels, and the datasets' names.
+CLASSIFIER_COLORS = {"default": "#000000", "orthogonal": "#7F7F7F", "lsuv": "#009E73",
+                     "sinusoidal": "#0072B2", "sinusoidal_paper": "#D55E00"}
+CLASSIFIER_LABELS = {"default": "torch default", "orthogonal": "orthogonal", "lsuv": "LSUV",
+                     "sinusoidal": "sinusoidal",
+                     "sinusoidal_paper": "sinusoidal (paper variant)"}
+DATASET_LABELS = {"mnist": "MNIST", "fashion": "Fashion-MNIST", "digits": "digits"}
+
+#: Style key of the phase-diagram points that are not initialisers (fitting experiments).
+POINT_STYLE = {"chaotic": "off_curve", "ordered": "xavier"}
+
+
+def point_color(init: str) -> str:
+    """Colour of an initialiser or phase-diagram point of the fitting experiments."""
+    if init == "ordered":
+        return "#009E73"
+    return color(POINT_STYLE.get(init, init))
+
+
+def point_label(init: str) -> str:
+    """Legend label of an initialiser or phase-diagram point of the fitting experiments."""
+    if init == "chaotic":
+        return "chaotic, $(c_w,c_b)=(2.4,0)$"
+    if init == "ordered":
+        return "ordered, $(c_w,c_b)=(1.5,0.5)$"
+    return label(init)
+
+
 def macro_key(name: str) -> str:
     """The macro stem of ``name``: :data:`MACRO_KEYS`, else its alphabetic words title-cased."""
     return MACRO_KEYS.get(name) or "".join(w.title() for w in name.split("_") if w.isalpha())

@@ -157,3 +157,50 @@ def test_claims_command_compares_two_saved_ledgers(tmp_path, capsys):
     assert out["provenance"] == [{"processor": "a.json"}]
     assert out["against_provenance"] == [{"processor": "b.json"}]
     assert main(["claims", "--ledger", str(tmp_path / "a.json")]) == 2
+
+
+def test_ledger_reads_experiments_from_the_cache_and_computes_nothing(cache_tmp):
+    """Two sweeps run at smoke size; the ledger reads their evidence through cached_run, equal
+    to the runs' own summaries; a deleted cell turns that experiment's claims into 'not run'."""
+    from initaudit.analysis import cache, experiment
+
+    mine = tuple(c for c in claims.CLAIMS if c.experiment in ("mc-gradients", "ntk-depth"))
+    assert len(mine) == 4
+    runs = {n: experiment.run_experiment(n, "smoke", progress=False)
+            for n in ("mc-gradients", "ntk-depth")}
+    before = len(cache.STATS.events)
+    table = claims.evaluate("smoke", mine).set_index("id")
+    assert all(e.status == "cached" for e in cache.STATS.events[before:])
+    for c in mine:
+        ev = runs[c.experiment].summary["evidence"].get(c.key)
+        row = table.loc[c.id]
+        if ev is None:  # two depths at smoke: no increment ratio, so not measured
+            assert row.reason == claims.NOT_MEASURED, c.id
+        else:
+            assert (row["mean"], row.lo, row.hi, row.n) == (ev.mean, ev.lo, ev.hi, ev.n), c.id
+            assert row.verdict != "not run"
+    assert claims.ledger_provenance("smoke", mine)
+    cache.cache_path(runs["mc-gradients"].configs[0]).unlink()
+    again = claims.evaluate("smoke", mine).set_index("id")
+    for c in mine:
+        if c.experiment == "mc-gradients":
+            assert again.loc[c.id, "reason"] == claims.NO_RESULT
+    assert not cache.cache_path(runs["mc-gradients"].configs[0]).exists()  # not recomputed
+
+
+def test_analysis_never_imports_figures():
+    """No module of theory, models or analysis has a figures module in its import closure."""
+    import pathlib
+
+    from initaudit.analysis import codehash
+
+    root = pathlib.Path(codehash.__file__).resolve().parents[1]
+    for package in ("theory", "models", "analysis"):
+        for path in (root / package).rglob("*.py"):
+            rel = path.relative_to(root).with_suffix("")
+            parts = list(rel.parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            module = "initaudit." + ".".join(parts)
+            up = [m for m in codehash.closure(module) if m.startswith("initaudit.figures")]
+            assert not up, f"{module} imports {up}"

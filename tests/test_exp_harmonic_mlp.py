@@ -182,10 +182,20 @@ def test_figure_macros_and_verdict_words(smoke_runs):
     from initaudit.figures import fig_exp_harmonic_mlp as fig
     from initaudit.figures import fig_exp_harmonic_mlp_ntk as fign
 
-    assert fig.claim_verdict(0.951, 0.97, 0.95) == "supported"
-    assert fig.claim_verdict(0.90, 0.949, 0.95) == "not supported"
-    assert fig.claim_verdict(0.94, 0.96, 0.95) == "inconclusive"
-    assert fig.claim_verdict(float("nan"), 0.96, 0.95) == "inconclusive"
+    from initaudit.analysis import claims
+
+    # the figure quotes the ledger's own rule for the claim (threshold 0.95, from the table)
+    def rec(lo, hi, n=5):
+        return {"mean": (lo + hi) / 2, "lo": lo, "hi": hi, "n": n}
+
+    assert hm.CLAIM_ACCURACY == claims.claim("hmlp-95-few-epochs").rule.threshold == 0.95
+    assert claims.verdict("hmlp-95-few-epochs", rec(0.951, 0.97)) == "supported"
+    assert claims.verdict("hmlp-95-few-epochs", rec(0.90, 0.949)) == "not supported"
+    assert claims.verdict("hmlp-95-few-epochs", rec(0.94, 0.96)) == "inconclusive"
+    assert claims.verdict("hmlp-95-few-epochs", rec(float("nan"), 0.96)) == "inconclusive"
+    assert claims.verdict("hmlp-95-few-epochs", rec(0.951, 0.97, n=2)) == "inconclusive"
+    with pytest.raises(KeyError, match="no claim 'nope'"):
+        claims.verdict("nope", rec(0.9, 1.0))
     assert fig.effect_word(0.1, 0.3) == "higher than the reference's"
     assert fig.effect_word(-0.3, -0.1, "x") == "lower than x"
     assert fig.effect_word(-0.3, 0.1, "x") == "indistinguishable from x"
@@ -193,5 +203,4 @@ def test_figure_macros_and_verdict_words(smoke_runs):
     for module, data in ((fig, train.summary), (fign, kernel.summary)):
         m = module.macros(data)
         assert all(k.isalpha() and isinstance(v, str) and v for k, v in m.items())
-        assert module.evidence(data) == data["evidence"]
     assert fig.macros(train.summary)["HmlpAblationTable"].count("\\\\") == len(hm.ABLATIONS)

@@ -281,3 +281,20 @@ def test_figure_key_follows_the_optional_inputs(fake, monkeypatch, tmp_path):
     # The cells' provenance reaches the figure's header.
     records = pipeline.figure_provenance(fake.module, "smoke")
     assert records and records[0]["source_sha256"] and records[0]["threads"] >= 1
+
+
+def test_figure_modules_never_import_one_another():
+    """Shared words, numbers and styles live in figures.text, figures.style and
+    figures.lm_settings; no fig_* module has another fig_* module in its import closure."""
+    import pathlib
+
+    from initaudit.analysis import codehash
+
+    names = sorted(p.stem for p in (pathlib.Path(codehash.__file__).resolve().parents[1]
+                                    / "figures").glob("fig_*.py"))
+    assert len(names) >= 20
+    for name in names:
+        module = f"initaudit.figures.{name}"
+        others = [m for m in codehash.closure(module)
+                  if m.startswith("initaudit.figures.fig_") and m != module]
+        assert not others, f"{module} imports {others}"

@@ -543,6 +543,25 @@ def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **option
     return out
 
 
+def representative_depth(depths) -> int:
+    """The middle depth of the sweep (8 of 4, 8, 16; 16 of 4, 8, 16, 32)."""
+    depths = sorted(depths)
+    return int(depths[(len(depths) - 1) // 2 + (len(depths) % 2 == 0)])
+
+
+def seed_fits(configs, results, summary: dict) -> dict:
+    """The seed-0 fitted images of the grid group at :func:`representative_depth`, by
+    initialiser, with that depth and the float32 target: ``{"outputs", "representative_depth",
+    "target"}`` (empty when the summary has no settings)."""
+    if "settings" not in summary:
+        return {}
+    depth = representative_depth(summary["settings"]["depths"])
+    outputs = {c.init: r["output"] for c, r in zip(configs, results)
+               if c.group == "grid" and c.depth == depth and r["output"] is not None}
+    return {"outputs": outputs, "representative_depth": depth,
+            "target": target_image(summary["settings"]["image_points"]).astype(np.float32)}
+
+
 def format_summary(summary: dict) -> str:
     """Text: per-init/depth PSNRs, the pooled comparisons and the sanity fit."""
     lines = []

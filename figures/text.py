@@ -1,0 +1,122 @@
+"""Numbers and words for the paper's generated sentences, shared by the figure modules.
+
+Figure modules never import one another; what several of them print the same way lives here:
+numbers for the text and for LaTeX, the word for where a 95% interval lies, and macro-name
+pieces. A word here *describes* an interval; a claim's verdict is the ledger's
+(:func:`initaudit.analysis.claims.verdict`), never re-derived here.
+"""
+
+from __future__ import annotations
+
+import math
+
+_WORDS = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 8: "Eight",
+          12: "Twelve", 16: "Sixteen", 24: "TwentyFour", 32: "ThirtyTwo", 64: "SixtyFour"}
+
+
+def _finite(*values) -> bool:
+    return all(v is not None and math.isfinite(float(v)) for v in values)
+
+
+# -- numbers ---------------------------------------------------------------------------------
+
+
+def fmt(value: float, digits: int = 2, signed: bool = False) -> str:
+    """A number for the text (``n/a`` when not finite)."""
+    if not _finite(value):
+        return "n/a"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def signed_tex(x: float, digits: int = 2) -> str:
+    """A signed number for running LaTeX text (signs as ``$-$``/``$+$``)."""
+    if not _finite(x):
+        return "n/a"
+    return f"{x:+.{digits}f}".replace("-", "$-$").replace("+", "$+$")
+
+
+def plain_tex(x: float, digits: int = 2) -> str:
+    """A number for running LaTeX text (minus as ``$-$``)."""
+    if not _finite(x):
+        return "n/a"
+    return f"{x:.{digits}f}".replace("-", "$-$")
+
+
+def interval_tex(lo: float, hi: float, digits: int = 2) -> str:
+    """``[lo, hi]`` for running LaTeX text."""
+    return f"[{plain_tex(lo, digits)}, {plain_tex(hi, digits)}]"
+
+
+def number_word(n: int) -> str:
+    """A letters-only word for a small integer (macro names cannot hold digits)."""
+    if n in _WORDS:
+        return _WORDS[n]
+    digits = ("Zero", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine")
+    return "".join(digits[int(d)] for d in str(int(n)))
+
+
+def camel(text: str) -> str:
+    """``sgd_no-freq`` -> ``SgdNoFreq`` (a macro-name piece)."""
+    return "".join(part.capitalize() for part in text.replace("-", "_").split("_"))
+
+
+def list_words(items) -> str:
+    """``a, b and c``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# -- where an interval lies --------------------------------------------------------------------
+
+
+def effect_word(lo: float, hi: float, higher: str = "higher than", lower: str = "lower than",
+                same: str = "indistinguishable from") -> str:
+    """``higher than`` when the interval lies above 0, ``lower than`` below it, else
+    ``indistinguishable from`` (``not comparable with`` when it is not finite)."""
+    if not _finite(lo, hi):
+        return "not comparable with"
+    return higher if lo > 0 else lower if hi < 0 else same
+
+
+def sign_word(lo: float, hi: float) -> str:
+    """For a difference claimed positive: ``supported`` (interval above 0), ``contradicted``
+    (below 0) or ``undecided``; the words of the fitting sections' per-depth sentences."""
+    if not _finite(lo, hi):
+        return "undecided"
+    return "supported" if lo > 0 else "contradicted" if hi < 0 else "undecided"
+
+
+def against_value(lo: float, hi: float, value: float) -> str:
+    """Where a 95% interval lies relative to a claimed value: ``falls short of``, ``is
+    consistent with`` or ``exceeds`` (``is undetermined for`` without an interval)."""
+    if not _finite(lo, hi):
+        return "is undetermined for"
+    if hi < value:
+        return "falls short of"
+    if lo > value:
+        return "exceeds"
+    return "is consistent with"
+
+
+def against_zero(lo: float, hi: float) -> str:
+    """Where a 95% interval lies relative to zero: ``lies below``, ``lies above`` or
+    ``includes`` (``cannot be placed against`` without an interval)."""
+    if not _finite(lo, hi):
+        return "cannot be placed against"
+    if hi < 0:
+        return "lies below"
+    if lo > 0:
+        return "lies above"
+    return "includes"
+
+
+def interval_macros(prefix: str, record, digits: int = 2, signed: bool = True) -> dict[str, str]:
+    """``{prefix: mean, prefix Lo: lo, prefix Hi: hi, prefix Word: effect word}``."""
+    return {prefix: fmt(record["mean"], digits, signed),
+            f"{prefix}Lo": fmt(record["lo"], digits, signed),
+            f"{prefix}Hi": fmt(record["hi"], digits, signed),
+            f"{prefix}Word": effect_word(float(record["lo"]), float(record["hi"]))}
+
+
+__all__ = ["against_value", "against_zero", "camel", "effect_word", "fmt", "interval_macros",
+           "interval_tex", "list_words", "number_word", "plain_tex", "sign_word", "signed_tex"]
