@@ -221,3 +221,20 @@ def test_installed_console_script(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "invalid choice: 'nope'" in _one_error_line(proc.stderr)
+
+
+def _every_command() -> list[list[str]]:
+    from initaudit.analysis import experiment
+
+    commands = ["theory", "init", "weights", "propagate", "spectrum", "ntk", "figures", "paper",
+                "reproduce", "experiment", "claims", "cache"]
+    return ([[c, "--help"] for c in commands]
+            + [["experiment", name, "--help"] for name in sorted(experiment.available())])
+
+
+@pytest.mark.parametrize("argv", _every_command(), ids=lambda a: " ".join(a[:-1]))
+def test_every_command_and_experiment_prints_help(argv, capsys):
+    """Every help text formats (a literal % in a description once broke argparse)."""
+    assert cli.main(argv) == 0
+    out, _ = capsys.readouterr()
+    assert out.startswith("usage: initaudit " + " ".join(argv[:-1]))
