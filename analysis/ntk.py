@@ -86,6 +86,8 @@ import pandas as pd
 import torch
 from torch import nn
 
+from initaudit.theory.checks import choice as _check_choice, positive_int as _check_positive_int
+
 __all__ = [
     "run_cell",
     "DEFAULT_MAX_MEMORY", "DEPTH_POINTS", "EIGH_MAX", "METHODS", "OUTPUTS", "NTKDepthCell",
@@ -119,12 +121,6 @@ def _default_block(n_points: int) -> int:
 # Argument checks
 
 
-def _check_choice(value, valid: Sequence[str], what: str) -> str:
-    if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}; valid {what}s are {', '.join(valid)}")
-    return value
-
-
 def _check_points(x, model: nn.Module | None = None) -> torch.Tensor:
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
@@ -142,12 +138,6 @@ def _check_points(x, model: nn.Module | None = None) -> torch.Tensor:
             if x.is_floating_point():
                 x = x.to(ref.dtype)
     return x
-
-
-def _check_positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,10 +174,10 @@ def select_parameters(model: nn.Module, params=None) -> list[str]:
                    if w not in names and not any(n.startswith(w + ".") for n in names)]
         if unknown:
             raise ValueError(f"unknown parameter name(s) {', '.join(map(repr, unknown))}; valid "
-                             f"names are: {', '.join(names)} (or a module prefix of them)")
+                             f"names are {', '.join(names)} (or a module prefix of them)")
         chosen = [n for n in names if any(n == w or n.startswith(w + ".") for w in wanted)]
     if not chosen:
-        raise ValueError("the parameter selection is empty; valid names are: " + ", ".join(names))
+        raise ValueError("the parameter selection is empty; valid names are " + ", ".join(names))
     return chosen
 
 
@@ -202,7 +192,7 @@ def _check_preconditioner(model: nn.Module, selected: list[str], preconditioner)
     for name, scale in preconditioner.items():
         if name not in selected:
             raise ValueError(f"preconditioner entry {name!r} is not a selected parameter; valid "
-                             f"names are: {', '.join(selected)}")
+                             f"names are {', '.join(selected)}")
         p = named[name]
         t = torch.as_tensor(scale, dtype=p.dtype, device=p.device)
         if not bool(torch.isfinite(t).all()):

@@ -105,7 +105,7 @@ def default_activation(name: str) -> str:
     """The activation ``name`` is meant for (sin for the sine inits, relu/tanh for baselines)."""
     if name not in mc_inits():
         raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
-                         f"are: {', '.join(mc_inits())}")
+                         f"are {', '.join(mc_inits())}")
     return DEFAULT_ACTIVATION.get(name, "tanh")
 
 
@@ -152,7 +152,7 @@ def spec_for_init(name: str, d_in: int, width: int, depth: int, activation: str 
             raise ValueError(f"{what} must be a positive integer, got {val!r}")
     if name not in mc_inits():
         raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
-                         f"are: {', '.join(mc_inits())}")
+                         f"are {', '.join(mc_inits())}")
     activation = activation or default_activation(name)
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; valid activations are "

@@ -125,6 +125,8 @@ from scipy.signal import windows as _windows
 
 from initaudit.analysis.cache import cached
 from initaudit.analysis.stats import bootstrap_interval, t_interval
+from initaudit.theory.checks import choice as _choice
+from initaudit.theory.checks import positive_float as _positive
 
 __all__ = [
     "run_cell",
@@ -172,27 +174,10 @@ _CHUNK_VALUES = 1 << 24
 # Validation helpers
 
 
-def _choice(value, valid: Sequence, what: str):
-    if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}; valid {what}s are: "
-                         f"{', '.join(map(str, valid))}")
-    return value
-
-
 def _count(value, what: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{what} must be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def _positive(value, what: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
-    return value
 
 
 def _check_points(points, what: str = "points") -> int:
@@ -230,7 +215,7 @@ def default_points(omega0: float, depth: int, dims: int = 1) -> int:
     """
     omega0 = _positive(omega0, "omega0")
     depth = _count(depth, "depth")
-    _choice(dims, _DIMS, "dims")
+    _choice(dims, _DIMS, "input dimension")
     target = NYQUIST_FACTOR[dims] * omega0 * math.sqrt(max(1.0, depth / 4.0))
     step = 64 if dims == 1 else 32
     return int(step * math.ceil(2.0 * target / math.pi / step))
@@ -248,7 +233,7 @@ def grid_inputs(points: int, dims: int = 1) -> np.ndarray:
     2-D rows are in "ij" order: row ``a G + b`` is ``(x_a, x_b)``, so a network output of length
     ``G^2`` reshapes to ``(G, G)`` with axis 0 the first input coordinate.
     """
-    _choice(dims, _DIMS, "dims")
+    _choice(dims, _DIMS, "input dimension")
     x = grid_coords(points)
     if dims == 1:
         return x[:, None]
@@ -452,7 +437,7 @@ def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: 
     names = linear_inits()
     _choice(init, names, "initializer")
     _choice(first_layer, FIRST_LAYERS, "first_layer")
-    _choice(dims, _DIMS, "dims")
+    _choice(dims, _DIMS, "input dimension")
     _choice(dtype, _DTYPES, "dtype")
     _choice(activation, _ACTIVATIONS, "activation")
     omega0 = _positive(omega0, "omega0")
@@ -516,7 +501,7 @@ def network_spectra(ens, points: int, dims: int = 1, window: str = "hann",
         and for 2-D ``radial`` (per network annulus energies, (S, M)) with ``radial_omega`` (M,).
     """
     points = _check_points(points)
-    _choice(dims, _DIMS, "dims")
+    _choice(dims, _DIMS, "input dimension")
     if ens.d_in != dims:
         raise ValueError(f"the ensemble takes {ens.d_in}-D inputs but dims = {dims}")
     y = evaluate(ens, grid_inputs(points, dims))
@@ -586,7 +571,7 @@ class SpectrumConfig:
         _count(self.depth, "depth")
         _count(self.width, "width")
         _count(self.n_networks, "n_networks")
-        _choice(self.dims, _DIMS, "dims")
+        _choice(self.dims, _DIMS, "input dimension")
         _positive(self.omega0, "omega0")
         _choice(self.window, WINDOWS, "window")
         _choice(self.first_layer, FIRST_LAYERS, "first_layer")

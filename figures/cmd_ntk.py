@@ -107,7 +107,7 @@ def run_ntk(args) -> int:
     names = mc.mc_inits()
     if args.init not in names:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
-                         f"names are: {', '.join(names)}")
+                         f"names are {', '.join(names)}")
     activation = args.activation or mc.default_activation(args.init)
     if args.top_k is not None and args.top_k >= args.points:
         raise ValueError(f"--top-k must be smaller than --points ({args.points}), got {args.top_k}")

@@ -116,7 +116,7 @@ def run_propagate(args) -> int:
     names = mc.mc_inits()
     if args.init not in names:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
-                         f"names are: {', '.join(names)}")
+                         f"names are {', '.join(names)}")
     activation = args.activation or mc.default_activation(args.init)
     table = mc.propagation_table(args.init, args.depth, args.width, args.seeds, activation,
                                  n_inputs=args.points, d_in=args.d_in, omega0=args.omega0,

@@ -189,7 +189,7 @@ def run_spectrum(args) -> int:
     names = sp.linear_inits()
     if args.init not in names:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
-                         f"names are: {', '.join(names)}")
+                         f"names are {', '.join(names)}")
     cfg = sp.SpectrumConfig(init=args.init, depth=args.depth, width=args.width,
                             n_networks=args.seeds, dims=args.dims, omega0=args.omega0,
                             points=args.points, window=args.window,

@@ -46,6 +46,8 @@ from typing import Union
 import torch
 from torch import nn
 
+from initaudit.theory.checks import positive_int as _positive_int, positive_ints as _positive_ints
+
 __all__ = [
     "CNNConfig", "CNNClassifier", "INIT_NAMES", "MLPClassifier", "MLPConfig", "ModelConfig",
     "TransformerClassifier", "TransformerConfig", "build_classifier", "initialize_",
@@ -58,19 +60,6 @@ INIT_NAMES: tuple[str, ...] = ("default", "orthogonal", "lsuv", "sinusoidal", "s
 #: Standard deviation of the Transformer's positional embedding at construction (ViT,
 #: Dosovitskiy et al. 2021, arXiv 2010.11929, reference code: trunc_normal std 0.02).
 POS_EMBED_STD = 0.02
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _positive_ints(values, what: str) -> tuple[int, ...]:
-    values = tuple(values)
-    if not values:
-        raise ValueError(f"{what} must hold at least one positive integer, got ()")
-    return tuple(_positive_int(v, what) for v in values)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -831,7 +831,7 @@ def init_embedding_(tensor: torch.Tensor, name: str, **kw) -> torch.Tensor:
     except KeyError:
         raise ValueError(
             f"unknown embedding strategy {name!r}; "
-            f"valid names are: {', '.join(EMBEDDING_STRATEGIES)}"
+            f"valid names are {', '.join(EMBEDDING_STRATEGIES)}"
         ) from None
     return fn(tensor, **kw)
 

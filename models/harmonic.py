@@ -70,6 +70,8 @@ from typing import Iterator
 import torch
 from torch import nn
 
+from initaudit.theory.checks import choice as _check_choice, positive_float as _check_positive, positive_int as _check_size
+
 __all__ = [
     "ACTIVATIONS", "FREQUENCY_MODES", "HARMONIC_INITS", "RESIDUAL", "DenseLayer",
     "FrequencyAwareOptimizer", "HarmonicActivation", "HarmonicLayer", "HarmonicMLP",
@@ -86,25 +88,6 @@ ACTIVATIONS = ("harmonic", "relu")
 RESIDUAL = 0.1
 #: The reference's frequency-aware optimizer factor ``freq_scale_factor=0.1``.
 FREQ_SCALE_FACTOR = 0.1
-
-
-def _check_choice(value, valid: tuple[str, ...], what: str) -> str:
-    if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}; valid {what}s are {', '.join(valid)}")
-    return value
-
-
-def _check_size(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return value
-
-
-def _check_positive(value, what: str) -> float:
-    v = float(value)
-    if not (math.isfinite(v) and v > 0):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
-    return v
 
 
 def harmonic_frequencies(output_size: int, base_freq: float = 1.0, max_freq: float = 10.0,

@@ -37,6 +37,7 @@ from torch import nn
 
 from initaudit.models.registry import get as _registry_get
 from initaudit.models.registry import register
+from initaudit.theory.checks import choice as _check_choice, positive_float as _check_positive
 
 __all__ = [
     "EDGE_OF_CHAOS_CB", "EDGE_OF_CHAOS_CW", "EDGE_OF_CHAOS_OMEGA0", "EDGE_OF_CHAOS_READOUT_CW",
@@ -90,18 +91,6 @@ KAIMING_NONLINEARITIES = (
 
 # ----------------------------------------------------------------------------------------------
 # Small helpers.
-
-
-def _check_choice(value, valid: tuple[str, ...], what: str) -> None:
-    if value not in valid:
-        raise ValueError(f"unknown {what} {value!r}; valid {what}s are: {', '.join(valid)}")
-
-
-def _check_positive(value: float, what: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a positive finite number; got {value!r}")
-    return value
 
 
 def _check_matrix(tensor: torch.Tensor, fn: str, *, exactly_2d: bool = False) -> None:
@@ -1056,6 +1045,6 @@ def init_linear_(layer: nn.Linear, name: str, *, role: str = "hidden",
     rule = _LAYER_RULES.get(name)
     if rule is None:
         raise ValueError(f"initializer {name!r} has no whole-layer rule for nn.Linear; valid names "
-                         f"are: {', '.join(linear_init_names())}")
+                         f"are {', '.join(linear_init_names())}")
     rule(layer, role, generator, **kwargs)
     return layer

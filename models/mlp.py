@@ -50,9 +50,10 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
-import numpy as np
 import torch
 from torch import nn
+
+from initaudit.theory.checks import positive_int as _check_count
 
 __all__ = [
     "ACTIVATIONS", "Activation", "DTYPES", "Ensemble", "FREQUENCY_INITS", "MLP", "activation_fn",
@@ -382,7 +383,7 @@ class Ensemble:
         valid = linear_init_names()
         if name not in valid:
             raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid "
-                             f"names are: {', '.join(valid)}")
+                             f"names are {', '.join(valid)}")
         _check_activation(activation)
         for what, val in (("d_in", d_in), ("width", width), ("depth", depth), ("d_out", d_out)):
             _check_count(val, what)
@@ -473,7 +474,3 @@ class Ensemble:
                 f"activation={self.activation!r}, dtype={self.dtype})")
 
 
-def _check_count(value, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)

@@ -108,7 +108,7 @@ def get(name: str) -> InitializerInfo:
         return _REGISTRY[name]
     except KeyError:
         raise ValueError(
-            f"unknown initializer {name!r}; valid names are: {', '.join(sorted(_REGISTRY))}"
+            f"unknown initializer {name!r}; valid names are {', '.join(sorted(_REGISTRY))}"
         ) from None
 
 

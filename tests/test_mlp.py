@@ -160,7 +160,7 @@ def test_linear_init_names_are_the_registry_entries_for_linear_layers():
 
 def test_bad_options_raise_value_errors_listing_valid_values():
     g = torch.Generator().manual_seed(0)
-    with pytest.raises(ValueError, match="valid names are: .*edge_of_chaos.*siren"):
+    with pytest.raises(ValueError, match="valid names are .*edge_of_chaos.*siren"):
         Ensemble.from_init("emb_random", 2, 8, 2, 2, generator=g)
     with pytest.raises(ValueError, match="valid activations are sin, relu, tanh, erf, gelu"):
         Ensemble.from_init("siren", 2, 8, 2, 2, "swish", generator=g)

@@ -456,11 +456,11 @@ def test_bad_input_messages():
         ntk.empirical_ntk(net, x, method="exact")
     with pytest.raises(ValueError, match="valid outputs are auto, full, trace, diagonal"):
         ntk.empirical_ntk(net, x, output="mean")
-    with pytest.raises(ValueError, match="valid names are: 0.weight, 0.bias, 2.weight"):
+    with pytest.raises(ValueError, match="valid names are 0.weight, 0.bias, 2.weight"):
         ntk.empirical_ntk(net, x, params=["2.wieght"])
     with pytest.raises(ValueError, match="empty"):
         ntk.empirical_ntk(net, x, params=lambda n, p: False)
-    with pytest.raises(ValueError, match="not a selected parameter; valid names are: 2.weight"):
+    with pytest.raises(ValueError, match="not a selected parameter; valid names are 2.weight"):
         ntk.empirical_ntk(net, x, params=["2"], preconditioner={"0.weight": 2.0})
     with pytest.raises(ValueError, match="does not broadcast"):
         ntk.empirical_ntk(net, x, preconditioner={"2.weight": torch.ones(3)})
@@ -522,7 +522,7 @@ def test_cli_ntk_text_and_errors(capsys):
                  "8"]) == 0
     assert "deterministic" in capsys.readouterr().out
     for argv, match in (
-        (["--init", "nope"], "valid names are: edge_of_chaos"),
+        (["--init", "nope"], "valid names are edge_of_chaos"),
         (["--init", "siren", "--method", "exact"], "invalid choice"),
         (["--init", "xavier_uniform", "--omega0", "3"], "omega0 applies only"),
         (["--init", "siren", "--top-k", "16"], "--top-k must be smaller"),

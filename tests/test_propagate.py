@@ -457,7 +457,7 @@ def test_spec_for_init_matches_empirical_variance(name):
 
 
 def test_spec_for_init_validates():
-    with pytest.raises(ValueError, match="valid names are: .*edge_of_chaos"):
+    with pytest.raises(ValueError, match="valid names are .*edge_of_chaos"):
         mc.spec_for_init("lecun", 2, 64, 4)
     with pytest.raises(ValueError, match="omega0 applies only to"):
         mc.spec_for_init("xavier_uniform", 2, 64, 4, omega0=30.0)
@@ -554,7 +554,7 @@ def test_deterministic_init_uses_inputs_as_replicates():
 
 
 def test_bad_options_raise_clear_errors():
-    with pytest.raises(ValueError, match="valid names are: .*siren"):
+    with pytest.raises(ValueError, match="valid names are .*siren"):
         mc.propagation_table("glorot", 3, 32, 2)
     with pytest.raises(ValueError, match="valid activations are"):
         mc.propagation_table("siren", 3, 32, 2, activation="softplus")
@@ -632,7 +632,7 @@ def test_cli_propagate_text_and_json(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--init", "nope"], "valid names are: edge_of_chaos"),
+    (["--init", "nope"], "valid names are edge_of_chaos"),
     (["--init", "xavier_uniform", "--omega0", "30"], "omega0 applies only to"),
     (["--init", "siren", "--activation", "swish"], "invalid choice"),
     (["--init", "siren", "--dtype", "float16"], "invalid choice"),

@@ -483,15 +483,15 @@ def test_weight_spectra_table_covers_every_initializer(cache_tmp):
 
 @pytest.mark.parametrize("kwargs, fragment", [
     ({"init": "nope"}, "valid initializers are"),
-    ({"window": "hamming"}, "valid windows are: hann, blackmanharris, none"),
-    ({"dims": 3}, "valid dimss are: 1, 2"),
-    ({"first_layer": "x"}, "valid first_layers are: auto, own, omega0"),
+    ({"window": "hamming"}, "valid windows are hann, blackmanharris, none"),
+    ({"dims": 3}, "valid input dimensions are 1, 2"),
+    ({"first_layer": "x"}, "valid first_layers are auto, own, omega0"),
     ({"points": 101}, "must be even"),
     ({"points": 16}, "use at least"),
     ({"depth": 0}, "depth must be an integer >= 1"),
     ({"omega0": -1.0}, "omega0 must be a positive finite number"),
     ({"ks": ()}, "at least one threshold"),
-    ({"dtype": "float16"}, "valid dtypes are: float32, float64"),
+    ({"dtype": "float16"}, "valid dtypes are float32, float64"),
 ])
 def test_bad_input_raises_clear_value_errors(kwargs, fragment):
     base = {"init": "siren", "depth": 2, "width": 8, "n_networks": 2}
@@ -504,7 +504,7 @@ def test_bad_weight_input():
         sp.make_weight("nope", (4, 4))
     with pytest.raises(ValueError, match="at least two positive integers"):
         sp.make_weight("xavier_uniform", (4,))
-    with pytest.raises(ValueError, match="valid embedding strategys are"):
+    with pytest.raises(ValueError, match="valid embedding strategies are"):
         sp.weight_spectra(sp.WeightSpectraConfig(embeddings=("emb_nope",)))
     with pytest.raises(ValueError, match="ratio must be in"):
         sp.mp_support(2.0)

@@ -162,7 +162,7 @@ def test_weight_stats_for_random_initializers_is_seeded():
 
 
 def test_weight_stats_for_rejects_bad_input():
-    with pytest.raises(ValueError, match="valid names are: .*sinusoidal"):
+    with pytest.raises(ValueError, match="valid names are .*sinusoidal"):
         weight_stats_for("nope", (4, 4))
     for shape in [(), (4, 0), (4, -1), (4, 2.5)]:
         with pytest.raises(ValueError, match="positive integers"):
