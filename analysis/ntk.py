@@ -241,51 +241,10 @@ def _rank_one(scale: torch.Tensor, shape: torch.Size,
 # The structured path: chain parsing
 
 
-def _gelu_tanh_prime(z: torch.Tensor) -> torch.Tensor:
-    c, a = math.sqrt(2.0 / math.pi), 0.044715
-    t = torch.tanh(c * (z + a * z**3))
-    return 0.5 * (1.0 + t) + 0.5 * z * (1.0 - t * t) * c * (1.0 + 3.0 * a * z * z)
-
-
-def _sigmoid_prime(z: torch.Tensor) -> torch.Tensor:
-    s = torch.sigmoid(z)
-    return s * (1.0 - s)
-
-
-def _silu_prime(z: torch.Tensor) -> torch.Tensor:
-    s = torch.sigmoid(z)
-    return s * (1.0 + z * (1.0 - s))
-
-
-def _ones_like(z: torch.Tensor) -> torch.Tensor:
-    return torch.ones_like(z)
-
-
 def _builtin_derivative(module: nn.Module) -> Callable | None:
-    from initaudit.models.mlp import Activation, activation_derivative
+    from initaudit.models.activations import module_derivative
 
-    if isinstance(module, Activation):
-        return activation_derivative(module.name)
-    if isinstance(module, nn.ReLU):
-        return lambda z: (z > 0).to(z.dtype)
-    if isinstance(module, nn.LeakyReLU):
-        slope = module.negative_slope
-        return lambda z: torch.where(z > 0, torch.ones_like(z), torch.full_like(z, slope))
-    if isinstance(module, nn.Tanh):
-        return lambda z: 1.0 - torch.tanh(z) ** 2
-    if isinstance(module, nn.Sigmoid):
-        return _sigmoid_prime
-    if isinstance(module, nn.GELU):
-        return activation_derivative("gelu") if module.approximate == "none" else _gelu_tanh_prime
-    if isinstance(module, nn.SiLU):
-        return _silu_prime
-    if isinstance(module, nn.Identity):
-        return _ones_like
-    if isinstance(module, nn.Dropout):
-        if module.training and module.p > 0:
-            raise ValueError("nn.Dropout in training mode is random: call model.eval() first")
-        return _ones_like
-    return None
+    return module_derivative(module)
 
 
 #: Elementwise module types added with :func:`register_elementwise`, with their derivative

@@ -53,6 +53,10 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from initaudit.models.activations import ACTIVATIONS
+from initaudit.models.activations import DERIVATIVES as _DERIVS
+from initaudit.models.activations import FUNCTIONS as _FUNCS
+from initaudit.models.activations import check as _check_activation
 from initaudit.theory.checks import positive_int as _check_count
 
 __all__ = [
@@ -60,8 +64,6 @@ __all__ = [
     "activation_derivative", "build_mlp", "dtype_from_name", "linear_init_names",
 ]
 
-#: Activations a finite network can use (the same names as :data:`theory.gaussian.ACTIVATIONS`).
-ACTIVATIONS = ("sin", "relu", "tanh", "erf", "gelu")
 #: Floating dtypes by name (command line and configs).
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 #: Registered initializers that take a frequency omega_0, and the keyword each one uses for it
@@ -74,13 +76,6 @@ FREQUENCY_INITS = {
 }
 
 
-def _check_activation(name: str) -> str:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid activations are "
-                         f"{', '.join(ACTIVATIONS)}")
-    return name
-
-
 def dtype_from_name(dtype) -> torch.dtype:
     """A torch floating dtype from a dtype or its name ("float32", "float64")."""
     if isinstance(dtype, torch.dtype):
@@ -91,29 +86,6 @@ def dtype_from_name(dtype) -> torch.dtype:
         return DTYPES[dtype]
     except (KeyError, TypeError):
         raise ValueError(f"unknown dtype {dtype!r}; valid dtypes are {', '.join(DTYPES)}") from None
-
-
-def _gelu_prime(z: torch.Tensor) -> torch.Tensor:
-    # d/dz [z Phi(z)] = Phi(z) + z phi(z)
-    phi = torch.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
-    return 0.5 * (1.0 + torch.erf(z / math.sqrt(2.0))) + z * phi
-
-
-_FUNCS = {
-    "sin": torch.sin,
-    "relu": torch.relu,
-    "tanh": torch.tanh,
-    "erf": torch.erf,
-    "gelu": nn.functional.gelu,
-}
-_DERIVS = {
-    "sin": torch.cos,
-    # The derivative at exactly 0 is taken as 0 (the measure-zero point does not matter).
-    "relu": lambda z: (z > 0).to(z.dtype),
-    "tanh": lambda z: 1.0 - torch.tanh(z) ** 2,
-    "erf": lambda z: (2.0 / math.sqrt(math.pi)) * torch.exp(-z * z),
-    "gelu": _gelu_prime,
-}
 
 
 def activation_fn(name: str):
