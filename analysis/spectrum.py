@@ -125,6 +125,7 @@ from scipy.signal import windows as _windows
 
 from initaudit.analysis.cache import cached
 from initaudit.analysis.stats import bootstrap_interval, t_interval
+from initaudit.analysis.weights import RANK_RTOL_EPS, RANK_RTOL_FLOOR, numerical_rank, rank_rtol
 from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_float as _positive
 
@@ -159,10 +160,6 @@ OMEGA0 = 30.0
 TOP_OCTAVE_TOL = 1e-4
 #: Largest grid per axis the refinement goes to, per dims.
 MAX_POINTS = {1: 16384, 2: 1024}
-#: Relative tolerance of the numerical rank in units of the dtype's eps, and its floor
-#: (see :func:`rank_rtol`).
-RANK_RTOL_EPS = 4.0
-RANK_RTOL_FLOOR = 1e-10
 _DIMS = (1, 2)
 _DTYPES = ("float32", "float64")
 _ACTIVATIONS = ("sin", "relu", "tanh", "erf", "gelu")
@@ -969,30 +966,6 @@ def index_fourier(matrix, k_rows: int | None = None, k_cols: int | None = None) 
     return out
 
 
-def rank_rtol(dtype: torch.dtype = torch.float64) -> float:
-    """Relative tolerance of :func:`matrix_spectrum`'s numerical rank.
-
-    ``max(RANK_RTOL_EPS * eps(dtype), RANK_RTOL_FLOOR)`` = ``max(4 eps, 1e-10)``: 4.8e-7 for
-    float32, 1e-10 for float64. Why not the default ``max(m, n) eps`` of torch and numpy (which
-    :func:`analysis.weights.weight_stats` applies, reported as ``rank_default``):
-
-    * Storing a matrix in a dtype perturbs it by ``E`` with ``||E||_2 ~ 0.3 eps s_max`` or less
-      (i.i.d. rounding of relative size eps/2; Weyl's inequality bounds the change of every
-      singular value by ``||E||_2``), so a singular value above ``4 eps s_max`` is resolved by
-      the data. The default's factor ``max(m, n)`` bounds the backward error of an SVD run in
-      that same dtype; the SVD here runs in float64 on the stored values, so that factor only
-      raises false deficiencies: the smallest singular value of a random square n x n matrix is
-      below ``r s_max`` with probability ``~2 n r`` (Edelman 1988), 6% for float32 at n = 512
-      under the default rule, 5e-4 under this one.
-    * The float64 floor 1e-10: a matrix built from sines of arguments up to ``2 pi n`` carries
-      rounding ``~eps * 2 pi n``, which puts the exact zeros of the square sinusoidal matrix at
-      ``~2e-13 s_max`` for n = 512, above ``4 eps`` and just above the default ``512 eps =
-      1.1e-13`` (so the default rule calls it full rank).
-    """
-    eps = torch.finfo(dtype if dtype in (torch.float32, torch.float64) else torch.float32).eps
-    return max(RANK_RTOL_EPS * eps, RANK_RTOL_FLOOR)
-
-
 def _dtype_of(matrix) -> torch.dtype:
     return matrix.dtype if isinstance(matrix, torch.Tensor) else torch.float64
 
@@ -1023,14 +996,12 @@ def matrix_spectrum(matrix, sv=None) -> dict:
     dtype = _dtype_of(matrix)
     sv = np.linalg.svd(m, compute_uv=False) if sv is None else np.asarray(sv, dtype=np.float64)
     p = min(m.shape)
-    rtol = rank_rtol(dtype)
-    rank = int(np.sum(sv > rtol * sv[0])) if sv[0] > 0 else 0
-    default_rtol = max(m.shape) * torch.finfo(
-        dtype if dtype in (torch.float32, torch.float64) else torch.float32).eps
+    ranks = numerical_rank(sv, m.shape, dtype)
+    rank = ranks["rank"]
     cond = float(sv[0] / sv[-1]) if rank == p else math.inf
-    out = {"rows": m.shape[0], "cols": m.shape[1], "rank": rank, "rank_rtol": rtol,
+    out = {"rows": m.shape[0], "cols": m.shape[1], "rank": rank, "rank_rtol": ranks["rank_rtol"],
            "full_rank": rank == p, "rank_ratio": rank / p, "cond": cond,
-           "rank_default": int(np.sum(sv > default_rtol * sv[0])) if sv[0] > 0 else 0,
+           "rank_default": ranks["rank_default"],
            "erank": effective_rank(sv), "erank_ratio": effective_rank(sv) / p,
            "stable_rank": stable_rank(sv)}
     out.update(mp_distance(m, sv))

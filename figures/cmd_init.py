@@ -84,7 +84,7 @@ def run_init_list(args) -> int:
 
 _WEIGHT_KEYS = (
     "name", "shape", "seed", "dtype", "mean", "var", "std", "min", "max", "matrix_shape", "rank",
-    "rank_rtol", "full_rank", "cond", "sv_max", "sv_min", "sv_median", "sv_mean_sq",
+    "rank_rtol", "rank_default", "full_rank", "cond", "sv_max", "sv_min", "sv_median", "sv_mean_sq",
     "ks_gaussian", "ks_uniform", "ks_arcsine", "nearest_law",
 )
 
