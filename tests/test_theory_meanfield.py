@@ -223,3 +223,25 @@ def test_uniform_bias_gain_agrees_with_the_law_exact_network_prediction():
     expected = sine.uniform_bias_mean_field(cw, cb)["sigma_g2"]
     assert pred["chi"][0, -2] == pytest.approx(expected, abs=1e-10)  # converged: q-slope 0.24
     assert expected < 0.995
+
+
+def test_finite_width_bound_known_limits():
+    """The first layer of a fixed input has no finite-width term; relu's q and chi have no
+    bias at any order (F and G are linear and constant in s); the bound is O(1/N)."""
+    import numpy as np
+
+    from initaudit.theory import spec as tspec
+    from initaudit.theory.finite_width import finite_width_bound
+    from initaudit.theory.predict import predict
+
+    x = np.array([[0.3, -0.5]])
+    relu = tspec.he(2, 64, 6)
+    b = finite_width_bound(relu, x, predict(relu, x), uniform_weights=True)
+    assert b["q"][0] == 0.0 and np.all(b["q"] == 0.0) and np.all(b["chi"] == 0.0)
+    sine = tspec.published("edge_of_chaos_sigma_a1", d_in=2, width=64, depth=6)
+    wide = tspec.published("edge_of_chaos_sigma_a1", d_in=2, width=128, depth=6)
+    b64 = finite_width_bound(sine, x, predict(sine, x), uniform_weights=True)
+    b128 = finite_width_bound(wide, x, predict(wide, x), uniform_weights=True)
+    assert b64["q"][0] == 0.0 and b64["q"][-1] > 0
+    # leading order: doubling N halves the bound (float64 quadrature, same prediction)
+    np.testing.assert_allclose(b128["q"][1:], b64["q"][1:] / 2, rtol=1e-9)
