@@ -3,7 +3,7 @@
 ::
 
     initaudit ntk --init NAME --depth L --width N --points P [--method structured|jacobian|jvp]
-                  [--seed S] [--dims D] [--omega0 W] [--activation A] [--dtype float32|float64]
+                  [--seed S] [--d-in D] [--omega0 W] [--activation A] [--dtype float32|float64]
                   [--top-k K] [--json]
 
 Builds one network with the registered initializer NAME (seed S, its own laws,
@@ -48,8 +48,8 @@ def register(subparsers) -> None:
                    "jvp (torch.func NTK-vector products); default structured")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the network and of the inputs (default 0)")
-    p.add_argument("--dims", type=positive_int, default=2, metavar="D",
-                   help="input dimension (default 2)")
+    p.add_argument("--d-in", type=positive_int, default=2, metavar="D",
+                   help="input dimension: inputs uniform on [-1, 1]^D (default 2)")
     p.add_argument("--omega0", type=positive_float, default=None, metavar="W",
                    help="frequency omega_0 of siren, siren_port, edge_of_chaos* (default 30)")
     p.add_argument("--activation", choices=ACTIVATIONS, default=None,
@@ -71,7 +71,7 @@ def _format(payload: dict) -> str:
     m, s, t = payload["meta"], payload["spectrum"], payload["theory"]
     lines = [
         f"{m['init']} ({m['activation']}), depth {m['depth']}, width {m['width']}, "
-        f"{m['points']} inputs in [-1, 1]^{m['dims']}, seed {m['seed']}, {m['dtype']}, "
+        f"{m['points']} inputs in [-1, 1]^{m['d_in']}, seed {m['seed']}, {m['dtype']}, "
         f"method {m['method']} ({m['seconds']:.2f} s)",
         f"spectrum of Theta / N ({s['method']}, {s['n']} x {s['n']}"
         + ("" if s["complete"] else f", top {m['top_k']}") + "):",
@@ -112,15 +112,15 @@ def run_ntk(args) -> int:
     if args.top_k is not None and args.top_k >= args.points:
         raise ValueError(f"--top-k must be smaller than --points ({args.points}), got {args.top_k}")
     gen = torch.Generator().manual_seed(args.seed)
-    net = Ensemble.from_init(args.init, args.dims, args.width, args.depth, 1, activation,
+    net = Ensemble.from_init(args.init, args.d_in, args.width, args.depth, 1, activation,
                              args.omega0, gen, args.dtype).network(0)
-    x = mc.sample_inputs(args.points, args.dims, seed=args.seed)
+    x = mc.sample_inputs(args.points, args.d_in, seed=args.seed)
     t0 = time.perf_counter()
     theta = ntk.empirical_ntk(net, x, method=args.method)
     seconds = time.perf_counter() - t0
     scaled = theta / args.width
     summ = ntk.spectrum_summary(scaled, top_k=args.top_k)
-    sp = mc.spec_for_init(args.init, args.dims, args.width, args.depth, activation, args.omega0)
+    sp = mc.spec_for_init(args.init, args.d_in, args.width, args.depth, activation, args.omega0)
     inf = ntk.theory_ntk(sp, x)
     theory = {
         "predicted_mean": float(np.trace(inf)) / args.points,
@@ -130,7 +130,7 @@ def run_ntk(args) -> int:
         "deterministic initializer: the theory describes random weights with its variances",
     }
     meta = {"init": args.init, "activation": activation, "depth": args.depth, "width": args.width,
-            "points": args.points, "dims": args.dims, "seed": args.seed, "dtype": args.dtype,
+            "points": args.points, "d_in": args.d_in, "seed": args.seed, "dtype": args.dtype,
             "method": args.method, "omega0": args.omega0, "top_k": args.top_k,
             "seconds": seconds}
     payload = {"meta": meta, "spectrum": summ.as_dict(), "theory": theory}

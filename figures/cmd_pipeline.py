@@ -61,6 +61,8 @@ def register(subparsers) -> None:
                               description="Write the generated LaTeX, make any missing figure "
                               "and build paper/build/main.pdf with latexmk.")
     _add_preset(p)
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: the PDF, the figures remade and the generated files")
     _add_run_options(p)
     p.set_defaults(func=run_paper_command)
 
@@ -133,11 +135,16 @@ def run_paper_command(args: argparse.Namespace) -> int:
     paper.require_latex()
     _apply_run_options(args)
     stale = paper.stale_figures(args.preset)
-    if stale:
-        print(pipeline.run_figures(args.preset, only=stale).format(), flush=True)
+    remade = pipeline.run_figures(args.preset, only=stale) if stale else None
+    if remade is not None and not args.json:
+        print(remade.format(), flush=True)
     # After the figures, so that the ledger and the macros index see what they just made.
-    paper.write_generated(args.preset)
-    print(f"wrote {paper.build_pdf()}")
+    written = paper.write_generated(args.preset)
+    pdf = paper.build_pdf()
+    result = {"preset": args.preset, "pdf": str(pdf), "figures_remade": list(stale),
+              "figures": remade.to_dict() if remade is not None else None,
+              "generated": [str(w) for w in written]}
+    emit(result, args.json, lambda r: f"wrote {r['pdf']}")
     return 0
 
 

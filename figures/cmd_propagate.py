@@ -51,7 +51,7 @@ def register(subparsers) -> None:
                    help="input dimension d (default 2)")
     p.add_argument("--seed", type=int, default=0, metavar="K",
                    help="seed of the networks (default 0); the inputs always use seed 0")
-    p.add_argument("--json", action="store_true", help="print a JSON list of records")
+    p.add_argument("--json", action="store_true", help='print JSON: {"meta": the run\'s settings, "layers": one record per layer}')
     p.set_defaults(func=run_propagate)
 
 
@@ -126,8 +126,5 @@ def run_propagate(args) -> int:
             "points": args.points, "d_in": args.d_in, "dtype": args.dtype, "seed": args.seed,
             "omega0": args.omega0}
     payload = {"meta": meta, "layers": _records(table)}
-    if args.json:
-        emit(payload["layers"], True)
-    else:
-        emit(payload, False, _format)
+    emit(payload, args.json, _format)
     return 0

@@ -2,7 +2,7 @@
 
 ::
 
-    initaudit spectrum --init NAME --depth L --width N [--omega0 W] [--dims 1|2] [--seeds S]
+    initaudit spectrum --init NAME --depth L --width N [--omega0 W] [--d-in 1|2] [--seeds S]
                        [--points G] [--first-layer auto|own|omega0]
                        [--window hann|blackmanharris|none] [--ks K ...] [--seed K]
                        [--dtype float64|float32] [--no-refine] [--json]
@@ -52,8 +52,8 @@ def register(subparsers) -> None:
     add_network_arguments(p, required=False)
     p.add_argument("--omega0", type=positive_float, default=30.0, metavar="W",
                    help="first-layer frequency and unit of the thresholds (default 30)")
-    p.add_argument("--dims", type=int, choices=(1, 2), default=1,
-                   help="input dimension: the grid is [-1, 1]^dims (default 1)")
+    p.add_argument("--d-in", type=int, choices=(1, 2), default=1, metavar="{1,2}",
+                   help="input dimension: the grid is [-1, 1]^D (default 1)")
     p.add_argument("--seeds", type=positive_int, default=8, metavar="S",
                    help="independent networks, the replicates of the intervals (default 8)")
     p.add_argument("--points", type=positive_int, default=None, metavar="G",
@@ -191,7 +191,7 @@ def run_spectrum(args) -> int:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
                          f"names are {', '.join(names)}")
     cfg = sp.SpectrumConfig(init=args.init, depth=args.depth, width=args.width,
-                            n_networks=args.seeds, dims=args.dims, omega0=args.omega0,
+                            n_networks=args.seeds, dims=args.d_in, omega0=args.omega0,
                             points=args.points, window=args.window,
                             ks=tuple(args.ks) if args.ks else sp.DEFAULT_KS,
                             first_layer=args.first_layer, seed=args.seed, dtype=args.dtype,

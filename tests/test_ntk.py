@@ -515,7 +515,7 @@ def test_cli_ntk_text_and_errors(capsys):
     from initaudit.figures.cli import main
 
     assert main(["ntk", "--init", "kaiming_uniform", "--depth", "2", "--width", "32", "--points",
-                 "16", "--top-k", "4", "--dims", "3"]) == 0
+                 "16", "--top-k", "4", "--d-in", "3"]) == 0
     text = capsys.readouterr().out
     assert "lanczos" in text and "predicted mean eigenvalue" in text
     assert main(["ntk", "--init", "sinusoidal", "--depth", "2", "--width", "32", "--points",

@@ -224,6 +224,12 @@ def test_full_build_at_smoke_preset(paper_copy, cache_tmp, capsys, monkeypatch):
     rows = {r["id"]: r for r in ledger["claims"]}
     assert rows["hlm-best-accuracy"]["verdict"] == "not run"
     assert rows["hlm-heldout-accuracy"]["verdict"] != "not run"
+    # initaudit paper --json: everything is current, so no figure is remade, and it says so
+    capsys.readouterr()
+    assert cli.main(["paper", "--preset", "smoke", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["pdf"] == str(pdf) and out["figures_remade"] == [] and out["figures"] is None
+    assert any(g.endswith("claims.json") for g in out["generated"])
 
 
 def _comparison(rows, processor="Test CPU"):

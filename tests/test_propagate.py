@@ -445,14 +445,16 @@ def test_cli_propagate_text_and_json(capsys):
     assert len([ln for ln in text.splitlines() if ln.strip()[:1].isdigit()]) == 3
     assert cli.main(["propagate", "--init", "kaiming_uniform", "--depth", "2", "--width", "16",
                      "--seeds", "2", "--points", "3", "--dtype", "float64", "--json"]) == 0
-    records = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    records = out["layers"]
+    assert out["meta"]["init"] == "kaiming_uniform" and out["meta"]["networks"] == 2
     assert [r["layer"] for r in records] == [1, 2]
     for key in ("q", "q_se", "q_theory", "chi", "chi_theory", "grad", "grad_se", "grad_theory"):
         assert key in records[0]
     # Same seed, same numbers.
     assert cli.main(["propagate", "--init", "kaiming_uniform", "--depth", "2", "--width", "16",
                      "--seeds", "2", "--points", "3", "--dtype", "float64", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == records
+    assert json.loads(capsys.readouterr().out)["layers"] == records
 
 
 @pytest.mark.parametrize("argv,message", [

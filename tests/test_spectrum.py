@@ -524,7 +524,7 @@ NETWORK_KEYS = {"init", "depth", "width", "dims", "omega0", "points", "nyquist",
 @pytest.mark.parametrize("dims", ["1", "2"])
 def test_cli_prints_json_with_the_documented_keys(dims, capsys):
     assert cli.main(["spectrum", "--init", "edge_of_chaos", "--depth", "2", "--width", "8",
-                     "--seeds", "2", "--dims", dims, "--json"]) == 0
+                     "--seeds", "2", "--d-in", dims, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) == NETWORK_KEYS
     assert [r["k"] for r in out["energy_above"]] == list(sp.DEFAULT_KS)
@@ -555,7 +555,7 @@ def test_cli_text_and_weights_mode(capsys):
     (["spectrum", "--init", "siren", "--depth", "2", "--width", "8", "--points", "7"],
      "must be"),
     (["spectrum", "--init", "siren", "--depth", "0", "--width", "8"], "whole number >= 1"),
-    (["spectrum", "--init", "siren", "--depth", "2", "--width", "8", "--dims", "3"],
+    (["spectrum", "--init", "siren", "--depth", "2", "--width", "8", "--d-in", "3"],
      "invalid choice"),
     (["spectrum", "--weights", "--init", "siren"], "needs --shape"),
     (["spectrum", "--weights", "--init", "nope", "--shape", "4", "4"], "valid names are"),
