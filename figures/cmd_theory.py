@@ -92,7 +92,8 @@ def _kernel(args) -> int:
 def register(subparsers) -> None:
     """Add ``initaudit theory`` and its subcommands."""
     theory = subparsers.add_parser("theory", help="infinite-width theory of sine networks",
-                                   description=__doc__.split("\n\n")[0])
+                                   description="The infinite-width theory of sine networks: "
+                                   "fixed points, the unit-gain curve, depth profiles and kernels.")
     sub = theory.add_subparsers(dest="theory_command", metavar="WHAT", required=True)
 
     p = sub.add_parser("sine", help="fixed point, gain, stability and depth scales at (c_w, c_b)")

@@ -228,7 +228,8 @@ def _every_command() -> list[list[str]]:
 
     commands = ["theory", "init", "weights", "propagate", "spectrum", "ntk", "figures", "paper",
                 "reproduce", "experiment", "claims", "cache"]
-    return ([[c, "--help"] for c in commands]
+    theory = [["theory", w, "--help"] for w in ("sine", "unit-gain", "depth", "kernel")]
+    return ([[c, "--help"] for c in commands] + theory
             + [["experiment", name, "--help"] for name in sorted(experiment.available())])
 
 
@@ -238,3 +239,6 @@ def test_every_command_and_experiment_prints_help(argv, capsys):
     assert cli.main(argv) == 0
     out, _ = capsys.readouterr()
     assert out.startswith("usage: initaudit " + " ".join(argv[:-1]))
+    # plain text, not the docstrings' reStructuredText
+    for markup in ("``", ":func:", ":mod:", ":class:", ":data:"):
+        assert markup not in out, markup
