@@ -100,3 +100,20 @@ def test_readme_python_example_runs(tmp_path):
                          text=True)
     assert out.returncode == 0, out.stderr
     assert "layer" in out.stdout and "quantity" in out.stdout, out.stdout
+
+
+def test_theory_imports_no_torch_and_nothing_above_it():
+    """Every theory module imports only theory (static closure) and, imported, no torch."""
+    from initaudit.analysis import codehash
+
+    names = ["initaudit.theory." + p.stem for p in (ROOT / "theory").glob("*.py")
+             if p.stem != "__init__"]
+    for name in names:
+        above = [m for m in codehash.closure(name)
+                 if m != "initaudit" and not m.startswith("initaudit.theory")]
+        assert not above, f"{name} imports {above}"
+    code = "import sys\n" + "".join(f"import {n}\n" for n in names) + \
+        "print(sorted(m for m in ('torch', 'initaudit.models', 'initaudit.analysis') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
