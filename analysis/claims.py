@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from initaudit.analysis import stats
+from initaudit.analysis import claimed, stats
 from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
 
@@ -227,16 +227,16 @@ CLAIMS: tuple[Claim, ...] = (
           "Sinusoidal initialisation raises the best validation accuracy (before 10 epochs "
           "without improvement) by 4.8 points over the default, averaged over settings.",
           "sinusoidal-classification", "sinusoidal_vs_default_best_acc_pooled", _PAIRED,
-          Rule("at_least", threshold=4.8)),
+          Rule("at_least", threshold=claimed.SIN_ACCURACY_POINTS)),
     Claim("sin-convergence", "sinusoidal",
           "Sinusoidal initialisation speeds up convergence by 20.9% (relative area under the "
           "validation-accuracy curve), averaged over settings.",
           "sinusoidal-classification", "sinusoidal_vs_default_rel_auc_pooled", _PAIRED,
-          Rule("at_least", threshold=0.209)),
+          Rule("at_least", threshold=claimed.SIN_REL_AUC)),
     Claim("sin-paper-best-accuracy", "sinusoidal",
           "The paper-era sinusoidal variant raises the best validation accuracy by 4.8 points.",
           "sinusoidal-classification", "sinusoidal_paper_vs_default_best_acc_pooled", _PAIRED,
-          Rule("at_least", threshold=4.8)),
+          Rule("at_least", threshold=claimed.SIN_ACCURACY_POINTS)),
     Claim("sin-uniform-states", "sinusoidal",
           "At the first forward pass sinusoidal initialisation gives more uniform activation "
           "states than the default (smaller spread across ReLU units of the positive fraction).",
@@ -281,7 +281,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("hmlp-95-few-epochs", "harmonic-mlp",
           "HarmonicMLP reaches about 95% MNIST test accuracy within the first few epochs "
           "(here: test accuracy after epoch 3 above 0.95).",
-          "harmonic-mlp", "accuracy_epoch3_full", _ONE, Rule("greater", threshold=0.95)),
+          "harmonic-mlp", "accuracy_epoch3_full", _ONE,
+          Rule("greater", threshold=claimed.HMLP_ACCURACY)),
     Claim("hmlp-fast-start", "harmonic-mlp",
           "HarmonicMLP converges fast initially (here: a ReLU MLP of the same widths and recipe "
           "is not better after epoch 1; ReLU minus HarmonicMLP below 0 points).",
@@ -370,13 +371,13 @@ def ledger_provenance(preset: str, claims=CLAIMS) -> list[dict]:
 def collect_evidence(preset: str, claims=CLAIMS) -> dict[str, dict[str, dict]]:
     """``{experiment NAME: evidence}`` for every experiment the claims use whose cells are all
     cached at ``preset``. Only the cache is read: nothing is computed."""
-    return {n: r.evidence for n, r in _read_all(preset, claims).items() if r.evidence is not None}
+    return _collect(preset, claims)[0]
 
 
 def collect_skipped(preset: str, claims=CLAIMS) -> dict[str, dict[str, str]]:
     """``{experiment NAME: {setting: reason}}``: the settings each experiment cannot run here
     (the summary's list of :class:`initaudit.analysis.experiment.SkippedSetting` records)."""
-    return {n: r.skipped for n, r in _read_all(preset, claims).items() if r.skipped}
+    return _collect(preset, claims)[1]
 
 
 def _collect(preset: str, claims) -> tuple[dict, dict]:

@@ -18,6 +18,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+def _same(x, y) -> bool:
+    if isinstance(x, float) and isinstance(y, float) and math.isnan(x) and math.isnan(y):
+        return True
+    return x == y
+
+
 #: The standard fields, in the order they print.
 FIELDS = ("mean", "lo", "hi", "n", "p", "unit", "what", "setting")
 
@@ -86,9 +92,12 @@ class Evidence(Mapping):
         return len(FIELDS) + len(self.extra)
 
     def __eq__(self, other) -> bool:
+        """Field by field, a NaN equal to a NaN (a record without a p-value equals its own
+        pickle or JSON round trip)."""
         if not isinstance(other, Mapping):
             return NotImplemented
-        return dict(self) == dict(other)
+        a, b = dict(self), dict(other)
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
 
     __hash__ = None  # a mapping with an unhashable extra dict
 

@@ -57,7 +57,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from initaudit.analysis import cache
 from initaudit.analysis.presets import check_preset
@@ -476,7 +476,7 @@ def _jsonable(obj: Any) -> Any:
         return obj.to_dict()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
-    if isinstance(obj, dict):
+    if isinstance(obj, Mapping):  # dicts, and Evidence records (flat, as they print)
         return {str(k): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]

@@ -79,9 +79,9 @@ Weight matrices
 
 * singular values (float64, one SVD per matrix), numerical rank and condition number: the
   rank counts singular values above ``rtol * s_max`` with ``rtol = max(4 eps(dtype), 1e-10)``
-  (:func:`rank_rtol`, which says why). The default rule of torch and numpy,
-  ``max(m, n) eps(dtype)``, which :func:`analysis.weights.weight_stats` applies (reported as
-  ``rank_default``), calls about 6% of random square float32 512 x 512 matrices rank-deficient
+  (:func:`initaudit.analysis.weights.rank_rtol`, which says why; the package's one rank rule,
+  which ``initaudit weights`` applies too). The default rule of torch and numpy,
+  ``max(m, n) eps(dtype)`` (reported beside it as ``rank_default``), calls about 6% of random square float32 512 x 512 matrices rank-deficient
   and misses the deficiency of the square sinusoidal matrix in float64. Moments and distances
   of the entries to reference laws stay with :func:`analysis.weights.weight_stats`
   (``initaudit weights``);
@@ -125,6 +125,7 @@ from scipy.signal import windows as _windows
 
 from initaudit.analysis.cache import cached
 from initaudit.analysis.stats import bootstrap_interval, t_interval
+from initaudit.models.activations import ACTIVATIONS as _ACTIVATIONS
 from initaudit.analysis.weights import RANK_RTOL_EPS, RANK_RTOL_FLOOR, numerical_rank, rank_rtol
 from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_float as _positive
@@ -162,7 +163,6 @@ TOP_OCTAVE_TOL = 1e-4
 MAX_POINTS = {1: 16384, 2: 1024}
 _DIMS = (1, 2)
 _DTYPES = ("float32", "float64")
-_ACTIVATIONS = ("sin", "relu", "tanh", "erf", "gelu")
 # Largest number of float64 values one chunk of the forward pass holds per layer.
 _CHUNK_VALUES = 1 << 24
 
@@ -975,7 +975,8 @@ def matrix_spectrum(matrix, sv=None) -> dict:
 
     One SVD per matrix (float64), shared by every statistic. Moments and the distances of the
     entries to reference laws are :func:`analysis.weights.weight_stats` (``initaudit weights``);
-    ``rank_default`` here is the rank by that function's rule, from the same singular values.
+    ``rank`` and ``rank_default`` are :func:`initaudit.analysis.weights.numerical_rank`'s, as in
+    that function.
 
     Args:
         matrix: a torch tensor (its dtype sets the numerical-rank tolerance) or array (taken as
@@ -987,8 +988,7 @@ def matrix_spectrum(matrix, sv=None) -> dict:
         :func:`rank_rtol`; dtype: the tensor's, float64 for arrays), ``rank_rtol``,
         ``full_rank``, ``rank_ratio`` (``rank / min(m, n)``),
         ``cond`` (``s_max / s_min``, inf when ``rank < min(m, n)``), ``rank_default`` (the
-        default tolerance ``max(m, n) eps(dtype)`` of torch, numpy and
-        :func:`analysis.weights.weight_stats`); ``erank`` (Roy-Vetterli), ``erank_ratio``
+        default tolerance ``max(m, n) eps(dtype)`` of torch and numpy); ``erank`` (Roy-Vetterli), ``erank_ratio``
         (``erank / min(m, n)``), ``stable_rank``; the keys of :func:`mp_distance` and of
         :func:`index_fourier`.
     """

@@ -24,7 +24,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 from initaudit.figures.style import point_color as color
 from initaudit.figures.style import point_label as label
-from initaudit.figures.text import effect_word, fmt, interval_macros, list_words, number_word
+from initaudit.figures.text import fmt, interval_macros, list_words, number_word
 from initaudit.figures.text import sign_word as verdict_word
 
 NAME = "exp_image_fit"

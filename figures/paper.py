@@ -123,7 +123,6 @@ def write_generated(preset: str, *, generated: pathlib.Path | None = None) -> li
 
     Raises:
         ValueError: unknown preset.
-        PaperError: ``theory.latex`` is not available.
     """
     check_preset(preset)
     generated = paths.generated_dir() if generated is None else pathlib.Path(generated)
@@ -227,7 +226,7 @@ def write_reproducibility(*, generated: pathlib.Path | None = None,
 
 
 def write_claims(preset: str, *, generated: pathlib.Path | None = None) -> list[pathlib.Path]:
-    """Write the claims ledger for the paper from the cached figure data at ``preset``.
+    """Write the claims ledger for the paper read from the cached experiments at ``preset``.
 
     ``generated/claims_macros.tex`` (picked up by ``macros.tex`` like every ``*_macros.tex``)
     defines the verdict macros and ``\\ClaimsTable``, the table's rows: a macro rather than an

@@ -7,7 +7,8 @@ A figure module defines:
 ``CAPTION: str``
     LaTeX caption text; written to ``generated/figures/<NAME>_caption.tex`` for the paper.
 ``compute(preset: str) -> data``
-    All the numerics, at the size the preset names (see :mod:`analysis.presets`). ``data`` is a
+    The data to draw, at the size the preset names, from an experiment (``run_experiment``,
+    which computes any evidence) or a theory function; never evidence of its own. ``data`` is a
     DataFrame, or a dict of DataFrames/arrays; it must be picklable because it is cached.
 ``plot(data) -> matplotlib.figure.Figure``
     Only drawing. The cache key holds the module's source hash, so any edit of the module,
@@ -91,8 +92,8 @@ def figure_job(module: ModuleType, preset: str) -> FigureJob:
     """The cache config of ``module`` at ``preset`` with the optional inputs present now.
 
     Its code hash covers the figure module's own file and every package module it imports
-    (:func:`analysis.codehash.code_sha256`), so editing an experiment a figure reads, or a
-    figure module another imports, recomputes the figure.
+    (:func:`analysis.codehash.code_sha256`), so editing an experiment a figure reads recomputes
+    the figure.
     """
     code = hashlib.sha256((source_sha256(module) + codehash.code_sha256(module.__name__))
                           .encode("ascii")).hexdigest()

@@ -15,8 +15,10 @@ from typing import Callable
 import torch
 from torch import nn
 
-#: Activations a finite network can use.
-ACTIVATIONS = ("sin", "relu", "tanh", "erf", "gelu")
+from initaudit.theory.activations import ACTIVATIONS as _ACTIVATIONS
+
+#: Activations a finite network can use: those the theory has expectations for.
+ACTIVATIONS = _ACTIVATIONS
 
 
 def gelu_prime(z: torch.Tensor) -> torch.Tensor:
@@ -87,9 +89,10 @@ def module_derivative(module: nn.Module) -> Callable | None:
     Raises:
         ValueError: a Dropout in training mode (random, so not elementwise-deterministic).
     """
-    name = getattr(module, "name", None)
-    if type(module).__name__ == "Activation" and name in DERIVATIVES:
-        return DERIVATIVES[name]
+    from initaudit.models.mlp import Activation  # mlp imports this module: imported here
+
+    if isinstance(module, Activation):
+        return DERIVATIVES[check(module.name)]
     if isinstance(module, nn.ReLU):
         return relu_prime
     if isinstance(module, nn.LeakyReLU):

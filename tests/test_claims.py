@@ -204,3 +204,23 @@ def test_analysis_never_imports_figures():
             module = "initaudit." + ".".join(parts)
             up = [m for m in codehash.closure(module) if m.startswith("initaudit.figures")]
             assert not up, f"{module} imports {up}"
+
+
+def test_an_experiment_that_cannot_run_here_gives_its_reason(monkeypatch):
+    """No setting of an experiment can run (its input is absent): each of its claims is
+    'not run' with the experiment's own reason, through evaluate and collect_skipped alike."""
+    from initaudit.analysis import experiment
+    from initaudit.analysis.datasets import DataUnavailable
+
+    def cached_run(name, preset, seeds=None, **options):
+        if name == "audio-fit":
+            raise DataUnavailable("no recording and no chirp here")
+        return None
+
+    monkeypatch.setattr(experiment, "cached_run", cached_run)
+    mine = tuple(c for c in claims.CLAIMS if c.experiment in ("audio-fit", "poisson"))
+    table = claims.evaluate("cpu", mine).set_index("id")
+    for c in mine:
+        expected = "no recording and no chirp here" if c.experiment == "audio-fit" else claims.NO_RESULT
+        assert table.loc[c.id, "verdict"] == "not run" and table.loc[c.id, "reason"] == expected
+    assert set(claims.collect_skipped("cpu", mine)) == {"audio-fit"}

@@ -50,3 +50,14 @@ def test_json_round_trip_through_coerce():
     back = Evidence.coerce(json.loads(json.dumps(dict(ev))))
     assert back == ev and back.extra == {"claimed": 4.8}
     assert Evidence.coerce(None) is None and Evidence.coerce(ev) is ev
+
+
+def test_a_record_equals_its_pickle_and_its_json_form_in_experiment_output():
+    import pickle
+
+    from initaudit.analysis.experiment import _jsonable
+
+    ev = Evidence(0.3, 0.1, 0.5, 5, unit="dB", what="w", extra={"claimed": 4.8})  # p is NaN
+    assert pickle.loads(pickle.dumps(ev)) == ev
+    flat = _jsonable({"evidence": {"k": ev}})["evidence"]["k"]
+    assert "extra" not in flat and flat["claimed"] == 4.8 and Evidence.coerce(flat) == ev

@@ -17,9 +17,9 @@ Let ``s_l`` be the conditional variance of the Gaussian part of ``z_l`` given th
 (``beta_1 = v_1 = 0``: for a fixed input, ``q_1`` has no finite-width correction). Uniform weights
 add the fourth cumulant of ``W h``, ``kappa_4 = -(6/5) sigma_w^4 E f^4 / N``, which shifts
 ``E g(z)`` by ``kappa_4 E g''''/24 = kappa_4 (d^2/ds^2) E g / 6`` (heat equation). For the first
-layer, whose law is not Gaussian, ``Var f(z_1)^2`` is bounded by Bhatia-Davis,
-``Var(Y) <= E Y (1 - E Y)`` for ``Y = f^2 in [0, 1]`` (sine, tanh), with ``E f(z_1)^2`` from the
-law-exact prediction. For relu, ``F`` and ``G`` are linear/constant, so the bias of q and chi is
+layer, whose law is not Gaussian, ``Var f(z_1)^2 = E f^4 - (E f^2)^2`` is computed exactly under
+the law drawn (characteristic functions for sine, cumulants of uniforms for relu, Gauss-Legendre
+quadrature otherwise). For relu, ``F`` and ``G`` are linear/constant, so the bias of q and chi is
 zero at every order.
 
 The squared gradient norm ``|dy/dz_l|^2`` is a product of L - l + 1 per-layer factors. Its
@@ -29,9 +29,7 @@ re-use of ``W_m`` in the forward and the backward pass: projecting ``W_m`` on ``
 terms ``-sigma_w^2 E[f'^2 f^2]/(N F)`` and ``+E[f'^2 f^2] E[u^2 f'(u + b)^2] / (N F^2 G_{m+1})``
 (``u = W_m h_m``), which cancel exactly for relu. A further term of the same order (the
 coherent part of ``u . delta_{m+1}``) is not computed; the bound therefore takes the *absolute*
-values of all computed terms and doubles them. The slow test
-``test_finite_width_bias_matches_derivation`` checks the q/chi expansion and this gradient bound
-at N = 32, where the bias is many standard errors large.
+values of all computed terms and doubles them.
 
 For q and chi, ``C_l`` is twice the absolute leading-order bias (the factor 2 covers the next
 order, which is smaller by O(L/N) <= 1/16 at N >= 512, L <= 32).

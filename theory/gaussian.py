@@ -36,12 +36,13 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
+from initaudit.theory.activations import ACTIVATIONS as _ACTIVATIONS
 from initaudit.theory.symbolic import q, q1, q12, q2, t, to_numpy, u, v, z
 
 #: Parameters of the sine family f(z) = alpha sin(beta z + phi).
 alpha, beta, phi = sp.symbols("alpha beta phi", real=True)
 
-ACTIVATIONS = ("sin", "relu", "tanh", "erf", "gelu")
+ACTIVATIONS = _ACTIVATIONS
 #: Activations with a closed form for all four expectations.
 CLOSED_FORM = ("sin", "relu", "erf")
 

