@@ -65,6 +65,7 @@ from initaudit.models.mlp import (ACTIVATIONS, FREQUENCY_INITS, Ensemble, activa
                         activation_fn, dtype_from_name, linear_init_names)
 from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
+from initaudit.theory.checks import positive_int
 
 __all__ = [
     "run_cell",
@@ -148,8 +149,7 @@ def spec_for_init(name: str, d_in: int, width: int, depth: int, activation: str 
         The spec, with ``name`` set to the registry name.
     """
     for what, val in (("d_in", d_in), ("width", width), ("depth", depth), ("d_out", d_out)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-            raise ValueError(f"{what} must be a positive integer, got {val!r}")
+        positive_int(val, what)
     if name not in mc_inits():
         raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
                          f"are {', '.join(mc_inits())}")
@@ -194,8 +194,7 @@ def spec_for_init(name: str, d_in: int, width: int, depth: int, activation: str 
 def sample_inputs(n_points: int, d_in: int = D_IN, seed: int = 0) -> np.ndarray:
     """``n_points`` inputs uniform on [-1, 1]^d (float64), ``numpy.random.default_rng(seed)``."""
     for what, val in (("n_points", n_points), ("d_in", d_in)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-            raise ValueError(f"{what} must be a positive integer, got {val!r}")
+        positive_int(val, what)
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(n_points), int(d_in)))
 
 

@@ -8,14 +8,14 @@
                        [--dtype float64|float32] [--no-refine] [--json]
     initaudit spectrum --weights --init NAME --shape OUT IN [--seed K] [--json]
 
-Network mode draws S sine networks ``[-1, 1]^dims -> R`` with the registered initializer NAME
+Network mode draws S sine networks ``[-1, 1]^d_in -> R`` with the registered initializer NAME
 (:func:`analysis.spectrum.build_ensemble`), evaluates them on a periodic grid of G points per
 axis and prints, with 95% t-intervals over the S networks, the share of the energy above
 ``k omega_0`` for each k, the spectral centroid, the aliasing check (energy in the grid's top
 octave) and, in JSON, the spectrum itself. Frequencies are angular, in radians per unit of x
 (a first-layer unit ``sin(w x + b)`` sits at ``|w|``); see :mod:`analysis.spectrum`.
 
-JSON keys (network mode): ``init, depth, width, dims, omega0, points, nyquist, resolution,
+JSON keys (network mode): ``init, depth, width, d_in, omega0, points, nyquist, resolution,
 n_networks, window, first_layer, activation, seed, dtype, resolved, frequency_unit, interval,
 energy_above`` (list of ``{k, threshold, mean, lo, hi}``), ``energy_above_omega0``,
 ``centroid``, ``centroid_over_omega0``, ``energy_top_octave`` (each ``{mean, lo, hi}``), and
@@ -93,6 +93,7 @@ def network_payload(result: dict, dtype: str) -> dict:
                                            "nyquist", "n_networks", "window", "first_layer",
                                            "activation", "seed", "resolved")}
     payload = {k: (v.item() if hasattr(v, "item") else v) for k, v in payload.items()}
+    payload["d_in"] = payload.pop("dims")  # the command line's name for the input dimension
     payload["dtype"] = dtype
     payload["resolution"] = math.pi
     payload["frequency_unit"] = "rad per unit x (angular)"
@@ -126,7 +127,7 @@ def _ci(d: dict) -> str:
 
 def _format_network(p: dict) -> str:
     lines = [f"{p['init']} (sine network), depth {p['depth']}, width {p['width']}, "
-             f"{p['n_networks']} network(s), [-1, 1]^{p['dims']}, omega0 = {p['omega0']:g}, "
+             f"{p['n_networks']} network(s), [-1, 1]^{p['d_in']}, omega0 = {p['omega0']:g}, "
              f"first layer: {p['first_layer']}",
              f"grid {p['points']} points per axis, resolution pi, Nyquist {p['nyquist']:.1f} rad "
              f"per unit x, window {p['window']}, {p['dtype']}"]

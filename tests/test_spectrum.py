@@ -515,7 +515,7 @@ def test_bad_weight_input():
 # ----------------------------------------------------------------------------------------------
 # command line
 
-NETWORK_KEYS = {"init", "depth", "width", "dims", "omega0", "points", "nyquist", "resolution",
+NETWORK_KEYS = {"init", "depth", "width", "d_in", "omega0", "points", "nyquist", "resolution",
                 "n_networks", "window", "first_layer", "activation", "seed", "dtype", "resolved",
                 "frequency_unit", "interval", "energy_above", "energy_above_omega0", "centroid",
                 "centroid_over_omega0", "energy_top_octave", "spectrum"}
@@ -533,7 +533,7 @@ def test_cli_prints_json_with_the_documented_keys(dims, capsys):
     assert set(spec) == {"frequency", "frequency_over_omega0", "power", "power_lo", "power_hi"}
     assert len(spec["frequency"]) == len(spec["power"]) > 10
     assert spec["frequency"][1] == pytest.approx(math.pi)
-    assert out["n_networks"] == 2 and out["dims"] == int(dims)
+    assert out["n_networks"] == 2 and out["d_in"] == int(dims)
 
 
 def test_cli_text_and_weights_mode(capsys):

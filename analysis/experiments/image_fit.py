@@ -89,6 +89,15 @@ from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.stats import bootstrap_interval, holm, paired_difference, t_interval
 from initaudit.analysis.evidence import Evidence
+from initaudit.theory import checks
+
+
+def _positive_int(value, what: str, default):
+    return checks.optional(checks.positive_int, value, what, default)
+
+
+def _positive_float(value, what: str, default):
+    return checks.optional(checks.positive_float, value, what, default)
 
 NAME = "image-fit"
 DESCRIPTION = ("sine networks fitted to the camera image on every 4th pixel: generalisation PSNR "
@@ -240,23 +249,6 @@ def _depth_list(depths, default) -> tuple[int, ...]:
                          for d in depths):
         raise ValueError(f"depths must be positive integers, got {depths!r}")
     return tuple(int(d) for d in depths)
-
-
-def _positive_int(value, what: str, default):
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _positive_float(value, what: str, default):
-    if value is None:
-        return default
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a positive finite number, got {value!r}")
-    return value
 
 
 def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, steps=None,
@@ -425,7 +417,6 @@ def _spectra(cfgs, results) -> pd.DataFrame:
                          "power": float(power[:, k].mean()), "lo": float(lo[k]),
                          "hi": float(hi[k]), "n": len(rs)})
     return pd.DataFrame(rows)
-
 
 
 def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **options) -> dict:

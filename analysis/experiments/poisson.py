@@ -131,6 +131,7 @@ from torch import nn
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
+from initaudit.theory.checks import positive_int
 
 NAME = "poisson"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
@@ -475,9 +476,7 @@ class PoissonCell:
     def __post_init__(self):
         _check_arm(self.init)
         for what in ("depth", "width", "steps", "n_collocation", "n_boundary", "eval_every"):
-            val = getattr(self, what)
-            if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"{what} must be a positive integer, got {val!r}")
+            positive_int(getattr(self, what), what)
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
         if isinstance(self.eval_points, bool) or not isinstance(self.eval_points, (int, np.integer)) \
