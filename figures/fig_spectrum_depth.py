@@ -25,7 +25,6 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import spectrum_depth
@@ -48,6 +47,7 @@ CAPTION = (
 
 #: The two initialisers of the claim.
 PAIR = spectrum_depth.PAIR
+_rows = spectrum_depth.rows
 # style key, line style and marker of every registered initializer
 _LOOK = {
     "siren": ("siren", "-", "o"), "siren_port": ("siren_port", "-", "s"),
@@ -82,13 +82,6 @@ def compute(preset: str) -> dict:
     return {"preset": preset, "sweep": summary["sweep"], "sweep2d": summary["sweep2d"],
             "examples": ex[ex.depth.isin(size.examples)].reset_index(drop=True),
             "examples2d": summary["examples2d"]}
-
-
-def _rows(table: pd.DataFrame, init: str, quantity: str, k: float | None = None):
-    sel = (table.init == init) & (table.quantity == quantity)
-    if k is not None:
-        sel &= table.k == k
-    return table[sel].sort_values("depth")
 
 
 def _errorbars(ax, grp, y, lo, hi, color, ls, marker, label):

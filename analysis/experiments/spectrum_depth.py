@@ -74,7 +74,8 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[sp.Spectrum
 run_cell = sp.run_cell
 
 
-def _rows(table: pd.DataFrame, init: str, quantity: str, k: float | None = None):
+def rows(table: pd.DataFrame, init: str, quantity: str, k: float | None = None) -> pd.DataFrame:
+    """The sweep rows of one initialiser and quantity (at threshold ``k``), by depth."""
     sel = (table.init == init) & (table.quantity == quantity)
     if k is not None:
         sel &= table.k == k
@@ -86,7 +87,7 @@ def energy_evidence(sweep: pd.DataFrame) -> dict[str, Evidence]:
     at the largest depth (mean and Student-t 95% interval over networks)."""
     out = {}
     for init in dict.fromkeys(sweep.init):
-        r = _rows(sweep, init, "energy_above", 1.0)
+        r = rows(sweep, init, "energy_above", 1.0)
         if r.empty:
             continue
         last = r.iloc[-1]
