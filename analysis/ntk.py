@@ -1095,7 +1095,7 @@ def theory_distance(theta_emp, spec, x) -> float:
     return relative_distance(theta_emp, spec.width, theory_ntk(spec, x))
 
 
-#: Cases of the width sweep: (registry initializer, activation). Their specs do not depend on
+#: Cases of the width sweep: (catalogue initializer, activation). Their specs do not depend on
 #: N. Left out on purpose: Xavier, whose first-layer variance ``2/(d + N)`` makes the limit
 #: itself O(1/N), so ``Theta / N`` keeps a first-layer term as large as the limit (relative
 #: distance ~1 at every width); and the SIREN reference, whose hidden bias variance
@@ -1109,8 +1109,8 @@ class NTKWidthCell:
     """One width of a width sweep: the empirical NTK of several networks against theory.
 
     Attributes:
-        init: registry initializer (:func:`analysis.propagate.mc_inits`); its mean-field spec is
-            :func:`analysis.propagate.spec_for_init`.
+        init: catalogue initializer (:func:`analysis.propagate.mc_inits`); its mean-field spec is
+            :func:`models.catalogue.spec`.
         activation: f.
         depth: L.
         width: N.
@@ -1120,7 +1120,7 @@ class NTKWidthCell:
         omega0: frequency of the sine inits (None: 30).
         convention: law the networks are drawn from: "normal" (the spec's variances with Gaussian
             weights and biases, whose limit the Gaussian theory describes exactly), "uniform",
-            or None for the registry initializer itself.
+            or None for the catalogue initializer itself.
         seed: networks ``seed * 10000 + s``; input_seed: the inputs.
         dtype: "float32" or "float64".
     """
@@ -1147,18 +1147,13 @@ def _device() -> torch.device:
 
 def _network(init: str, activation: str, d_in: int, width: int, depth: int, omega0,
              convention: str | None, seed: int, dtype: str):
-    """(network, spec) for a registry init, drawn from the registry or from its spec's law."""
-    from initaudit.analysis.propagate import spec_for_init
-    from initaudit.models.mlp import Ensemble, build_mlp
+    """(network, spec) for a catalogue init, drawn by its rule (``convention`` None) or from its
+    spec's variances with that law (:meth:`models.mlp.Ensemble.draw`, one network)."""
+    from initaudit.models.mlp import Ensemble
 
-    sp = spec_for_init(init, d_in, width, depth, activation, omega0)
-    gen = torch.Generator().manual_seed(int(seed))
-    if convention is None:
-        net = Ensemble.from_init(init, d_in, width, depth, 1, activation, omega0, gen,
-                                 dtype).network(0)
-    else:
-        net = build_mlp(sp.with_(convention=convention), gen, dtype)
-    return net.to(_device()), sp
+    ens, sp = Ensemble.draw(init, d_in, width, depth, 1, activation=activation, omega0=omega0,
+                            law=convention, seed=seed, dtype=dtype)
+    return ens.network(0).to(_device()), sp
 
 
 def run_width_cell(cfg: NTKWidthCell) -> pd.DataFrame:
@@ -1175,7 +1170,7 @@ def run_width_cell(cfg: NTKWidthCell) -> pd.DataFrame:
             inf = theory_ntk(sp, x)
         theta = empirical_ntk(net, x, method="structured")
         rows.append({"init": cfg.init, "activation": cfg.activation, "depth": cfg.depth,
-                     "width": cfg.width, "seed": s, "convention": cfg.convention or "registry",
+                     "width": cfg.width, "seed": s, "convention": cfg.convention or "own",
                      "n_points": cfg.n_points,
                      "distance": relative_distance(theta, cfg.width, inf),
                      "measured_mean": float(torch.diagonal(theta).sum())
@@ -1194,7 +1189,7 @@ def width_sweep(init: str, activation: str, depth: int, widths: Sequence[int], *
     Expected: ``E dist^2 = A/N + B/N^2`` (fluctuations of variance O(1/N) in every entry plus an
     O(1/N) bias from the first layer and the biases, which ``Theta / N`` keeps and the limit
     drops), so the fitted exponent lies between -1 and -1/2 and tends to -1/2 at large N. With
-    ``convention="uniform"`` or the registry's own law and few input dimensions the first-layer
+    ``convention="uniform"`` or the initializer's own law and few input dimensions the first-layer
     pre-activations are not Gaussian at any width, and the distance levels off at an O(1) floor.
 
     Returns:
@@ -1220,42 +1215,30 @@ def width_sweep(init: str, activation: str, depth: int, widths: Sequence[int], *
     summary["se"] = summary.sd / np.sqrt(summary.n_seeds)
     summary = summary.drop(columns="sd")
     for i, (key, val) in enumerate((("init", init), ("activation", activation), ("depth", depth),
-                                    ("convention", convention or "registry"))):
+                                    ("convention", convention or "own"))):
         summary.insert(i, key, val)
     fit = fit_power_law(summary.width, summary.distance)
     fit_df = pd.DataFrame([{"init": init, "activation": activation, "depth": depth,
-                            "convention": convention or "registry", **fit}])
+                            "convention": convention or "own", **fit}])
     return {"table": table, "summary": summary, "fit": fit_df}
 
 
 # ---------------------------------------------------------------------------------------------
 # Depth sweep of the mean eigenvalue (the edge-of-chaos paper's mechanism)
 
-#: Sine-network points of the depth sweep: name -> (label, c_w or None, c_b or None, note).
-#: All use the edge-of-chaos first layer ``U(+-omega_0/d)`` and readout ``U(+-sqrt(3/N))`` except
-#: ``siren`` (its reference readout ``U(+-sqrt(6/N)/omega_0)`` and torch's bias), so the
-#: comparison isolates the hidden layers.
-DEPTH_POINTS = {
-    "ordered": ("ordered, $(c_w, c_b) = (1.5, 0.5)$", 1.5, 0.5),
-    "edge_of_chaos": (r"unit gain, $\sigma_a = 0$", None, None),
-    "edge_of_chaos_sigma_a1": (r"unit gain, $\sigma_a = 1$", None, None),
-    "chaotic": ("chaotic, $(c_w, c_b) = (2.4, 0)$", 2.4, 0.0),
-    "siren": ("SIREN reference", None, None),
-}
+#: Sine-network points of the depth sweep (catalogue names). All use the edge-of-chaos first
+#: layer ``U(+-omega_0/d)`` and readout ``U(+-sqrt(3/N))`` except ``siren`` (its reference readout
+#: ``U(+-sqrt(6/N)/omega_0)`` and torch's bias), so the comparison isolates the hidden layers.
+DEPTH_POINTS = ("ordered", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic", "siren")
 
 
 def depth_point_spec(point: str, d_in: int, width: int, depth: int, omega0: float = 30.0):
-    """The :class:`theory.spec.NetworkSpec` of a point of :data:`DEPTH_POINTS`."""
-    from initaudit.theory import spec as tspec
+    """The :class:`theory.spec.NetworkSpec` of a point of :data:`DEPTH_POINTS`
+    (:func:`models.catalogue.spec`; SIREN's first and hidden omega_0 are both ``omega0``)."""
+    from initaudit.models import catalogue
 
-    _check_choice(point, tuple(DEPTH_POINTS), "depth point")
-    if point == "siren":
-        return tspec.siren_reference(d_in, width, depth, omega0=omega0, hidden_omega0=omega0)
-    if point in ("edge_of_chaos", "edge_of_chaos_sigma_a1"):
-        sig = {} if point == "edge_of_chaos" else {"sigma_a": 1.0}
-        return tspec.edge_of_chaos(d_in, width, depth, omega0=omega0, **sig)
-    _, cw, cb = DEPTH_POINTS[point]
-    return tspec.sine_uniform(d_in, width, depth, c_w=cw, c_b=cb, omega0=omega0).with_(name=point)
+    _check_choice(point, DEPTH_POINTS, "depth point")
+    return catalogue.spec(point, d_in, width, depth, omega0=omega0)
 
 
 @dataclass(frozen=True)
@@ -1290,6 +1273,7 @@ class NTKDepthCell:
 def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     """One row per network: measured and predicted mean eigenvalue of ``Theta / N``."""
     from initaudit.analysis.propagate import sample_inputs
+    from initaudit.models import catalogue
     from initaudit.models.mlp import build_mlp
     from initaudit.theory import meanfield
 
@@ -1302,7 +1286,7 @@ def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     for s in range(cfg.n_seeds):
         net = build_mlp(sp, torch.Generator().manual_seed(cfg.seed * 10000 + s),
                         cfg.dtype).to(_device())
-        row = {"point": cfg.point, "label": DEPTH_POINTS[cfg.point][0],
+        row = {"point": cfg.point, "label": catalogue.get(cfg.point).style.label,
                "c_w": math.sqrt(3 * sp.hidden.sigma_w2), "c_b": math.sqrt(3 * sp.hidden.sigma_b2),
                "sigma_g2": mf.sigma_g2, "phase": mf.phase, "depth": cfg.depth,
                "width": cfg.width, "seed": s, "n_points": cfg.n_points, "predicted": pred}
@@ -1321,7 +1305,7 @@ def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def depth_sweep(points: Sequence[str] = tuple(DEPTH_POINTS), depths: Sequence[int] = (4, 8, 16, 32),
+def depth_sweep(points: Sequence[str] = DEPTH_POINTS, depths: Sequence[int] = (4, 8, 16, 32),
                 width: int = 256, *, n_seeds: int = 4, n_points: int = 64, d_in: int = 2,
                 omega0: float = 30.0, seed: int = 0, dtype: str = "float64", full: bool = True,
                 use_cache: bool = True) -> pd.DataFrame:
@@ -1338,7 +1322,7 @@ def depth_sweep(points: Sequence[str] = tuple(DEPTH_POINTS), depths: Sequence[in
 
     frames = []
     for point in points:
-        _check_choice(point, tuple(DEPTH_POINTS), "depth point")
+        _check_choice(point, DEPTH_POINTS, "depth point")
         for depth in depths:
             cfg = NTKDepthCell(point=point, depth=int(depth), width=int(width),
                                n_seeds=int(n_seeds), n_points=int(n_points), d_in=int(d_in),
@@ -1369,9 +1353,9 @@ class NTKSpectrumCell:
     """The NTK spectrum of one registered initializer's networks.
 
     Attributes:
-        init: registry initializer (:func:`analysis.propagate.mc_inits`), drawn with its own law
+        init: catalogue initializer (:func:`analysis.propagate.mc_inits`), drawn with its own law
             (:meth:`models.mlp.Ensemble.from_init`).
-        activation: f (None: :func:`analysis.propagate.default_activation`).
+        activation: f (None: :func:`models.catalogue.default_activation`).
         depth, width: L and N.
         n_seeds: networks (1 for a deterministic initializer).
         n_points, d_in, input_seed: inputs uniform on [-1, 1]^d.
@@ -1397,12 +1381,12 @@ def run_spectrum_cell(cfg: NTKSpectrumCell) -> dict[str, pd.DataFrame]:
     """``{"eigenvalues": (init, activation, seed, index, eigenvalue, normalised), "summary": one
     row per network with the fields of :class:`SpectrumSummary` (eigenvalues of Theta / N)}``;
     ``normalised`` is the eigenvalue over the mean eigenvalue."""
-    from initaudit.analysis.propagate import default_activation, sample_inputs
-    from initaudit.models import registry
+    from initaudit.analysis.propagate import sample_inputs
+    from initaudit.models import catalogue
 
-    act = cfg.activation or default_activation(cfg.init)
+    act = cfg.activation or catalogue.default_activation(cfg.init)
     x = sample_inputs(cfg.n_points, cfg.d_in, cfg.input_seed)
-    n_seeds = cfg.n_seeds if registry.get(cfg.init).random else 1
+    n_seeds = cfg.n_seeds if catalogue.get(cfg.init).random else 1
     eig_frames, rows = [], []
     for s in range(n_seeds):
         net, _ = _network(cfg.init, act, cfg.d_in, cfg.width, cfg.depth, cfg.omega0, None,

@@ -38,7 +38,7 @@ Measured per network s, input p and layer l = 1..L (network ``z_1 = W_0 x + b_0`
 
 Predictions come from :func:`theory.meanfield.propagate` started at ``q_1 = spec.q1(x)`` for
 each input with the spec's layer variances (``W_1 .. W_L``), then averaged over the inputs like
-the measurements. :func:`spec_for_init` gives the spec of every registered initializer.
+the measurements. :func:`models.catalogue.spec` gives the spec of every catalogue initializer.
 
 The comparison (:func:`compare`) is one tidy DataFrame with a row per (init, activation, depth,
 width, layer, network or "pooled", quantity) and columns ``measured``, ``se``, ``predicted`` and
@@ -61,32 +61,26 @@ import numpy as np
 import pandas as pd
 import torch
 
-from initaudit.models.mlp import (ACTIVATIONS, FREQUENCY_INITS, Ensemble, activation_derivative,
-                        activation_fn, dtype_from_name, linear_init_names)
+from initaudit.models import catalogue
+from initaudit.models.mlp import (Ensemble, activation_derivative, activation_fn,
+                                  dtype_from_name, linear_init_names)
 from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
 from initaudit.theory.checks import positive_int
 
 __all__ = [
     "run_cell",
-    "AUDIT_CASES", "DEFAULT_ACTIVATION", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
+    "AUDIT_CASES", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
     "PropagationConfig", "build_ensemble", "chi_random_projection", "compare",
-    "default_activation", "fit_power_law", "jacobian_spectrum", "measure", "mc_inits",
+    "fit_power_law", "jacobian_spectrum", "measure", "mc_inits",
     "monte_carlo_grid", "predict", "predict_exact_law", "propagation_table", "run_config",
-    "sample_inputs", "spec_for_init", "width_sweep",
+    "sample_inputs", "width_sweep",
 ]
 
 #: Measured quantities, in table order.
 QUANTITIES = ("q", "chi", "grad_norm2")
 #: The activations the Monte-Carlo sweeps use.
 MC_ACTIVATIONS = ("sin", "relu", "tanh")
-#: The activation each initializer is meant for (used when none is given).
-DEFAULT_ACTIVATION = {
-    "siren": "sin", "siren_port": "sin", "edge_of_chaos": "sin", "edge_of_chaos_sigma_a1": "sin",
-    "xavier_uniform": "tanh", "xavier_normal": "tanh", "orthogonal": "tanh",
-    "kaiming_uniform": "relu", "kaiming_normal": "relu",
-    "sinusoidal": "relu", "sinusoidal_paper": "relu",
-}
 #: The initializers the Monte-Carlo figures and tests audit, each with the activation it is for:
 #: the three sine inits, and the Xavier/tanh and He/relu baselines.
 AUDIT_CASES = (("siren", "sin"), ("edge_of_chaos", "sin"), ("edge_of_chaos_sigma_a1", "sin"),
@@ -100,91 +94,6 @@ _CHUNK_BYTES = 2 << 30
 def mc_inits() -> list[str]:
     """Every registered initializer that applies to fully connected layers (sorted)."""
     return linear_init_names()
-
-
-def default_activation(name: str) -> str:
-    """The activation ``name`` is meant for (sin for the sine inits, relu/tanh for baselines)."""
-    if name not in mc_inits():
-        raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
-                         f"are {', '.join(mc_inits())}")
-    return DEFAULT_ACTIVATION.get(name, "tanh")
-
-
-# ---------------------------------------------------------------------------------------------
-# Specs of the registered initializers
-
-
-def spec_for_init(name: str, d_in: int, width: int, depth: int, activation: str | None = None,
-                  omega0: float | None = None, d_out: int = 1) -> tspec.NetworkSpec:
-    """The :class:`theory.spec.NetworkSpec` (layer variances) of a registered initializer.
-
-    Where :func:`theory.spec.published` has the source, it is used; the other registry entries
-    are mapped from the variance their registry formula gives (:mod:`models.init`):
-
-    * ``siren``: :func:`theory.spec.siren_reference` with first and hidden omega_0 = ``omega0``.
-    * ``siren_port``: :func:`theory.spec.siren_port` (``omega0`` = its first-layer w0_initial).
-    * ``edge_of_chaos``, ``edge_of_chaos_sigma_a1``: :func:`theory.spec.edge_of_chaos`.
-    * ``xavier_uniform``/``xavier_normal``: :func:`theory.spec.xavier`,
-      ``sigma_w^2 = 2 fan_in/(fan_in + fan_out)``, zero bias (normal convention for _normal).
-    * ``kaiming_uniform``/``kaiming_normal`` (torch defaults: leaky_relu gain with a = 0, fan_in):
-      :func:`theory.spec.he`, ``sigma_w^2 = 2``, zero bias.
-    * ``orthogonal`` (gain 1): mean square entry ``min(r, c)/(r c)`` for an r x c matrix, so
-      ``sigma_w^2 = min(r, c)/r`` (first layer ``d/N`` for d < N, hidden 1, readout 1); zero
-      bias. Its entries are neither uniform nor Gaussian; the spec says "normal" (the large-N
-      marginal of a Haar matrix), which only matters when sampling from the spec.
-    * ``sinusoidal`` (gain sqrt(2), fan_in): ``var(W) = 2/fan_in`` exactly, ``sigma_w^2 = 2``
-      for every layer, zero bias. Deterministic.
-    * ``sinusoidal_paper``: ``var(W) = 2/(n_in + n_out)``, the Xavier variances. Deterministic.
-
-    For the deterministic rules the spec is only variance-matched: the mean-field theory
-    describes random weights with these variances, not the fixed pattern.
-
-    Args:
-        name: a name from :func:`mc_inits`.
-        d_in, width, depth, d_out: the architecture.
-        activation: default :func:`default_activation`.
-        omega0: frequency (only for :data:`models.mlp.FREQUENCY_INITS`; default 30).
-
-    Returns:
-        The spec, with ``name`` set to the registry name.
-    """
-    for what, val in (("d_in", d_in), ("width", width), ("depth", depth), ("d_out", d_out)):
-        positive_int(val, what)
-    if name not in mc_inits():
-        raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid names "
-                         f"are {', '.join(mc_inits())}")
-    activation = activation or default_activation(name)
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; valid activations are "
-                         f"{', '.join(ACTIVATIONS)}")
-    if omega0 is not None and name not in FREQUENCY_INITS:
-        raise ValueError(f"omega0 applies only to {', '.join(FREQUENCY_INITS)}; {name!r} has no "
-                         "frequency (leave omega0 unset)")
-    lv = tspec.LayerVariance
-    w0 = {} if omega0 is None else {"omega0": float(omega0)}
-    if name == "siren":
-        kw = {} if omega0 is None else {"omega0": float(omega0), "hidden_omega0": float(omega0)}
-        sp = tspec.siren_reference(d_in, width, depth, **kw)
-    elif name in ("siren_port", "edge_of_chaos", "edge_of_chaos_sigma_a1"):
-        sp = tspec.published(name, d_in, width, depth, **w0)
-    elif name in ("xavier_uniform", "xavier_normal", "sinusoidal_paper"):
-        sp = tspec.xavier(d_in, width, depth, activation=activation, d_out=d_out)
-        if name == "xavier_normal":
-            sp = sp.with_(convention="normal")
-    elif name in ("kaiming_uniform", "kaiming_normal", "sinusoidal"):
-        sp = tspec.he(d_in, width, depth, activation=activation, d_out=d_out)
-        if name == "kaiming_normal":
-            sp = sp.with_(convention="normal")
-    elif name == "orthogonal":
-        sp = tspec.NetworkSpec(
-            d_in=d_in, width=width, depth=depth, d_out=d_out, activation=activation,
-            convention="normal", name=name,
-            first=lv(min(width, d_in) / width, 0.0), hidden=lv(1.0, 0.0),
-            readout=lv(min(d_out, width) / d_out, 0.0),
-        )
-    else:  # pragma: no cover - every name of mc_inits() is handled above
-        raise ValueError(f"no spec for {name!r}")
-    return sp.with_(name=name, activation=activation, d_out=d_out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,8 +321,8 @@ class PropagationConfig:
     """One Monte-Carlo cell: an initializer at one (activation, depth, width).
 
     Attributes:
-        init: registry name (:func:`mc_inits`), or ``"spec:<name>"`` to draw from the
-            :func:`spec_for_init` spec instead (same variances, the spec's own laws).
+        init: catalogue name (:func:`mc_inits`), or ``"spec:<name>"`` to draw from the
+            :func:`models.catalogue.spec` spec instead (same variances, the spec's own laws).
         activation: f.
         depth: L, activated layers.
         width: N.
@@ -448,22 +357,16 @@ def _device() -> torch.device:
 
 
 def build_ensemble(cfg: PropagationConfig, device=None) -> tuple[Ensemble, tspec.NetworkSpec]:
-    """The ensemble and spec of one cell (validated)."""
-    init = cfg.init
-    from_spec = init.startswith("spec:")
-    name = init[5:] if from_spec else init
-    sp = spec_for_init(name, cfg.d_in, cfg.width, cfg.depth, cfg.activation, cfg.omega0)
-    gen = torch.Generator().manual_seed(int(cfg.seed))
-    if from_spec:
-        if cfg.convention is not None:
-            sp = sp.with_(convention=cfg.convention)
-        ens = Ensemble.from_spec(sp, cfg.n_networks, gen, cfg.dtype, device=device)
-    else:
-        if cfg.convention is not None:
-            raise ValueError("convention applies only to 'spec:<name>' cells (the registry "
-                             "initializers draw from their own laws)")
-        ens = Ensemble.from_init(name, cfg.d_in, cfg.width, cfg.depth, cfg.n_networks,
-                                 cfg.activation, cfg.omega0, gen, cfg.dtype, device=device)
+    """The ensemble and spec of one cell (:meth:`models.mlp.Ensemble.draw`)."""
+    from_spec = cfg.init.startswith("spec:")
+    name = cfg.init[5:] if from_spec else cfg.init
+    if cfg.convention is not None and not from_spec:
+        raise ValueError("convention applies only to 'spec:<name>' cells (the catalogue "
+                         "initializers draw from their own laws)")
+    law = (cfg.convention or "spec") if from_spec else None
+    ens, sp = Ensemble.draw(name, cfg.d_in, cfg.width, cfg.depth, cfg.n_networks,
+                            activation=cfg.activation, omega0=cfg.omega0, law=law,
+                            seed=cfg.seed, dtype=cfg.dtype, device=device)
     return ens, sp
 
 
@@ -500,10 +403,10 @@ def propagation_table(init: str, depth: int, width: int, n_networks: int = 8,
     """Measure one initializer at one (depth, width) and compare with theory.
 
     Args:
-        init: registry name (:func:`mc_inits`) or ``"spec:<name>"``.
+        init: catalogue name (:func:`mc_inits`) or ``"spec:<name>"``.
         depth, width, n_networks, n_inputs, d_in, omega0, seed, input_seed, dtype: see
             :class:`PropagationConfig`.
-        activation: default :func:`default_activation`.
+        activation: default :func:`models.catalogue.default_activation`.
         per_network: include one row per network besides the pooled rows.
         device: torch device (default: cuda when available).
 
@@ -511,7 +414,7 @@ def propagation_table(init: str, depth: int, width: int, n_networks: int = 8,
         The tidy table of :func:`compare`.
     """
     name = init[5:] if init.startswith("spec:") else init
-    activation = activation or default_activation(name)
+    activation = activation or catalogue.default_activation(name)
     cfg = PropagationConfig(init=init, activation=activation, depth=depth, width=width,
                             n_networks=n_networks, n_inputs=n_inputs, d_in=d_in, omega0=omega0,
                             seed=seed, input_seed=input_seed, dtype=dtype)
@@ -530,7 +433,7 @@ def monte_carlo_grid(inits: Sequence[str] | None = None,
     so an interrupted sweep resumes where it stopped.
 
     Args:
-        inits: registry names (default: every initializer for fully connected layers).
+        inits: catalogue names (default: every initializer for fully connected layers).
         activations, depths, widths: the grid.
         n_networks, n_inputs, seed, dtype: per cell.
         use_cache: go through the result cache.
@@ -622,7 +525,7 @@ def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
                          f"{', '.join(references)}")
     column = references[reference]
     name = init[5:] if init.startswith("spec:") else init
-    activation = activation or default_activation(name)
+    activation = activation or catalogue.default_activation(name)
     frames = []
     for width in widths:
         s = n_networks[width] if isinstance(n_networks, dict) else n_networks

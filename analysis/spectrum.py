@@ -418,47 +418,34 @@ def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: 
                    seed: int = 0, dtype: str = "float64", device=None):
     """S networks ``[-1, 1]^dims -> R`` with the registered initializer ``init``.
 
-    Hidden layers and readout: :meth:`models.mlp.Ensemble.from_init` (folded form), generator
-    seeded with ``seed``. First layer by ``first_layer`` (:data:`FIRST_LAYERS`; see the module
-    docstring); a replaced first layer ``W_0 ~ U(+-omega0/dims)``, ``b_0 = 0`` is drawn from its
-    own generator seeded with ``seed + 104729`` (so the hidden weights do not depend on it). A
-    deterministic initializer with a random first layer gives S networks that share their
-    hidden weights; with its own first layer it gives one network.
+    :meth:`models.mlp.Ensemble.draw` (the catalogue rule, folded form, generator seeded with
+    ``seed``), with the first layer by ``first_layer`` (:data:`FIRST_LAYERS`; see the module
+    docstring): ``auto`` keeps the entry's own first layer when it has a frequency and replaces
+    it by ``W_0 ~ U(+-omega0/dims)``, ``b_0 = 0`` otherwise. A deterministic initializer with a
+    random first layer gives S networks that share their hidden weights; with its own first
+    layer it gives one network.
 
     Returns:
         A :class:`models.mlp.Ensemble`.
     """
-    from initaudit.models.init import edge_of_chaos_first_
-    from initaudit.models.mlp import FREQUENCY_INITS, Ensemble
+    from initaudit.models import catalogue
+    from initaudit.models.mlp import Ensemble
 
-    names = linear_inits()
-    _choice(init, names, "initializer")
+    _choice(init, linear_inits(), "initializer")
     _choice(first_layer, FIRST_LAYERS, "first_layer")
     _choice(dims, _DIMS, "input dimension")
     _choice(dtype, _DTYPES, "dtype")
     _choice(activation, _ACTIVATIONS, "activation")
     omega0 = _positive(omega0, "omega0")
-    depth, width = _count(depth, "depth"), _count(width, "width")
-    n_networks = _count(n_networks, "n_networks")
-    has_freq = init in FREQUENCY_INITS
-    replace_first = first_layer == "omega0" or (first_layer == "auto" and not has_freq)
-    gen = torch.Generator().manual_seed(int(seed))
-    ens = Ensemble.from_init(init, dims, width, depth, n_networks, activation,
-                             omega0 if has_freq else None, gen, dtype)
-    if replace_first:
-        weights, biases = list(ens.weights), list(ens.biases)
-        if ens.n_networks != n_networks:  # deterministic hidden layers: share them
-            weights = [w.expand(n_networks, -1, -1) for w in weights]
-            biases = [b.expand(n_networks, -1) for b in biases]
-        g0 = torch.Generator().manual_seed(int(seed) + 104729)
-        w0 = torch.empty(n_networks, width, dims, dtype=weights[0].dtype)
-        for s in range(n_networks):
-            edge_of_chaos_first_(w0[s], omega0, generator=g0)
-        weights[0] = w0
-        biases[0] = torch.zeros(n_networks, width, dtype=w0.dtype)
-        ens = Ensemble(weights, biases, activation, name=init, random=True, omega0=omega0)
-    else:
-        ens.omega0 = omega0 if ens.omega0 is None else ens.omega0
+    has_freq = catalogue.get(init).omega0 is not None
+    if first_layer == "auto":
+        first_layer = "own" if has_freq else "omega0"
+    ens, _ = Ensemble.draw(init, dims, _count(width, "width"), _count(depth, "depth"),
+                           _count(n_networks, "n_networks"), activation=activation,
+                           omega0=omega0 if (has_freq or first_layer == "omega0") else None,
+                           first_layer=first_layer, seed=seed, dtype=dtype)
+    if ens.omega0 is None:
+        ens.omega0 = omega0
     return ens.to(device=_device(device))
 
 
@@ -749,23 +736,23 @@ def make_weight(name: str, shape: Sequence[int], seed: int = 0,
                 dtype: torch.dtype = torch.float32, **kwargs) -> torch.Tensor:
     """A tensor of ``shape`` filled by the registered initializer ``name``.
 
-    The registry's function is called as ``fn(tensor, generator=g, **kwargs)`` with ``g``
+    The catalogue entry's function is called as ``fn(tensor, generator=g, **kwargs)`` with ``g``
     seeded by ``seed`` (for a linear initializer: its hidden-layer weight rule in the source's
     own parameterisation; for an embedding strategy: the (V, D) matrix at Xavier scale).
 
     Raises:
         ValueError: unknown name (listing the valid ones) or a bad shape.
     """
-    from initaudit.models import registry
+    from initaudit.models import catalogue
 
-    info = registry.get(name)
+    rule = catalogue.tensor_rule(name)
     shape = tuple(shape)
     if len(shape) < 2 or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
                              for d in shape):
         raise ValueError(f"shape must hold at least two positive integers (OUT IN ...), "
                          f"got {shape!r}")
     tensor = torch.empty(tuple(int(d) for d in shape), dtype=dtype)
-    info.fn(tensor, generator=torch.Generator().manual_seed(int(seed)), **kwargs)
+    rule(tensor, generator=torch.Generator().manual_seed(int(seed)), **kwargs)
     return tensor
 
 
@@ -1021,7 +1008,7 @@ class WeightSpectraConfig:
         seed: first seed (draw i uses seed + i).
         dtype: "float32" (as nn.Linear holds them; sets the numerical-rank tolerance).
         linear: linear initializers (empty: all of :func:`linear_inits`).
-        embeddings: embedding strategies (empty: all of models.embeddings.EMBEDDING_STRATEGIES).
+        embeddings: embedding strategies (empty: every catalogue entry for "embedding").
     """
 
     linear_shapes: tuple[tuple[int, int], ...] = ((512, 512), (256, 1024))
@@ -1034,16 +1021,17 @@ class WeightSpectraConfig:
 
 
 def _cases(cfg: WeightSpectraConfig) -> list[tuple[str, str, tuple[int, int]]]:
-    from initaudit.models.embeddings import EMBEDDING_STRATEGIES
+    from initaudit.models import catalogue
 
     _choice(cfg.dtype, _DTYPES, "dtype")
     _count(cfg.n_seeds, "n_seeds")
+    strategies = tuple(catalogue.available("embedding"))
     lin = cfg.linear or tuple(linear_inits())
-    emb = cfg.embeddings or tuple(EMBEDDING_STRATEGIES)
+    emb = cfg.embeddings or strategies
     for n in lin:
         _choice(n, linear_inits(), "linear initializer")
     for n in emb:
-        _choice(n, EMBEDDING_STRATEGIES, "embedding strategy")
+        _choice(n, strategies, "embedding strategy")
     cases = [("linear", n, tuple(int(d) for d in sh)) for sh in cfg.linear_shapes for n in lin]
     cases += [("embedding", n, tuple(int(d) for d in cfg.embedding_shape)) for n in emb]
     for _, _, sh in cases:
@@ -1066,14 +1054,14 @@ def run_weight_spectra(cfg: WeightSpectraConfig) -> dict:
         ascending), singular values (``sv``) and Fourier marginals (:func:`index_marginals`);
         ``iid``: the same curves for an i.i.d. Gaussian matrix of each shape (seeded).
     """
-    from initaudit.models import registry
+    from initaudit.models import catalogue
 
     dtype = torch.float32 if cfg.dtype == "float32" else torch.float64
     rows, curves = [], {}
     shapes = set()
     for kind, name, shape in _cases(cfg):
         shapes.add(shape)
-        draws = cfg.n_seeds if registry.get(name).random else 1
+        draws = cfg.n_seeds if catalogue.get(name).random else 1
         for i in range(draws):
             w = make_weight(name, shape, cfg.seed + i, dtype)
             sv = singular_values(w)

@@ -199,7 +199,7 @@ def weight_stats_for(name: str, shape: Sequence[int], seed: int = 0, *,
     """Initialise a tensor of ``shape`` with the registered ``name`` and describe it.
 
     Args:
-        name: a name from :func:`models.registry.available`.
+        name: a name from :func:`models.catalogue.available`.
         shape: the tensor shape, e.g. (out_features, in_features) or (C_out, C_in, k, k).
         seed: seed of the ``torch.Generator`` passed to the initializer (deterministic
             initializers ignore it).
@@ -213,16 +213,16 @@ def weight_stats_for(name: str, shape: Sequence[int], seed: int = 0, *,
         ValueError: for an unknown name (the message lists the valid ones), a shape with a
             non-positive or non-integer entry, or a shape the initializer cannot fill.
     """
-    from initaudit.models import registry
+    from initaudit.models import catalogue
 
-    info = registry.get(name)
+    rule = catalogue.tensor_rule(name)
     shape = tuple(shape)
     if not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
                         for d in shape):
         raise ValueError(f"shape must be a non-empty sequence of positive integers; got {shape!r}")
     generator = torch.Generator().manual_seed(int(seed))
     tensor = torch.empty(shape, dtype=dtype)
-    info.fn(tensor, generator=generator, **kwargs)
+    rule(tensor, generator=generator, **kwargs)
     out = weight_stats(tensor)
     out.update({"name": name, "seed": int(seed), "options": dict(kwargs)})
     return out

@@ -1,11 +1,11 @@
-"""Commands ``init list`` and ``weights``: the initializer registry and weight statistics.
+"""Commands ``init list`` and ``weights``: the initializer catalogue and weight statistics.
 
 ::
 
     initaudit init list [--json]
     initaudit weights --init NAME --shape OUT IN [K ...] [--seed S] [--json]
 
-``init list`` prints every registered initializer (name, source, arXiv id, formula, the layer
+``init list`` prints every catalogue initializer (name, source, arXiv id, formula, the layer
 kinds it applies to, whether it is random). ``weights`` builds a float32 tensor of the given
 shape, initialises it with the named initializer (seeded generator) and prints the statistics of
 :func:`analysis.weights.weight_stats`.
@@ -17,23 +17,24 @@ import math
 
 from initaudit.figures.cli import emit, positive_int
 
-_LIST_COLUMNS = ("name", "random", "arxiv", "applies_to", "paper")
+_LIST_COLUMNS = ("name", "scope", "random", "arxiv", "applies_to", "paper")
 
 
 def register(subparsers) -> None:
     """Add the ``init`` (with ``init list``) and ``weights`` subcommands."""
-    p = subparsers.add_parser("init", help="the initializer registry",
-                              description="Inspect the registry of weight initializers.")
+    p = subparsers.add_parser("init", help="the catalogue of initializers",
+                              description="Inspect the catalogue of weight initializers.")
     sub = p.add_subparsers(dest="init_command", metavar="ACTION", required=True)
-    q = sub.add_parser("list", help="list every registered initializer",
-                       description="List every registered initializer with its source, formula, "
-                       "the layer kinds it applies to and whether it is random.")
+    q = sub.add_parser("list", help="list every initializer of the catalogue",
+                       description="List every initializer of the catalogue with its source "
+                       "(paper, arXiv id, code and commit), formula, the layer kinds it applies "
+                       "to, whether it is random, its default activation and omega_0.")
     q.add_argument("--json", action="store_true", help="print the full records as JSON")
     q.set_defaults(func=run_init_list)
 
     p = subparsers.add_parser("weights", help="statistics of an initialised weight tensor",
                               description="Initialise a float32 tensor of the given shape with a "
-                              "registered initializer and print its moments, rank, condition "
+                              "catalogue initializer and print its moments, rank, condition "
                               "number, singular values and Kolmogorov-Smirnov distances to the "
                               "Gaussian, uniform and arcsine laws of the same mean and variance.")
     p.add_argument("--init", required=True, metavar="NAME",
@@ -57,6 +58,9 @@ def _format_table(records: list[dict]) -> str:
     for record, row in zip(records, rows):
         lines.append("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
         lines.append(f"    formula: {record['formula']}")
+        if record.get("url"):
+            commit = f" @ {record['commit']}" if record.get("commit") else ""
+            lines.append(f"    code: {record['url']}{commit}")
     return "\n".join(lines)
 
 
@@ -71,10 +75,10 @@ def _cell(value) -> str:
 
 
 def run_init_list(args) -> int:
-    """Print the registry (text table or JSON list of records)."""
-    from initaudit.models import registry
+    """Print the catalogue (text table or JSON list of records)."""
+    from initaudit.models import catalogue
 
-    records = [info.as_dict() for info in registry.all_info()]
+    records = [info.as_dict() for info in catalogue.entries()]
     emit(records, args.json, _format_table)
     return 0
 

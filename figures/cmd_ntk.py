@@ -13,7 +13,7 @@ spectrum of ``Theta / N`` (:func:`analysis.ntk.spectrum_summary`: mean eigenvalu
 extremes, condition number with its floor, effective rank, participation ratio, power-law decay
 with its fitting range). With ``--top-k`` only the K largest eigenvalues are computed (Lanczos).
 
-Theory: every initializer has a mean-field spec (:func:`analysis.propagate.spec_for_init`), so
+Theory: every initializer has a mean-field spec (:func:`models.catalogue.spec`), so
 the command also prints the infinite-width prediction of the mean eigenvalue,
 ``tr(Theta_inf) / P`` (:func:`theory.kernels.kernels`, ``ntk_sp_over_width``), and the relative
 Frobenius distance ``||Theta / N - Theta_inf||_F / ||Theta_inf||_F``. For the deterministic
@@ -101,14 +101,14 @@ def run_ntk(args) -> int:
 
     from initaudit.analysis import ntk
     from initaudit.analysis import propagate as mc
-    from initaudit.models import registry
+    from initaudit.models import catalogue
     from initaudit.models.mlp import Ensemble
 
     names = mc.mc_inits()
     if args.init not in names:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
                          f"names are {', '.join(names)}")
-    activation = args.activation or mc.default_activation(args.init)
+    activation = args.activation or catalogue.default_activation(args.init)
     if args.top_k is not None and args.top_k >= args.points:
         raise ValueError(f"--top-k must be smaller than --points ({args.points}), got {args.top_k}")
     gen = torch.Generator().manual_seed(args.seed)
@@ -120,13 +120,13 @@ def run_ntk(args) -> int:
     seconds = time.perf_counter() - t0
     scaled = theta / args.width
     summ = ntk.spectrum_summary(scaled, top_k=args.top_k)
-    sp = mc.spec_for_init(args.init, args.d_in, args.width, args.depth, activation, args.omega0)
+    sp = catalogue.spec(args.init, args.d_in, args.width, args.depth, activation, args.omega0)
     inf = ntk.theory_ntk(sp, x)
     theory = {
         "predicted_mean": float(np.trace(inf)) / args.points,
         "measured_mean": summ.mean,
         "distance": ntk.relative_distance(theta, args.width, inf),
-        "note": None if registry.get(args.init).random else
+        "note": None if catalogue.get(args.init).random else
         "deterministic initializer: the theory describes random weights with its variances",
     }
     meta = {"init": args.init, "activation": activation, "depth": args.depth, "width": args.width,

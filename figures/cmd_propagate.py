@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 
+from initaudit.models import catalogue
 from initaudit.figures.cli import add_network_arguments, emit, positive_float, positive_int
 
 _ACTIVATIONS = ("sin", "relu", "tanh")
@@ -117,7 +118,7 @@ def run_propagate(args) -> int:
     if args.init not in names:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
                          f"names are {', '.join(names)}")
-    activation = args.activation or mc.default_activation(args.init)
+    activation = args.activation or catalogue.default_activation(args.init)
     table = mc.propagation_table(args.init, args.depth, args.width, args.seeds, activation,
                                  n_inputs=args.points, d_in=args.d_in, omega0=args.omega0,
                                  seed=args.seed, dtype=args.dtype, per_network=False)

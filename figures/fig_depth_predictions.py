@@ -13,6 +13,7 @@ import pandas as pd
 
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
+from initaudit.models import catalogue
 from initaudit.theory import meanfield, sine, spec
 
 NAME = "depth_predictions"
@@ -31,14 +32,26 @@ OMEGA0 = 30.0
 INPUT_SQNORM_PER_DIM = 1.0 / 3.0  # E[x_i^2] for x_i ~ U(-1, 1)
 
 
+#: Curves: key -> (catalogue initialiser, hidden width N).
+CURVES = {"siren_256": ("siren", 256), "siren_1024": ("siren", 1024),
+          "siren_port": ("siren_port", 256), "edge_of_chaos": ("edge_of_chaos", 256),
+          "edge_of_chaos_sigma_a1": ("edge_of_chaos_sigma_a1", 256)}
+
+
 def _specs(depth: int) -> dict[str, spec.NetworkSpec]:
-    return {
-        "siren_256": spec.siren_reference(D_IN, 256, depth, omega0=OMEGA0),
-        "siren_1024": spec.siren_reference(D_IN, 1024, depth, omega0=OMEGA0),
-        "siren_port": spec.siren_port(D_IN, 256, depth, omega0=OMEGA0),
-        "edge_of_chaos": spec.edge_of_chaos(D_IN, 256, depth, omega0=OMEGA0),
-        "edge_of_chaos_sigma_a1": spec.edge_of_chaos(D_IN, 256, depth, omega0=OMEGA0, sigma_a=1.0),
-    }
+    """The catalogue spec of every curve (SIREN: first and hidden omega_0 = 30)."""
+    return {key: catalogue.spec(init, D_IN, width, depth, omega0=OMEGA0)
+            for key, (init, width) in CURVES.items()}
+
+
+def _look(key: str) -> dict:
+    """Colour, label and line style of a curve: its initialiser's, with the width where the
+    figure shows two."""
+    init, width = CURVES.get(key, (key, None))
+    two = sum(1 for i, _ in CURVES.values() if i == init) > 1
+    label = style.label(init) + (f", $N={width}$" if two else "")
+    ls = "--" if two and width != min(w for i, w in CURVES.values() if i == init) else "-"
+    return dict(color=style.color(init), label=label, ls=ls)
 
 
 def compute(preset: str) -> pd.DataFrame:
@@ -72,7 +85,7 @@ def plot(data: pd.DataFrame) -> plt.Figure:
     style.apply()
     fig, (ax_q, ax_g) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     for name, grp in data[data.kind == "exact"].groupby("init", sort=False):
-        kw = dict(color=style.color(name), label=style.label(name), lw=1.4, marker="o", ms=2.5)
+        kw = dict(**_look(name), lw=1.4, marker="o", ms=2.5)
         ax_q.plot(grp.layer, grp.q, **kw)
         ax_g.plot(grp.layer, np.exp(grp.log_grad_ratio), **kw)
     asym = data[data.kind == "asymptote"]

@@ -21,8 +21,7 @@ import numpy as np
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.style import CLASSIFIER_COLORS as INIT_COLORS
-from initaudit.figures.style import CLASSIFIER_LABELS as INIT_LABELS
+from initaudit.models.classifiers import INIT_NAMES as INITS
 from initaudit.figures.style import DATASET_LABELS as _DATASET_LABELS
 from initaudit.figures.text import against_zero as zero_verdict
 from initaudit.figures.text import camel as _key
@@ -58,7 +57,7 @@ def plot(data: dict) -> plt.Figure:
     style.apply()
     arms = data["arms"]
     models = list(dict.fromkeys(arms.model))
-    inits = [i for i in INIT_COLORS if i in set(arms.init)]
+    inits = [i for i in INITS if i in set(arms.init)]
     edges = np.asarray(data["edges"])
     centres = (edges[1:] + edges[:-1]) / 2
     fig = plt.figure(figsize=(7.2, 4.6))
@@ -70,8 +69,8 @@ def plot(data: dict) -> plt.Figure:
                                 dtype=float)
             if counts.sum() == 0:
                 continue
-            ax.step(centres, counts / counts.sum(), where="mid", color=INIT_COLORS[init],
-                    lw=1.0, label=INIT_LABELS[init])
+            ax.step(centres, counts / counts.sum(), where="mid", color=style.color(init),
+                    lw=1.0, label=style.label(init))
         ax.set_yscale("log")
         ax.set_title(_MODEL_LABELS.get(m, m))
         ax.set_xlabel("positive fraction $f$")
@@ -91,8 +90,8 @@ def plot(data: dict) -> plt.Figure:
             lo, hi = a.std_lo, a.std_hi
             err[0].append(a["std"] - lo if np.isfinite(lo) else 0.0)
             err[1].append(hi - a["std"] if np.isfinite(hi) else 0.0)
-        ax.errorbar(xs, ys, yerr=err, fmt="o", ms=4, color=INIT_COLORS[init], capsize=2,
-                    lw=0.9, label=INIT_LABELS[init])
+        ax.errorbar(xs, ys, yerr=err, fmt="o", ms=4, color=style.color(init), capsize=2,
+                    lw=0.9, label=style.label(init))
     ax.axhline(data["noise_floor"], color="black", lw=0.8, ls=":")
     ax.set_xticks(range(len(models)))
     ax.set_xticklabels([_MODEL_LABELS.get(m, m) for m in models])
@@ -132,7 +131,7 @@ def macros(data: dict) -> dict[str, str]:
         c = comp[(comp.model == a.model) & (comp.init == a.init)]
         diff = (f"{_signed(c.iloc[0]['mean'], 3)} {_interval(c.iloc[0].lo, c.iloc[0].hi, 3)}"
                 if not c.empty else "--")
-        rows.append(f"{_MODEL_LABELS.get(a.model, a.model)} & {INIT_LABELS[a.init]} & "
+        rows.append(f"{_MODEL_LABELS.get(a.model, a.model)} & {style.label(a.init)} & "
                     f"{_plain(a['std'], 3)} {_interval(a.std_lo, a.std_hi, 3)} & {diff} & "
                     f"{_plain(100 * a.dead, 1)} & {_plain(100 * a.always_on, 1)}")
     out["ExpActTable"] = " \\\\\n".join(rows)  # last row left open: the section ends it

@@ -20,9 +20,7 @@ from initaudit.analysis.experiments import audio_fit
 from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.style import MACRO_KEYS as INIT_MACRO
-from initaudit.figures.style import point_color as color
-from initaudit.figures.style import point_label as label
+from initaudit.figures.style import color, label, macro_key
 from initaudit.figures.text import fmt, interval_macros
 from initaudit.figures.text import sign_word as verdict_word
 
@@ -175,7 +173,7 @@ def macros(data: dict) -> dict[str, str]:
             rows = t[(t.signal == signal) & (t.task == task)]
             arms = [(r.init, r.omega_tag) for _, r in rows.iterrows()] if ran else default_arms
             for init, tag in arms:
-                stem = f"{sig}{tk}{INIT_MACRO[init]}{TAG_MACRO[tag]}"
+                stem = f"{sig}{tk}{macro_key(init)}{TAG_MACRO[tag]}"
                 r = rows[(rows.init == init) & (rows.omega_tag == tag)]
                 out[f"ExpAud{stem}"] = fmt(float(r.iloc[0].snr_clean)) if not r.empty else "n/a"
                 if init == "siren" and tag == "siren":

@@ -22,8 +22,7 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import image_fit
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.style import point_color as color
-from initaudit.figures.style import point_label as label
+from initaudit.figures.style import color, label, macro_key
 from initaudit.figures.text import fmt, interval_macros, list_words, number_word
 from initaudit.figures.text import sign_word as verdict_word
 
@@ -40,7 +39,6 @@ CAPTION = (
 )
 
 #: Letters-only macro stem of each initialiser (shared by every figure).
-INIT_MACRO = style.MACRO_KEYS
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,14 +162,14 @@ def macros(data: dict) -> dict[str, str]:
             "ExpImgTable": _table_body(data),
         })
         for _, r in data["table"].iterrows():
-            stem = f"ExpImg{INIT_MACRO[r.init]}{number_word(int(r.depth))}"
+            stem = f"ExpImg{macro_key(r.init)}{number_word(int(r.depth))}"
             out[f"{stem}Gen"] = fmt(r.gen_psnr)
             out[f"{stem}Train"] = fmt(r.train_psnr)
             out[f"{stem}Share"] = fmt(r.high_share, 3)
         for init in s["inits"]:
             if init == "siren":
                 continue
-            stem = INIT_MACRO[init]
+            stem = macro_key(init)
             for depth in s["depths"]:
                 key = f"image_gen_psnr_{init}_vs_siren_depth{depth}"
                 out.update(interval_macros(f"ExpImgD{stem}{number_word(depth)}", ev[key]))
@@ -193,7 +191,7 @@ def macros(data: dict) -> dict[str, str]:
         for init in s["inits"]:
             if init != "siren":
                 out.update(interval_macros(
-                    f"ExpImgD{INIT_MACRO[init]}Deepest",
+                    f"ExpImgD{macro_key(init)}Deepest",
                     ev[f"image_gen_psnr_{init}_vs_siren_depth{deepest}"]))
         tab = data["table"]
         siren = tab[tab.init == "siren"]

@@ -16,7 +16,7 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import image_fit
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.style import point_label as label
+from initaudit.figures.style import label
 
 NAME = "exp_image_fit_maps"
 CAPTION = (

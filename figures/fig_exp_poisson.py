@@ -54,11 +54,11 @@ def _depth_key(depth) -> str:
 
 
 def _color(arm: str) -> str:
-    return style.color("off_curve" if arm in _OFF_CURVE else arm)
+    return style.color(arm)
 
 
 def _label(arm: str) -> str:
-    return poisson.ARMS.get(arm, arm)
+    return style.label(arm)
 
 
 def compute(preset: str) -> dict:
@@ -252,16 +252,12 @@ def macros(data: dict) -> dict[str, str]:
     # the smallest and largest depth also under preset-independent names (DepthMin, DepthMax)
     alias = {str(min(depths)): "DepthMin", str(max(depths)): "DepthMax"}
     for row in s["final"].itertuples():
-        key = style.MACRO_KEYS.get(row.init)
-        if key is None:
-            continue
+        key = style.macro_key(row.init)
         for where in [_depth_key(row.depth)] + ([alias[str(row.depth)]] if str(row.depth) in alias else []):
             out[f"PoisErr{key}{where}"] = _pct(row.geo_mean)
     comp = s["comparisons"]
     for row in comp.itertuples() if not comp.empty else ():
-        key = style.MACRO_KEYS.get(row.init)
-        if key is None:
-            continue
+        key = style.macro_key(row.init)
         prefix = f"Pois{'Curve' if row.metric == 'curve' else ''}Diff{key}"
         wheres = [_depth_key(row.depth)] + ([alias[row.depth]] if row.depth in alias else [])
         for where in wheres:

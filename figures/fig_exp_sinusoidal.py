@@ -24,8 +24,7 @@ from initaudit.analysis import claims
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.figures.style import CLASSIFIER_COLORS as INIT_COLORS
-from initaudit.figures.style import CLASSIFIER_LABELS as INIT_LABELS
+from initaudit.models.classifiers import INIT_NAMES as INITS
 from initaudit.figures.style import DATASET_LABELS as _DATASET_LABELS
 from initaudit.figures.text import against_value as claim_verdict
 from initaudit.figures.text import against_zero as zero_verdict
@@ -72,7 +71,7 @@ def plot(data: dict) -> plt.Figure:
     style.apply()
     settings = [tuple(s) for s in data["settings"]]
     curves, comp = data["curves"], data["comparisons"]
-    inits = [i for i in INIT_COLORS if i in set(curves.init)]
+    inits = [i for i in INITS if i in set(curves.init)]
     ncols = min(3, len(settings))
     nrows = math.ceil(len(settings) / ncols)
     fig = plt.figure(figsize=(7.2, 1.9 * nrows + 2.6))
@@ -83,11 +82,11 @@ def plot(data: dict) -> plt.Figure:
         for init in inits:
             s = curves[(curves.model == m) & (curves.optimizer == o) & (curves.init == init)]
             s = s.sort_values("epoch")
-            ax.plot(s.epoch, s["mean"], color=INIT_COLORS[init], lw=1.0, label=INIT_LABELS[init])
+            ax.plot(s.epoch, s["mean"], color=style.color(init), lw=1.0, label=style.label(init))
             ok = np.isfinite(s.lo.to_numpy())
             if ok.any():  # accuracy lies in [0, 100]: the band is clipped there
                 ax.fill_between(s.epoch[ok], s.lo[ok].clip(0, 100), s.hi[ok].clip(0, 100),
-                                color=INIT_COLORS[init], alpha=0.15, lw=0)
+                                color=style.color(init), alpha=0.15, lw=0)
         ax.set_title(_setting_label(m, o))
         ax.set_xlabel("epoch")
         if c == 0:
@@ -102,7 +101,7 @@ def plot(data: dict) -> plt.Figure:
     half = ncols  # each bottom panel spans half the columns
     labels = [_setting_label(m, o) for m, o in settings] + ["pooled"]
     keys = list(settings) + [("pooled", "pooled")]
-    others = [i for i in inits if i != "default"]
+    others = [i for i in inits if i != "torch_default"]
     for j, (metric, scale, claim, xlabel) in enumerate((
             ("best_val", 1.0, CLAIM_ACC_POINTS, "best accuracy: init $-$ default (points)"),
             ("rel_auc", 100.0, 100 * CLAIM_REL_AUC, "relative AUC vs default (%)"))):
@@ -117,8 +116,8 @@ def plot(data: dict) -> plt.Figure:
                 row = row.iloc[0]
                 mean, lo, hi = scale * row["mean"], scale * row["lo"], scale * row["hi"]
                 err = None if not np.isfinite(lo) else [[mean - lo], [hi - mean]]
-                ax.errorbar(mean, y + offset, xerr=err, fmt="o", ms=3, color=INIT_COLORS[init],
-                            lw=0.9, capsize=1.5, label=INIT_LABELS[init] if y == 0 else None)
+                ax.errorbar(mean, y + offset, xerr=err, fmt="o", ms=3, color=style.color(init),
+                            lw=0.9, capsize=1.5, label=style.label(init) if y == 0 else None)
         ax.axvline(0.0, color="black", lw=0.8)
         ax.axvline(claim, color="black", lw=0.8, ls="--")
         ax.set_yticks(range(len(labels)))
@@ -152,7 +151,7 @@ def _table(data: dict) -> str:
             e = sel[sel.metric == "epochs_to_threshold"].iloc[0]
             p_holm = b.p_holm
             rows.append(
-                f"{_setting_label(m, o)} & {INIT_LABELS[init]} & {_signed(b['mean'])} "
+                f"{_setting_label(m, o)} & {style.label(init)} & {_signed(b['mean'])} "
                 f"{_interval(b.lo, b.hi)} & {_signed(100 * a['mean'], 1)} "
                 f"{_interval(100 * a.lo, 100 * a.hi, 1)} & {_signed(e['mean'], 1)} & "
                 f"{'--' if not np.isfinite(p_holm) else f'{p_holm:.2g}'}")
@@ -235,7 +234,7 @@ def macros(data: dict) -> dict[str, str]:
         out[f"ExpSinAuc{_key(m)}{_key(o)}"] = _signed(100 * a["mean"], 1)
     arms = data["arms"]
     for m, o in (tuple(s) for s in data["settings"]):
-        d = arms[(arms.model == m) & (arms.optimizer == o) & (arms.init == "default")]
+        d = arms[(arms.model == m) & (arms.optimizer == o) & (arms.init == "torch_default")]
         if not d.empty:
             out[f"ExpSinDefaultTest{_key(m)}{_key(o)}"] = _plain(d.iloc[0].test_at_best, 1)
     return out

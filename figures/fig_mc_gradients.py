@@ -28,7 +28,6 @@ CAPTION = (
     r"networks); solid: Gaussian mean field; dashed: the initialisers' own uniform laws."
 )
 
-_STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 
 
 def compute(preset: str) -> pd.DataFrame:
@@ -44,10 +43,9 @@ def plot(data: pd.DataFrame) -> plt.Figure:
     fig, (ax_c, ax_g) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     deepest = data.depth.max()
     for init in dict.fromkeys(data.init):
-        key = _STYLE_KEY.get(init, init)
-        color = style.color(key)
+        color = style.color(init)
         sub = data[data.init == init]
-        lab = f"{style.label(key)} ({sub.activation.iloc[0]})"
+        lab = f"{style.label(init)} ({sub.activation.iloc[0]})"
         # Hidden layers only: the readout's chi_L (sigma_w^2 of the readout, 2/900 for SIREN)
         # is a different kind of number.
         chi = sub[(sub.quantity == "chi") & (sub.depth == deepest)

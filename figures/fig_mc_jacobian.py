@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from initaudit.models import catalogue
 from initaudit.analysis import propagate as mc
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
@@ -37,10 +38,8 @@ CAPTION = (
 
 # preset -> (depth, width, networks, inputs)
 _SIZES = {"smoke": (3, 16, 1, 2), "cpu": (16, 256, 4, 4), "paper": (32, 512, 16, 8)}
-_STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 #: The audited initializers and the isometric control.
 CASES = tuple(mc.AUDIT_CASES) + (("orthogonal", "tanh"),)
-_CONTROL_COLOR = "#CC79A7"  # the control has no colour in figures.style
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
@@ -51,7 +50,7 @@ def compute(preset: str) -> dict[str, pd.DataFrame]:
     for init, act in CASES:
         ens = Ensemble.from_init(init, mc.D_IN, width, depth, n_net, act, None,
                                  torch.Generator().manual_seed(0), torch.float64)
-        spec = mc.spec_for_init(init, mc.D_IN, width, depth, act)
+        spec = catalogue.spec(init, mc.D_IN, width, depth, act)
         res = mc.jacobian_spectrum(ens, x, n_inputs=n_in, spec=spec)
         svs.append(res["singular_values"])
         sums.append(res["summary"])
@@ -70,13 +69,12 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     sv, summ = data["singular_values"], data["summary"]
     fig, (ax_h, ax_m) = plt.subplots(1, 2, figsize=(7.2, 2.9))
     for init in dict.fromkeys(sv.init):
-        key = _STYLE_KEY.get(init, init)
-        color = style.color(key) if key in style.COLORS else _CONTROL_COLOR
+        color = style.color(init)
         s = sv[sv.init == init].merge(summ[summ.init == init][["network", "input", "mean_s2"]],
                                       on=["network", "input"])
         s = s[~s.zero]  # numerical zeros (below float64 resolution) have no logarithm
         logr = np.log10(s.singular_value / np.sqrt(s.mean_s2))
-        lab = f"{style.label(key)} ({s.activation.iloc[0]})"
+        lab = f"{style.label(init)} ({s.activation.iloc[0]})"
         ax_h.hist(logr, bins=40, density=True, histtype="step", color=color, lw=1.1, label=lab)
         m = summ[summ.init == init]
         ax_m.plot(_theory(m), m.mean_s2, "o", ms=3, color=color, label=lab)

@@ -30,7 +30,6 @@ CAPTION = (
 
 # preset -> (depth, width, networks, inputs)
 _SIZES = {"smoke": (4, 32, 2, 4), "cpu": (32, 512, 16, 32), "paper": (32, 2048, 32, 128)}
-_STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 
 
 def compute(preset: str) -> pd.DataFrame:
@@ -56,8 +55,7 @@ def plot(data: pd.DataFrame) -> plt.Figure:
         # Layer 1 is the input layer (q_1 = sigma_w0^2 |x|^2/d + sigma_b0^2, up to ~200 with
         # omega_0 = 30); the panels show the hidden layers, where the theory has work to do.
         grp = data[(data.init == init) & (data.layer >= 2)].sort_values("layer")
-        key = _STYLE_KEY.get(init, init)
-        color = style.color(key)
+        color = style.color(init)
         ax.plot(grp.layer, grp.predicted, color=color, lw=1.2, label="Gaussian mean field")
         if grp.predicted_law.notna().any():
             ax.plot(grp.layer, grp.predicted_law, color="black", lw=0.9, ls="--",
@@ -65,7 +63,7 @@ def plot(data: pd.DataFrame) -> plt.Figure:
         ax.errorbar(grp.layer, grp.measured, yerr=2 * grp.se, fmt="o", ms=2.2, color=color,
                     ecolor=color, elinewidth=0.7, capsize=0,
                     label=r"Monte Carlo, $\pm 2$ SE")
-        ax.set_title(f"{style.label(key)} ({grp.activation.iloc[0]})", pad=9)
+        ax.set_title(f"{style.label(init)} ({grp.activation.iloc[0]})", pad=9)
         ax.set_xlabel(r"layer $\ell$")
         ax.set_ylabel(r"$q_\ell$")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))

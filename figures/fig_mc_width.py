@@ -36,7 +36,6 @@ CAPTION = (
 _SIZES = {"smoke": (3, (16, 32), 2, 4), "cpu": (16, (32, 64, 128, 256, 512), 32, 16),
           "paper": (32, (64, 128, 256, 512, 1024, 2048, 4096), 8, 64)}
 _MAX_NETWORKS = {"smoke": 4, "cpu": 2048, "paper": 4096}
-_STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
 _QTY_KEY = {"q": "Q", "chi": "Chi", "grad_norm2": "Grad"}
 _QTY_LABEL = {"q": r"$q_\ell$", "chi": r"$\chi_\ell$",
               "grad_norm2": r"$|\partial y/\partial z_\ell|^2$"}
@@ -71,8 +70,7 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     for ax, qty in zip(axes, mc.QUANTITIES):
         fitted = []
         for init in dict.fromkeys(dev.init):
-            key = _STYLE_KEY.get(init, init)
-            color = style.color(key)
+            color = style.color(init)
             d = dev[(dev.init == init) & (dev.quantity == qty)].sort_values("width")
             f = fit[(fit.init == init) & (fit.quantity == qty)].iloc[0]
             res = d[d.resolved]
@@ -80,7 +78,7 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
             ax.plot(d.width[~d.resolved], d.deviation[~d.resolved], "o", ms=3, mfc="none",
                     color=color)
             ax.plot(d.width, d.noise, ":", color=color, lw=0.8)
-            handles.setdefault(init, (h, style.label(key)))
+            handles.setdefault(init, (h, style.label(init)))
             if np.isfinite(f.exponent):
                 n = np.array([res.width.min(), res.width.max()], dtype=float)
                 (line,) = ax.plot(n, f.prefactor * n**f.exponent, color=color, lw=1.0)

@@ -40,7 +40,6 @@ CAPTION = (
     r"readout, scaled by $1/\omega_0$, suppresses every hidden layer's share."
 )
 
-_STYLE_KEY = {"ordered": "xavier", "chaotic": "off_curve"}
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
@@ -56,8 +55,7 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     fig, (ax, ax_r) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     for point in dict.fromkeys(summ.point):
         s = summ[summ.point == point].sort_values("depth")
-        key = _STYLE_KEY.get(point, point)
-        color = style.color(key)
+        color = style.color(point)
         lab = f"{s.label.iloc[0]}, $\\sigma_g^2={s.sigma_g2.iloc[0]:.3g}$"
         ax.plot(s.depth, s.predicted, color=color, lw=1.2)
         ax.errorbar(s.depth, s.measured, yerr=s.se, fmt="o", ms=3, color=color, label=lab,

@@ -21,7 +21,7 @@ from initaudit.figures import style
 NAME = "ntk_spectra"
 CAPTION = (
     r"Eigenvalues of the empirical NTK ($\Theta/N$) at initialisation for every initialiser of "
-    r"fully connected layers in the registry (each with the activation it is meant for), "
+    r"fully connected layers in the catalogue (each with the activation it is meant for), "
     r"sorted and divided by their mean, down to the float64 resolution "
     r"$\lambda_{\max} P\varepsilon$. Right: entropy effective rank and the power-law exponent "
     r"$\alpha$ of $\lambda_i\propto i^{-\alpha}$, fitted from index 2 to the last eigenvalue "
@@ -30,13 +30,11 @@ CAPTION = (
 
 # preset -> (depth, width, points, seeds)
 _SIZES = {"smoke": (2, 32, 16, 1), "cpu": (8, 256, 1024, 2), "paper": (16, 2048, 4096, 4)}
-_STYLE_KEY = {"xavier_uniform": "xavier", "kaiming_uniform": "he"}
-_EXTRA = plt.get_cmap("tab10").colors
 
 
 def _color(init: str, i: int) -> str:
-    key = _STYLE_KEY.get(init, init)
-    return style.color(key) if key in style.COLORS else _EXTRA[i % len(_EXTRA)]
+    del i  # every initialiser has its catalogue colour
+    return style.color(init)
 
 
 def _macro_key(init: str) -> str:

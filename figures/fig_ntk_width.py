@@ -35,10 +35,9 @@ _SIZES = {
     "cpu": (4, (64, 128, 256, 512, 1024, 2048), 32, 6),
     "paper": (8, (64, 128, 256, 512, 1024, 2048, 4096, 8192), 64, 16),
 }
-_REGISTRY_LAW = ("edge_of_chaos", "edge_of_chaos_sigma_a1")
-# colour key and legend name per case (He with tanh borrows a free colour of the palette)
-_STYLE_KEY = {("kaiming_uniform", "relu"): "he", ("kaiming_uniform", "tanh"): "siren_1024"}
-_NAME = {"kaiming_uniform": "He"}
+_OWN_LAW = ("edge_of_chaos", "edge_of_chaos_sigma_a1")
+# He with tanh is a second case of one initialiser: it gets a colour of its own
+_CASE_COLOR = {("kaiming_uniform", "tanh"): "#56B4E9"}
 _MACRO_KEY = {("edge_of_chaos", "sin"): "EoC", ("edge_of_chaos_sigma_a1", "sin"): "EoCSigmaOne",
               ("kaiming_uniform", "relu"): "HeRelu", ("kaiming_uniform", "tanh"): "HeTanh"}
 
@@ -47,7 +46,7 @@ def compute(preset: str) -> dict[str, pd.DataFrame]:
     """``{"summary": per (case, law, width), "fit": per (case, law)}``."""
     depth, widths, n_points, n_seeds = _SIZES[check_preset(preset)]
     runs = [(init, act, "normal") for init, act in ntk.WIDTH_CASES]
-    runs += [(init, "sin", None) for init in _REGISTRY_LAW]
+    runs += [(init, "sin", None) for init in _OWN_LAW]
     summ, fits = [], []
     for init, act, law in runs:
         res = ntk.width_sweep(init, act, depth, widths, n_seeds=n_seeds, n_points=n_points,
@@ -65,10 +64,10 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     for (init, act, law), s in summ.groupby(["init", "activation", "convention"], sort=False):
         s = s.sort_values("width")
         f = fit[(fit.init == init) & (fit.activation == act) & (fit.convention == law)].iloc[0]
-        color = style.color(_STYLE_KEY.get((init, act), init))
+        color = _CASE_COLOR.get((init, act)) or style.color(init)
         ls = "-" if law == "normal" else "--"
         err = f" \\pm {f.exponent_se:.2f}" if np.isfinite(f.exponent_se) else ""
-        name = _NAME.get(init) or style.label(init)
+        name = style.label(init)
         law_text = "Gaussian" if law == "normal" else "own law"
         ax.errorbar(s.width, s.distance, yerr=s.se, fmt="o", ms=3, color=color, capsize=1.5,
                     lw=0.8, mfc=color if law == "normal" else "none")

@@ -62,14 +62,14 @@ def compute(preset: str) -> dict:
             "points": summary}
 
 
-_MARKERS = {
-    "edge_of_chaos": ("o", "edge_of_chaos"),
-    "edge_of_chaos_sigma_a1": ("s", "edge_of_chaos_sigma_a1"),
-    "siren_256": ("^", "siren_256"),
-    "siren_1024": ("v", "siren_1024"),
-    "siren_port_256": ("D", "siren_port"),
-    "siren_port_1024": ("d", "siren_port"),
-}
+def _look(name: str) -> tuple[str, str, str, str]:
+    """Marker, colour, face colour and label of a point: its initialiser's catalogue style; the
+    wider of two widths has an open marker."""
+    init, _, width = name.rpartition("_")
+    if not width.isdigit():
+        return style.marker(name), style.color(name), style.color(name), style.label(name)
+    face = "white" if int(width) == max(WIDTHS) else style.color(init)
+    return style.marker(init), style.color(init), face, f"{style.label(init)}, $N={width}$"
 
 
 def plot(data: dict) -> plt.Figure:
@@ -86,10 +86,9 @@ def plot(data: dict) -> plt.Figure:
             label=r"unit gain, uniform biases")
     ax.axvline(sine.CW_MAX, color="grey", lw=0.6, ls="-.")
     for name, pt in data["points"].items():
-        marker, key = _MARKERS[name]
-        lab = style.label(key) if not name.startswith("siren_port") else f"siren-pytorch port, $N={name.split('_')[-1]}$"
-        ax.plot(pt["c_w"], pt["c_b"], marker=marker, ms=7, ls="none", mec="black", mew=0.8,
-                color=style.color(key), label=lab, clip_on=False, zorder=5)
+        marker, color, face, lab = _look(name)
+        ax.plot(pt["c_w"], pt["c_b"], marker=marker, ms=7, ls="none", mec=color, mew=1.0,
+                color=color, mfc=face, label=lab, clip_on=False, zorder=5)
     ax.set_xlim(*CW_RANGE)
     ax.set_ylim(*CB_RANGE)
     ax.set_xlabel(r"$c_w$ (hidden weights $U(\pm c_w/\sqrt{N})$)")

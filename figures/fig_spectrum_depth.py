@@ -48,29 +48,12 @@ CAPTION = (
 #: The two initialisers of the claim.
 PAIR = spectrum_depth.PAIR
 _rows = spectrum_depth.rows
-# style key, line style and marker of every registered initializer
-_LOOK = {
-    "siren": ("siren", "-", "o"), "siren_port": ("siren_port", "-", "s"),
-    "edge_of_chaos": ("edge_of_chaos", "-", "o"),
-    "edge_of_chaos_sigma_a1": ("edge_of_chaos_sigma_a1", "-", "D"),
-    "xavier_uniform": ("xavier", "-", "^"), "xavier_normal": ("xavier", "--", "v"),
-    "kaiming_uniform": ("he", "-", "^"), "kaiming_normal": ("he", "--", "v"),
-    "orthogonal": ("off_curve", ":", "P"),
-    "sinusoidal": ("sinusoidal", "-", "X"), "sinusoidal_paper": ("sinusoidal", "--", "x"),
-}
-_VARIANT = {"xavier_uniform": " (uniform)", "xavier_normal": " (normal)",
-            "kaiming_uniform": " (uniform)", "kaiming_normal": " (normal)",
-            "sinusoidal_paper": " (paper variant)"}
 _MACRO_KEY = {"siren": "Siren", "edge_of_chaos": "EoC"}
 
 
 def _look(init: str) -> tuple[str, str, str, str]:
-    key, ls, marker = _LOOK.get(init, (init, "-", "o"))
-    if init == "orthogonal":
-        return style.color(key), ls, marker, "orthogonal"
-    if init == "siren_port":  # the style label names the width of another figure
-        return style.color(key), ls, marker, "siren-pytorch port"
-    return style.color(key), ls, marker, style.label(key) + _VARIANT.get(init, "")
+    """Colour, line style, marker and label of ``init`` (its catalogue style)."""
+    return style.color(init), style.linestyle(init), style.marker(init), style.label(init)
 
 
 def compute(preset: str) -> dict:

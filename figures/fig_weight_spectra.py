@@ -13,7 +13,7 @@ Every registered initializer is applied to a matrix (:func:`analysis.spectrum.we
   (1 = no structure), (f) the effective rank (Roy and Vetterli 2007) over min(V, D) and the MP
   distance.
 
-Every statistic here is invariant to the scale of the matrix, and the registry's uniform
+Every statistic here is invariant to the scale of the matrix, and the catalogue's uniform
 initializers all draw ``U(-a, a)`` from the seeded generator in the same order, so for one seed
 they give the same matrix up to a scale: identical statistics, by construction.
 """
@@ -54,23 +54,8 @@ _SIZES = {
     "paper": {"linear_shapes": ((2048, 2048), (1024, 4096)), "embedding_shape": (407, 512),
               "n_seeds": 16},
 }
-_LOOK = {
-    "siren": ("siren", "-"), "siren_port": ("siren_port", "--"),
-    "edge_of_chaos": ("edge_of_chaos", "-"),
-    "edge_of_chaos_sigma_a1": ("edge_of_chaos_sigma_a1", "-"),
-    "xavier_uniform": ("xavier", "-"), "xavier_normal": ("xavier", "--"),
-    "kaiming_uniform": ("he", "-"), "kaiming_normal": ("he", "--"),
-    "orthogonal": ("off_curve", ":"), "sinusoidal": ("sinusoidal", "-"),
-    "sinusoidal_paper": ("sinusoidal", "--"),
-}
-_LABEL = {"siren_port": "siren-pytorch port", "orthogonal": "orthogonal",
-          "xavier_uniform": "Xavier (uniform)", "xavier_normal": "Xavier (normal)",
-          "kaiming_uniform": "He (uniform)", "kaiming_normal": "He (normal)",
-          "sinusoidal_paper": "sinusoidal (paper variant)"}
-
-
 def _label(init: str) -> str:
-    return _LABEL.get(init) or style.label(_LOOK.get(init, (init,))[0])
+    return style.label(init)
 
 
 def compute(preset: str) -> dict:
@@ -87,8 +72,8 @@ def _cdf_panel(ax, data, shape, title):
     lin = lin[(lin.kind == "linear") & (lin["shape"] == f"{shape[0]}x{shape[1]}")]
     for init in dict.fromkeys(lin.init):
         eig = curves[(init, *shape)]["eig"]
-        key, ls = _LOOK.get(init, (init, "-"))
-        ax.step(eig, np.arange(1, eig.size + 1) / eig.size, where="post", color=style.color(key),
+        ls = style.linestyle(init)
+        ax.step(eig, np.arange(1, eig.size + 1) / eig.size, where="post", color=style.color(init),
                 ls=ls, lw=0.9, label=_label(init))
     ratio = min(shape) / max(shape)
     a, b = sp.mp_support(ratio)
@@ -119,7 +104,7 @@ def plot(data: dict) -> plt.Figure:
     for off, shape, hatch in ((-0.2, sq, None), (0.2, ns, "///")):
         grp = ks[ks["shape"] == f"{shape[0]}x{shape[1]}"].set_index("init").loc[inits]
         err = np.vstack([np.nan_to_num(grp["mean"] - grp.lo), np.nan_to_num(grp.hi - grp["mean"])])
-        colors = [style.color(_LOOK.get(i, (i,))[0]) for i in inits]
+        colors = [style.color(i) for i in inits]
         c.barh(y + off, grp["mean"], height=0.38, xerr=err, color=colors, hatch=hatch,
                edgecolor="black", lw=0.3, error_kw={"elinewidth": 0.7})
     c.legend(handles=[Patch(facecolor="white", edgecolor="black", lw=0.3, hatch=h,

@@ -10,7 +10,7 @@ that a notebook needs one import::
 
     import numpy as np, torch
 
-    spec = ia.published("edge_of_chaos", d_in=1, width=256, depth=8)
+    spec = ia.network_spec("edge_of_chaos", d_in=1, width=256, depth=8)
     x = np.linspace(-1.0, 1.0, 8)[:, None]
     theory = ia.predict(spec, x)                            # layer statistics under the law drawn
     ens = ia.Ensemble.from_spec(spec, n_networks=16,
@@ -47,16 +47,16 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     # theory: the network as drawn and what it predicts
     "NetworkSpec": ("initaudit.theory.spec", "NetworkSpec"),
     "LayerVariance": ("initaudit.theory.spec", "LayerVariance"),
-    "published": ("initaudit.theory.spec", "published"),
+    "network_spec": ("initaudit.models.catalogue", "spec"),
     "predict": ("initaudit.theory.predict", "predict"),
     "predict_exact_law": ("initaudit.theory.predict", "predict_exact_law"),
     "mean_field": ("initaudit.theory.meanfield", "mean_field"),
     "fixed_point": ("initaudit.theory.meanfield", "fixed_point"),
     "kernels": ("initaudit.theory.kernels", "kernels"),
     # models: the catalogue of initialisers, networks and ensembles
-    "catalogue": ("initaudit.models.registry", "all_info"),
-    "initializer": ("initaudit.models.registry", "get"),
-    "available_initializers": ("initaudit.models.registry", "available"),
+    "catalogue": ("initaudit.models.catalogue", "entries"),
+    "initializer": ("initaudit.models.catalogue", "get"),
+    "available_initializers": ("initaudit.models.catalogue", "available"),
     "build_mlp": ("initaudit.models.mlp", "build_mlp"),
     "Ensemble": ("initaudit.models.mlp", "Ensemble"),
     # analysis: measurements, experiments and the ledger

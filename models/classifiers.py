@@ -12,7 +12,7 @@ Every nonlinearity is an ``nn.ReLU`` *module* (never ``F.relu``), so a forward h
 
 :func:`initialize_` applies one of :data:`INIT_NAMES` to a built model:
 
-``default``
+``torch_default``
     Nothing: the weights torch drew when the model was built (``nn.Linear``/``nn.Conv2d``:
     Kaiming-uniform with ``a = sqrt(5)``, i.e. ``U(+-1/sqrt(fan_in))``, biases
     ``U(+-1/sqrt(fan_in))``; ``nn.MultiheadAttention``: Xavier-uniform on the packed
@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 #: Initialiser names that :func:`initialize_` accepts, the torch default first.
-INIT_NAMES: tuple[str, ...] = ("default", "orthogonal", "lsuv", "sinusoidal", "sinusoidal_paper")
+INIT_NAMES: tuple[str, ...] = ("torch_default", "orthogonal", "lsuv", "sinusoidal", "sinusoidal_paper")
 
 #: Standard deviation of the Transformer's positional embedding at construction (ViT,
 #: Dosovitskiy et al. 2021, arXiv 2010.11929, reference code: trunc_normal std 0.02).
@@ -355,7 +355,7 @@ def initialize_(model: nn.Module, name: str, *, data: torch.Tensor | None = None
     if name not in INIT_NAMES:
         raise ValueError(f"unknown initialiser {name!r}; valid initialisers are "
                          f"{', '.join(INIT_NAMES)}")
-    if name == "default":
+    if name == "torch_default":
         return model
     if name == "orthogonal":
         _orthogonal(model, generator)

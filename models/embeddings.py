@@ -38,7 +38,8 @@ from typing import Callable
 
 import torch
 
-from initaudit.models.registry import register
+from initaudit.models.catalogue import Style
+from initaudit.models.catalogue import add as _add
 
 __all__ = [
     "EMBEDDING_STRATEGIES",
@@ -63,6 +64,18 @@ _READING = (
     "(afatykhov-ai/harmonic-initialization) has no code to follow."
 )
 _SCALES = ("xavier", None)
+#: The paper's public repository (it holds no code for these strategies, so no commit is cited).
+_URL = "https://github.com/afatykhov-ai/harmonic-initialization"
+
+
+def _label(name: str) -> str:
+    """Legend label of a strategy: ``emb_fourier_harmonic`` -> ``fourier harmonic``."""
+    return name.removeprefix("emb_").replace("_", " ")
+
+
+def _macro(name: str) -> str:
+    """Macro stem: ``emb_fourier_harmonic`` -> ``EmbFourierHarmonic``."""
+    return "".join(w.title() for w in name.split("_") if w.isalpha())
 _F64 = torch.float64
 
 #: The twelve strategies, in the order the paper lists them.
@@ -88,7 +101,7 @@ _STRATEGIES: dict[str, Callable] = {}
 
 
 def _strategy(name: str, *, formula: str, random: bool, structure: str, fidelity: str = _READING):
-    """Register ``fn`` under ``name``; its keyword defaults become the registry's ``defaults``."""
+    """Add ``fn`` to the catalogue as ``name``; its keyword defaults become the entry's ``defaults``."""
 
     def deco(fn: Callable) -> Callable:
         params = inspect.signature(fn).parameters.values()
@@ -97,8 +110,8 @@ def _strategy(name: str, *, formula: str, random: bool, structure: str, fidelity
             for p in params
             if p.kind is p.KEYWORD_ONLY and p.name not in ("scale", "generator")
         }
-        register(
-            name,
+        _add(
+            name, fn,
             paper=_PAPER,
             arxiv=None,
             formula=formula,
@@ -106,7 +119,9 @@ def _strategy(name: str, *, formula: str, random: bool, structure: str, fidelity
             random=random,
             notes=f"Structure along {structure}. {fidelity}",
             defaults=defaults,
-        )(fn)
+            url=_URL, commit=None,
+            style=Style(_label(name), macro=_macro(name)),
+        )
         _STRATEGIES[name] = fn
         return fn
 
@@ -820,7 +835,7 @@ def init_embedding_(tensor: torch.Tensor, name: str, **kw) -> torch.Tensor:
 
     Args:
         tensor: (V, D) embedding matrix, filled in place.
-        name: registry name, e.g. "emb_harmonic".
+        name: catalogue name, e.g. "emb_harmonic".
         **kw: passed to the strategy (``scale``, ``generator`` and its own parameters).
 
     Returns:
@@ -836,12 +851,13 @@ def init_embedding_(tensor: torch.Tensor, name: str, **kw) -> torch.Tensor:
     return fn(tensor, **kw)
 
 
-# --------------------------------------------------------------------------- two more, unregistered
+# --------------------------------------------------------------------------- two more
 #
 # Not among the paper's twelve: the initializers of two other audited papers applied to the
 # (V, D) embedding matrix as torch.nn.init would apply them to any 2-D weight (rows = tokens,
-# fan-in = D). They are kept out of the registry and of EMBEDDING_STRATEGIES, which list the
-# paper's strategies; models.lm.init_lm_embedding_ dispatches to them.
+# fan-in = D). They are in the catalogue (``emb_sinusoidal``, ``emb_edge_of_chaos``) but not in
+# EMBEDDING_STRATEGIES, which lists the paper's strategies; models.lm.init_lm_embedding_
+# dispatches to them.
 
 
 def sinusoidal_embedding_(tensor, *, scale="xavier", generator=None):
@@ -896,3 +912,31 @@ def edge_of_chaos_embedding_(tensor, *, scale="xavier", generator=None):
     values = torch.empty(v, d, dtype=_F64, device=_device(generator))
     values = edge_of_chaos_(values, generator=generator).cpu()
     return _finish(tensor, values, scale)
+
+
+_add(
+    "emb_sinusoidal", sinusoidal_embedding_,
+    paper="Fernandez-Hernandez, Mestre, Dolz, Duato, Quintana-Orti (2025), NeurIPS, on the "
+          "embedding matrix",
+    arxiv="2505.12909",
+    formula="E = sinusoidal_(E) on the (V, D) matrix, rescaled to the Xavier variance",
+    applies_to=("embedding",), random=False,
+    notes="Not one of the harmonic-LM paper's twelve: the Sinusoidal rule applied to the "
+          "embedding as to any 2-D weight (rows = tokens), then scale='xavier'.",
+    defaults={"scale": "xavier"},
+    url="https://github.com/jmiravet/Sinusoidal-Initialization",
+    commit="9b601fb24143a2722c478f47df30df4ae262e519",
+    style=Style("sinusoidal", macro="EmbSinusoidal"),
+)
+_add(
+    "emb_edge_of_chaos", edge_of_chaos_embedding_,
+    paper="Combette, Venaille, Pustelnik (2025), on the embedding matrix",
+    arxiv="2512.06427",
+    formula="E ~ U(-sqrt(3/D), sqrt(3/D)) i.i.d., rescaled to the Xavier variance",
+    applies_to=("embedding",), random=True,
+    notes="Not one of the harmonic-LM paper's twelve: the edge-of-chaos hidden rule (c_w = "
+          "sqrt 3) on the embedding; after scale='xavier' a second i.i.d. uniform draw, a null "
+          "control beside emb_random.",
+    defaults={"scale": "xavier"},
+    style=Style("edge of chaos", macro="EmbEdgeOfChaos"),
+)

@@ -76,6 +76,7 @@ __all__ = [
     "ACTIVATIONS", "FREQUENCY_MODES", "HARMONIC_INITS", "RESIDUAL", "DenseLayer",
     "FrequencyAwareOptimizer", "HarmonicActivation", "HarmonicLayer", "HarmonicMLP",
     "HarmonicMLPConfig", "frequency_row_scale", "harmonic_frequencies", "harmonic_layers",
+    "harmonic_linear_",
 ]
 
 #: How the frequency enters the sine: the reference divides (sin(2 pi z / f)).
@@ -109,6 +110,37 @@ def frequency_row_scale(frequencies: torch.Tensor) -> torch.Tensor:
     in the reference's order of operations)."""
     scale = 1.0 / torch.sqrt(frequencies)
     return scale / scale.mean()
+
+
+def harmonic_linear_(linear: nn.Linear, frequencies: torch.Tensor,
+                     generator: torch.Generator | None = None) -> nn.Linear:
+    r"""HarmonicMLP's frequency-scaled initialisation of one ``nn.Linear`` (in place).
+
+    Weight and bias :math:`\sim U(\pm 1/\sqrt{n_{in}})` (weight drawn first), then row i of the
+    weight and bias i are multiplied by :math:`s_i` (:func:`frequency_row_scale`) of the unit
+    frequencies ``frequencies`` (one per output unit).
+
+    Args:
+        linear: the layer.
+        frequencies: f_i, shape (out_features,).
+        generator: torch.Generator to draw from (None: the global one, the reference's order).
+
+    Returns:
+        ``linear``.
+    """
+    if not isinstance(linear, nn.Linear) or linear.bias is None:
+        raise ValueError("harmonic_linear_ needs an nn.Linear with a bias")
+    if tuple(frequencies.shape) != (linear.out_features,):
+        raise ValueError(f"frequencies must have shape ({linear.out_features},) (one per output "
+                         f"unit), got {tuple(frequencies.shape)}")
+    with torch.no_grad():
+        scale = frequency_row_scale(frequencies)
+        bound = 1 / math.sqrt(linear.in_features)
+        linear.weight.uniform_(-bound, bound, generator=generator)
+        linear.weight.mul_(scale.unsqueeze(1))
+        linear.bias.uniform_(-bound, bound, generator=generator)
+        linear.bias.mul_(scale)
+    return linear
 
 
 class HarmonicActivation(nn.Module):
@@ -185,12 +217,7 @@ class HarmonicLayer(nn.Sequential):
         self.base_freq, self.max_freq = float(base_freq), float(max_freq)
         with torch.no_grad():
             if init == "harmonic":
-                scale = frequency_row_scale(freqs)
-                bound = 1 / math.sqrt(input_size)
-                linear.weight.uniform_(-bound, bound, generator=generator)
-                linear.weight.mul_(scale.unsqueeze(1))
-                linear.bias.uniform_(-bound, bound, generator=generator)
-                linear.bias.mul_(scale)
+                harmonic_linear_(linear, freqs, generator=generator)
             else:
                 from initaudit.models.init import init_linear_
 
@@ -420,3 +447,27 @@ class FrequencyAwareOptimizer:
     def load_state_dict(self, state: dict) -> None:
         """Load the wrapped optimizer's state."""
         self.optimizer.load_state_dict(state)
+
+
+def _add_entry() -> None:
+    from initaudit.models.catalogue import Style, add
+
+    add(
+        "harmonic", harmonic_linear_, scope="layer",
+        paper="Harmonic MLP (FirestName, 2024), public code",
+        arxiv=None,
+        formula="W, b ~ U(-1/sqrt(n_in), 1/sqrt(n_in)), then row i and bias i times "
+                "s_i = f_i^(-1/2) / mean_j f_j^(-1/2), f_i = min(base (i + 1), max)",
+        applies_to=("linear", "hidden"), random=True,
+        notes="HarmonicMLP's frequency-scaled init of its harmonic layers; it needs the unit "
+              "frequencies, so it has no role-only whole-layer rule and no mean-field spec "
+              "(the harmonic activation is not in the theory's table).",
+        url="https://github.com/FirestName/Harmonic-MLP-Neural-Networks-with-Frequency-Based-"
+            "Activation (harmonic-mlp)",
+        commit="de731dc8851bddb0e962adcc7bd426ddd4d4a2d9",
+        style=Style("HarmonicMLP frequency-scaled", "#DDCC77", "o", "-", "Harmonic"),
+    )
+
+
+_add_entry()
+

@@ -21,9 +21,10 @@ Three ways in:
 * :func:`sinusoidal_init`: the Sinusoidal rule applied to every layer of a module, as that
   paper's reference code does.
 
-Every weight rule is registered in :mod:`models.registry` under a short name (``siren``,
-``edge_of_chaos``, ``sinusoidal``, ...); the registered function is the hidden-layer weight rule,
-and the notes of each entry say how biases and the first and readout layers are treated.
+Every rule has one entry in :mod:`models.catalogue` under a short name (``siren``,
+``edge_of_chaos``, ``sinusoidal``, ...), added at the end of this module with its whole-layer
+rule, mean-field spec, source and plot style; the entry's function is the hidden-layer weight
+rule, and its notes say how biases and the first and readout layers are treated.
 """
 
 from __future__ import annotations
@@ -35,19 +36,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from initaudit.models.registry import get as _registry_get
-from initaudit.models.registry import register
+from initaudit.models.catalogue import Style
+from initaudit.models.catalogue import add as _add
+from initaudit.models.catalogue import get as _catalogue_get
 from initaudit.theory.checks import choice as _check_choice, positive_float as _check_positive
 
 __all__ = [
     "EDGE_OF_CHAOS_CB", "EDGE_OF_CHAOS_CW", "EDGE_OF_CHAOS_OMEGA0", "EDGE_OF_CHAOS_READOUT_CW",
     "FAN_MODES", "KAIMING_NONLINEARITIES", "ROLES", "SINUSOIDAL_GAIN", "SINUSOIDAL_VARIANTS",
-    "SIREN_OMEGA0", "SIREN_PORT_C", "SIREN_PORT_W0", "SIREN_PORT_W0_INITIAL",
+    "SINE_POINTS", "SIREN_OMEGA0", "SIREN_PORT_C", "SIREN_PORT_W0", "SIREN_PORT_W0_INITIAL",
+    "TORCH_DEFAULT_A",
     "edge_of_chaos_", "edge_of_chaos_bias_", "edge_of_chaos_first_", "edge_of_chaos_sigma_a1_",
     "init_linear_", "kaiming_normal_", "kaiming_uniform_", "linear_init_names", "orthogonal_",
     "sinusoidal_", "sinusoidal_init", "sinusoidal_paper_", "siren_", "siren_bias_",
     "siren_first_", "siren_port_", "siren_port_bias_", "siren_port_first_",
-    "xavier_normal_", "xavier_uniform_",
+    "torch_default_", "torch_default_bias_", "xavier_normal_", "xavier_uniform_",
 ]
 
 # ----------------------------------------------------------------------------------------------
@@ -75,6 +78,16 @@ EDGE_OF_CHAOS_OMEGA0 = 30.0
 #: Readout layer of the edge-of-chaos entries (not specified by the paper; our choice):
 #: U(-sqrt(3/N), sqrt(3/N)), i.e. sigma_w^2 = 1, with zero bias.
 EDGE_OF_CHAOS_READOUT_CW = math.sqrt(3.0)
+#: Two sine points off the unit-gain curve, (c_w, c_b), one on each side (the package's own
+#: controls, not a source's): the ordered side (chi < 1) and the chaotic side (chi > 1). Hidden
+#: ``W ~ U(+-c_w/sqrt(N))``, ``b ~ U(+-c_b)``; first layer and readout of the edge of chaos.
+SINE_POINTS = {"ordered": (1.5, 0.5), "chaotic": (2.4, 0.0)}
+#: torch's nn.Linear and nn.ConvNd default (``reset_parameters``): kaiming_uniform_ with
+#: a = sqrt(5), so the weight bound is 1/sqrt(fan_in); bias U(+-1/sqrt(fan_in)).
+TORCH_DEFAULT_A = math.sqrt(5.0)
+#: The public code the torch delegations reproduce bitwise: torch.nn.init of the installed torch.
+_TORCH_INIT_URL = "https://github.com/pytorch/pytorch/blob/main/torch/nn/init.py"
+_TORCH_TAG = "v" + torch.__version__.split("+")[0]
 
 #: Default gain of the Sinusoidal initialization: ``gain: float = math.sqrt(2.0)`` in the
 #: reference ``sinusoidal_`` (Fernandez-Hernandez et al. 2025, reference repository).
@@ -136,7 +149,7 @@ def _uniform_(tensor: torch.Tensor, bound: float, scale: float,
 
 
 def _theory_sine():
-    # Imported on first use: the registry loads without sympy's start-up cost.
+    # Imported on first use: the catalogue loads without sympy's start-up cost.
     from initaudit.theory import sine
 
     return sine
@@ -154,16 +167,6 @@ _BASELINE_NOTES = (
 )
 
 
-@register(
-    "xavier_uniform",
-    paper="Glorot and Bengio (2010); PyTorch torch.nn.init.xavier_uniform_",
-    arxiv=None,
-    formula="W ~ U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)); bias 0",
-    applies_to=("linear", "conv", "first", "hidden", "readout"),
-    random=True,
-    notes=_BASELINE_NOTES + " sigma_w^2 = 2 gain^2 fan_in / (fan_in + fan_out).",
-    defaults={"gain": 1.0},
-)
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0,
                     generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Glorot/Xavier uniform: :math:`W \sim U(-a, a)`, :math:`a = g\sqrt{6/(n_{in}+n_{out})}`.
@@ -185,16 +188,6 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0,
     return nn.init.xavier_uniform_(tensor, gain=gain, generator=generator)
 
 
-@register(
-    "xavier_normal",
-    paper="Glorot and Bengio (2010); PyTorch torch.nn.init.xavier_normal_",
-    arxiv=None,
-    formula="W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out)); bias 0",
-    applies_to=("linear", "conv", "first", "hidden", "readout"),
-    random=True,
-    notes=_BASELINE_NOTES + " sigma_w^2 = 2 gain^2 fan_in / (fan_in + fan_out) (Gaussian).",
-    defaults={"gain": 1.0},
-)
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Glorot/Xavier normal: :math:`W \sim N(0, s^2)`, :math:`s = g\sqrt{2/(n_{in}+n_{out})}`.
@@ -219,18 +212,6 @@ def _check_kaiming(mode: str, nonlinearity: str) -> None:
     _check_choice(nonlinearity, KAIMING_NONLINEARITIES, "nonlinearity")
 
 
-@register(
-    "kaiming_uniform",
-    paper="He et al. (2015); PyTorch torch.nn.init.kaiming_uniform_",
-    arxiv="1502.01852",
-    formula="W ~ U(-b, b), b = gain * sqrt(3 / fan_mode), gain = calculate_gain(nonlinearity, a); "
-            "bias 0",
-    applies_to=("linear", "conv", "first", "hidden", "readout"),
-    random=True,
-    notes=_BASELINE_NOTES + " With mode='fan_in', sigma_w^2 = gain^2 (2 for the default "
-          "leaky_relu with a = 0).",
-    defaults={"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
-)
 def kaiming_uniform_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu",
                      generator: torch.Generator | None = None) -> torch.Tensor:
@@ -258,17 +239,6 @@ def kaiming_uniform_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
                                     generator=generator)
 
 
-@register(
-    "kaiming_normal",
-    paper="He et al. (2015); PyTorch torch.nn.init.kaiming_normal_",
-    arxiv="1502.01852",
-    formula="W ~ N(0, s^2), s = gain / sqrt(fan_mode), gain = calculate_gain(nonlinearity, a); "
-            "bias 0",
-    applies_to=("linear", "conv", "first", "hidden", "readout"),
-    random=True,
-    notes=_BASELINE_NOTES + " With mode='fan_in', sigma_w^2 = gain^2 (Gaussian).",
-    defaults={"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
-)
 def kaiming_normal_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu",
                     generator: torch.Generator | None = None) -> torch.Tensor:
@@ -293,18 +263,6 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
                                    generator=generator)
 
 
-@register(
-    "orthogonal",
-    paper="Saxe, McClelland, Ganguli (2013); PyTorch torch.nn.init.orthogonal_",
-    arxiv="1312.6120",
-    formula="W = gain * Q, Q (semi-)orthogonal from the QR decomposition of a Gaussian matrix "
-            "(conv weights flattened to (C_out, rest)); bias 0",
-    applies_to=("linear", "conv", "first", "hidden", "readout"),
-    random=True,
-    notes=_BASELINE_NOTES + " Mean square entry gain^2 min(r, c) / (r c) for an r x c matrix, "
-          "so sigma_w^2 = gain^2 min(r, c) / r (= gain^2 when square).",
-    defaults={"gain": 1.0},
-)
 def orthogonal_(tensor: torch.Tensor, gain: float = 1.0,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     r"""(Semi-)orthogonal: :math:`W = g\,Q` with :math:`Q` from the QR of a Gaussian matrix.
@@ -325,6 +283,35 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1.0,
     """
     _check_matrix(tensor, "orthogonal_")
     return nn.init.orthogonal_(tensor, gain=gain, generator=generator)
+
+
+def torch_default_(tensor: torch.Tensor,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""torch's default weight of ``nn.Linear`` and ``nn.ConvNd``: :math:`W \sim U(\pm 1/\sqrt{n_{in}})`.
+
+    ``reset_parameters`` of both calls ``kaiming_uniform_(weight, a=sqrt(5))``: gain
+    :math:`\sqrt{2/(1 + a^2)} = 1/\sqrt 3`, bound :math:`g\sqrt{3/n_{in}} = 1/\sqrt{n_{in}}`, so
+    :math:`\sigma_w^2 = 1/3`. The bias (:func:`torch_default_bias_`) is
+    :math:`U(\pm 1/\sqrt{n_{in}})`. n_in = fan-in (in_channels x kernel size for conv).
+
+    Args:
+        tensor: weight with at least 2 dimensions.
+        generator: torch.Generator to draw from.
+
+    Returns:
+        ``tensor``, filled in place.
+    """
+    _check_matrix(tensor, "torch_default_")
+    return nn.init.kaiming_uniform_(tensor, a=TORCH_DEFAULT_A, generator=generator)
+
+
+def torch_default_bias_(bias: torch.Tensor, fan_in: int,
+                        generator: torch.Generator | None = None) -> torch.Tensor:
+    """torch's default bias of ``nn.Linear`` and ``nn.ConvNd``: ``U(+-1/sqrt(fan_in))``."""
+    n = _check_bias(bias, fan_in, "torch_default_bias_")
+    bound = 1.0 / math.sqrt(n)
+    with torch.no_grad():
+        return bias.uniform_(-bound, bound, generator=generator)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -371,18 +358,6 @@ def siren_first_(tensor: torch.Tensor, omega0: float = SIREN_OMEGA0, *, folded: 
     return _uniform_(tensor, 1.0 / tensor.shape[1], omega0 if folded else 1.0, generator)
 
 
-@register(
-    "siren",
-    paper="Sitzmann, Martel, Bergman, Lindell, Wetzstein (2020)",
-    arxiv="2006.09661",
-    formula="hidden W ~ U(-sqrt(6/n_in)/omega_0, sqrt(6/n_in)/omega_0) inside sin(omega_0 (W x + b)),"
-            " omega_0 = 30; first W ~ U(-1/n_in, 1/n_in); b ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) "
-            "(torch default)",
-    applies_to=("linear", "first", "hidden", "readout"),
-    random=True,
-    notes=_SIREN_NOTES,
-    defaults={"omega0": SIREN_OMEGA0, "folded": False},
-)
 def siren_(tensor: torch.Tensor, omega0: float = SIREN_OMEGA0, *, folded: bool = False,
            generator: torch.Generator | None = None) -> torch.Tensor:
     r"""SIREN hidden layer: :math:`W \sim U(-\sqrt{6/n}/\omega_0, \sqrt{6/n}/\omega_0)`.
@@ -477,18 +452,6 @@ def siren_port_first_(tensor: torch.Tensor, w0_initial: float = SIREN_PORT_W0_IN
     return _uniform_(tensor, 1.0 / tensor.shape[1], w0_initial if folded else 1.0, generator)
 
 
-@register(
-    "siren_port",
-    paper="Wang, siren-pytorch (port of Sitzmann et al. 2020)",
-    arxiv="2006.09661",
-    formula="w_std = sqrt(c/n_in)/w0 (first layer: 1/n_in), c = 6; W ~ U(-w_std, w_std) and "
-            "b ~ U(-w_std, w_std) inside sin(w0 (W x + b)); w0 = 1 (hidden), w0_initial = 30 "
-            "(first)",
-    applies_to=("linear", "first", "hidden", "readout"),
-    random=True,
-    notes=_SIREN_PORT_NOTES,
-    defaults={"w0": SIREN_PORT_W0, "c": SIREN_PORT_C, "folded": False},
-)
 def siren_port_(tensor: torch.Tensor, w0: float = SIREN_PORT_W0, c: float = SIREN_PORT_C, *,
                 folded: bool = False, generator: torch.Generator | None = None) -> torch.Tensor:
     r"""siren-pytorch hidden layer: :math:`W \sim U(-w, w)`, :math:`w = \sqrt{c/n}/w_0`.
@@ -497,7 +460,7 @@ def siren_port_(tensor: torch.Tensor, w0: float = SIREN_PORT_W0, c: float = SIRE
     The readout layer of ``SirenNet`` uses this rule too, with an identity activation. Source:
     siren-pytorch (github.com/lucidrains/siren-pytorch), ``Siren.init_``; a port of Sitzmann
     et al. (2020), arXiv 2006.09661, which disagrees with the reference on biases and on w0
-    (see the registry notes). Folded: W' = w0 W ~ U(-sqrt(c/n), sqrt(c/n)), c_w = sqrt(c),
+    (see the catalogue notes). Folded: W' = w0 W ~ U(-sqrt(c/n), sqrt(c/n)), c_w = sqrt(c),
     sigma_w^2 = c/3 (= 2), whatever w0.
 
     Args:
@@ -585,18 +548,6 @@ def edge_of_chaos_first_(tensor: torch.Tensor, omega0: float = EDGE_OF_CHAOS_OME
     return _uniform_(tensor, omega0 / tensor.shape[1], 1.0, generator)
 
 
-@register(
-    "edge_of_chaos",
-    paper="Combette, Venaille, Pustelnik (2025)",
-    arxiv="2512.06427",
-    formula="hidden W ~ U(-c_w/sqrt(N), c_w/sqrt(N)), b ~ U(-c_b, c_b), c_b = c_b(c_w) on the "
-            "unit-gain curve; default sigma_a = 0: (c_w, c_b) = (sqrt(3), 0); first W ~ "
-            "U(-omega_0/n_in, omega_0/n_in), b = 0",
-    applies_to=("linear", "first", "hidden", "readout"),
-    random=True,
-    notes=_EOC_NOTES + " Default point sigma_w^2 = 1, sigma_b^2 = 0.",
-    defaults={"c_w": EDGE_OF_CHAOS_CW},
-)
 def edge_of_chaos_(tensor: torch.Tensor, c_w: float = EDGE_OF_CHAOS_CW, *,
                    generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Edge-of-chaos hidden weight: :math:`W \sim U(-c_w/\sqrt{N}, c_w/\sqrt{N})`.
@@ -653,20 +604,6 @@ def edge_of_chaos_bias_(bias: torch.Tensor, c_b: float | None = None, *,
     return _uniform_(bias, c_b, 1.0, generator)
 
 
-@register(
-    "edge_of_chaos_sigma_a1",
-    paper="Combette, Venaille, Pustelnik (2025)",
-    arxiv="2512.06427",
-    formula="hidden W ~ U(-c_w/sqrt(N), c_w/sqrt(N)), b ~ U(-c_b, c_b) at the unit-gain point with "
-            "q* = 1: c_w^2 = 6/(1+e^-2), c_b^2 = 6 e^-2/(1+e^-2); first W ~ U(-omega_0/n_in, "
-            "omega_0/n_in), b = 0",
-    applies_to=("linear", "first", "hidden", "readout"),
-    random=True,
-    notes=_EOC_NOTES + " This entry is the point of the curve whose fixed-point pre-activation "
-          "variance is q* = 1 (theory.sine.sigma_a1_point): sigma_w^2 = 2/(1+e^-2) ~ 1.762, "
-          "sigma_b^2 = 2 e^-2/(1+e^-2) ~ 0.238.",
-    defaults={},
-)
 def edge_of_chaos_sigma_a1_(tensor: torch.Tensor, *,
                             generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Edge of chaos at q* = 1: :math:`W \sim U(-c_w/\sqrt{N}, c_w/\sqrt{N})`.
@@ -736,23 +673,6 @@ def _copy_pattern_(tensor: torch.Tensor, values: np.ndarray) -> torch.Tensor:
     return tensor
 
 
-@register(
-    "sinusoidal",
-    paper="Fernandez-Hernandez, Mestre, Dolz, Duato, Quintana-Orti (2025), NeurIPS",
-    arxiv="2505.12909",
-    formula="raw[k, j] = sin(2 pi k j / n_in + 2 pi k / n_out), k = 1..n_out, j = 0..n_in-1; "
-            "W = raw * gain / sqrt(var(raw) * fan), fan by mode, gain = sqrt(2); bias 0",
-    applies_to=("linear", "conv", "attention", "first", "hidden", "readout"),
-    random=False,
-    notes="Deterministic: the generator is accepted and ignored. Conv weights are flattened to "
-          "(C_out, C_in * prod(kernel)); var is the unbiased variance over all entries; fan is "
-          "torch's fan_in or fan_out (C_in * prod(kernel) or C_out * prod(kernel)). So var(W) = "
-          "gain^2 / fan exactly: sigma_w^2 = gain^2 (2 by default) with mode='fan_in'; bias zero "
-          "(sigma_b^2 = 0). sinusoidal_init applies it to a whole module (nn.MultiheadAttention "
-          "in_proj split into its q, k, v blocks). The pattern is built in float64 (the reference "
-          "uses float32). Shapes with n_out <= 2 and n_in <= 2 are refused (the pattern vanishes).",
-    defaults={"mode": "fan_in", "gain": SINUSOIDAL_GAIN},
-)
 def sinusoidal_(tensor: torch.Tensor, mode: str = "fan_in", gain: float = SINUSOIDAL_GAIN,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Sinusoidal initialization (current reference code).
@@ -798,28 +718,6 @@ def sinusoidal_(tensor: torch.Tensor, mode: str = "fan_in", gain: float = SINUSO
     return _copy_pattern_(tensor, raw * amplitude)
 
 
-@register(
-    "sinusoidal_paper",
-    paper="Fernandez-Hernandez, Mestre, Dolz, Duato, Quintana-Orti (2025), NeurIPS "
-          "(experiments' variant)",
-    arxiv="2505.12909",
-    formula="Linear: raw[k, j] = sin(2 pi k j / n_in + 2 pi k / n_out); Conv: raw[i, j] = "
-            "sin(j (i+1) 2 pi / C_out + i 2 pi / C_out), n_in = C_in * prod(kernel); "
-            "W = raw * sqrt(2 / (var(raw) * (n_in + n_out))); bias 0",
-    applies_to=("linear", "conv", "attention", "first", "hidden", "readout"),
-    random=False,
-    notes="The variant the reference repository used for the paper's experiments "
-          "(fernandez_sinusoidal3 in initialize.py, the Sinusoidal entry of its train.py list): "
-          "Xavier-like scale, var(W) = 2/(n_in + n_out), so sigma_w^2 = 2 n_in/(n_in + n_out); "
-          "bias zero. For conv weights n_in = C_in * prod(kernel) and n_out = C_out (not torch's "
-          "fan_out), and each row has its own frequency 2 pi (i+1)/C_out and phase 2 pi i/C_out. "
-          "The reference defines the conv rule for Conv2d only; here it is applied to any weight "
-          "with 3 or more dimensions. Its module-level function only visits nn.Linear and "
-          "nn.Conv2d (MultiheadAttention in_proj keeps torch's default). Deterministic: the "
-          "generator is accepted and ignored. Refused shapes: Linear n_out <= 2 and n_in <= 2, "
-          "conv C_out <= 2 (the pattern vanishes).",
-    defaults={},
-)
 def sinusoidal_paper_(tensor: torch.Tensor,
                       generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Sinusoidal initialization as used for the paper's experiments (Xavier-like scale).
@@ -984,24 +882,31 @@ def _sinusoidal_paper_rule(layer, role, generator, *, folded=True):
     _zero_bias(layer)
 
 
-_LAYER_RULES: dict[str, Callable] = {
-    "xavier_uniform": _baseline_rule(xavier_uniform_),
-    "xavier_normal": _baseline_rule(xavier_normal_),
-    "kaiming_uniform": _baseline_rule(kaiming_uniform_),
-    "kaiming_normal": _baseline_rule(kaiming_normal_),
-    "orthogonal": _baseline_rule(orthogonal_),
-    "siren": _siren_rule,
-    "siren_port": _siren_port_rule,
-    "edge_of_chaos": _eoc_rule,
-    "edge_of_chaos_sigma_a1": _eoc_a1_rule,
-    "sinusoidal": _sinusoidal_rule,
-    "sinusoidal_paper": _sinusoidal_paper_rule,
-}
+def _point_rule(c_w: float, c_b: float) -> Callable:
+    """Whole-layer rule of a sine point off the unit-gain curve: the edge-of-chaos first layer
+    and readout, hidden ``W ~ U(+-c_w/sqrt(N))``, ``b ~ U(+-c_b)``."""
+
+    def rule(layer, role, generator, *, omega0=EDGE_OF_CHAOS_OMEGA0, folded=True):
+        if role == "hidden":
+            _eoc_rule(layer, role, generator, c_w=c_w, c_b=c_b)
+        else:
+            _eoc_rule(layer, role, generator, omega0=omega0, folded=folded)
+    return rule
 
 
-def linear_init_names() -> list[str]:
-    """Sorted names that :func:`init_linear_` can apply to a whole nn.Linear."""
-    return sorted(_LAYER_RULES)
+def _torch_default_rule(layer, role, generator, *, folded=True):
+    del role, folded  # the same for every role; no frequency to fold
+    torch_default_(layer.weight, generator=generator)
+    if layer.bias is not None:
+        torch_default_bias_(layer.bias, layer.in_features, generator=generator)
+
+
+def linear_init_names(controls: bool = False) -> list[str]:
+    """Sorted names that :func:`init_linear_` can apply to a whole nn.Linear (the catalogue's
+    entries with a layer rule; the control points only with ``controls=True``)."""
+    from initaudit.models.catalogue import available
+
+    return available(layer=True, controls=controls)
 
 
 def init_linear_(layer: nn.Linear, name: str, *, role: str = "hidden",
@@ -1029,7 +934,7 @@ def init_linear_(layer: nn.Linear, name: str, *, role: str = "hidden",
 
     Args:
         layer: the nn.Linear to initialise in place.
-        name: a name from :func:`linear_init_names` (registered in models.registry).
+        name: a name from :func:`linear_init_names` (:mod:`models.catalogue`).
         role: one of :data:`ROLES`.
         generator: torch.Generator to draw from (ignored by deterministic rules).
         **kwargs: options of the source (e.g. omega0, c_w, c_b, gain, mode, w0, c, folded).
@@ -1041,10 +946,334 @@ def init_linear_(layer: nn.Linear, name: str, *, role: str = "hidden",
         raise TypeError(f"init_linear_ needs an nn.Linear; got {type(layer).__name__} (use the "
                         f"tensor initializers for other layers)")
     _check_choice(role, ROLES, "role")
-    _registry_get(name)  # unknown names: ValueError listing every registered initializer
-    rule = _LAYER_RULES.get(name)
+    rule = _catalogue_get(name).layer  # unknown names: ValueError listing every initializer
     if rule is None:
         raise ValueError(f"initializer {name!r} has no whole-layer rule for nn.Linear; valid names "
                          f"are {', '.join(linear_init_names())}")
     rule(layer, role, generator, **kwargs)
     return layer
+
+
+# ----------------------------------------------------------------------------------------------
+# Mean-field specs: each rule of this module as layer variances and laws (theory.spec). Each
+# function takes (d_in, width, depth, activation, omega0 or None, d_out); the catalogue's
+# ``spec`` validates the arguments and sets name, activation and d_out.
+
+def _tspec():
+    from initaudit.theory import spec
+
+    return spec
+
+
+def _siren_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`theory.spec.siren_reference`, first and hidden omega_0 = ``omega0`` (default 30)."""
+    w = {} if omega0 is None else {"omega0": omega0, "hidden_omega0": omega0}
+    return _tspec().siren_reference(d_in, width, depth, **w)
+
+
+def _siren_port_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`theory.spec.siren_port` (``omega0`` = its first-layer w0_initial, default 30)."""
+    return _tspec().siren_port(d_in, width, depth, **({} if omega0 is None else {"omega0": omega0}))
+
+
+def _eoc_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`theory.spec.edge_of_chaos` at sigma_a = 0, (c_w, c_b) = (sqrt 3, 0)."""
+    return _tspec().edge_of_chaos(d_in, width, depth, omega0=omega0 or EDGE_OF_CHAOS_OMEGA0)
+
+
+def _eoc_a1_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`theory.spec.edge_of_chaos` at sigma_a = 1."""
+    return _tspec().edge_of_chaos(d_in, width, depth, omega0=omega0 or EDGE_OF_CHAOS_OMEGA0,
+                                  sigma_a=1.0)
+
+
+def _point_spec(name: str) -> Callable:
+    c_w, c_b = SINE_POINTS[name]
+
+    def spec(d_in, width, depth, activation, omega0, d_out):
+        """:func:`theory.spec.sine_uniform` at the point's (c_w, c_b)."""
+        return _tspec().sine_uniform(d_in, width, depth, c_w=c_w, c_b=c_b,
+                                     omega0=omega0 or EDGE_OF_CHAOS_OMEGA0)
+    return spec
+
+
+def _xavier_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`theory.spec.xavier`: sigma_w^2 = 2 fan_in/(fan_in + fan_out), zero bias.
+
+    Also the variance of ``sinusoidal_paper`` (Var W = 2/(n_in + n_out), deterministic)."""
+    return _tspec().xavier(d_in, width, depth, activation=activation, d_out=d_out)
+
+
+def _xavier_normal_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`_xavier_spec` with Gaussian weights."""
+    return _xavier_spec(d_in, width, depth, activation, omega0, d_out).with_(convention="normal")
+
+
+def _he_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`theory.spec.he`: sigma_w^2 = 2 (torch's default gain, leaky_relu with a = 0).
+
+    Also the variance of ``sinusoidal`` (gain sqrt 2, fan_in: Var W = 2/fan_in, deterministic)."""
+    return _tspec().he(d_in, width, depth, activation=activation, d_out=d_out)
+
+
+def _he_normal_spec(d_in, width, depth, activation, omega0, d_out):
+    """:func:`_he_spec` with Gaussian weights."""
+    return _he_spec(d_in, width, depth, activation, omega0, d_out).with_(convention="normal")
+
+
+def _orthogonal_spec(d_in, width, depth, activation, omega0, d_out):
+    """Gain 1: mean square entry ``min(r, c)/(r c)`` of an r x c matrix, so sigma_w^2 =
+    min(r, c)/r (first layer d/N for d < N, hidden 1, readout 1); zero bias. The entries are
+    neither uniform nor Gaussian; the spec says "normal" (the large-N marginal of a Haar
+    matrix), which only matters when sampling from the spec."""
+    t = _tspec()
+    lv = t.LayerVariance
+    return t.NetworkSpec(d_in=d_in, width=width, depth=depth, d_out=d_out, activation=activation,
+                         convention="normal", first=lv(min(width, d_in) / width, 0.0),
+                         hidden=lv(1.0, 0.0), readout=lv(min(d_out, width) / d_out, 0.0))
+
+
+def _torch_default_spec(d_in, width, depth, activation, omega0, d_out):
+    """sigma_w^2 = 1/3 for every layer, bias variance 1/(3 fan_in), uniform laws."""
+    t = _tspec()
+    lv = t.LayerVariance
+    return t.NetworkSpec(d_in=d_in, width=width, depth=depth, d_out=d_out, activation=activation,
+                         convention="uniform", first=lv(1 / 3, 1 / (3 * d_in)),
+                         hidden=lv(1 / 3, 1 / (3 * width)), readout=lv(1 / 3, 1 / (3 * width)))
+
+
+# ----------------------------------------------------------------------------------------------
+# The catalogue: one entry per initialiser of this module.
+
+_add(
+    "xavier_uniform", xavier_uniform_,
+    paper="Glorot and Bengio (2010); PyTorch torch.nn.init.xavier_uniform_",
+    arxiv=None,
+    formula="W ~ U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)); bias 0",
+    applies_to=("linear", "conv", "first", "hidden", "readout"),
+    random=True,
+    notes=_BASELINE_NOTES + " sigma_w^2 = 2 gain^2 fan_in / (fan_in + fan_out).",
+    defaults={"gain": 1.0},
+    url=_TORCH_INIT_URL, commit=_TORCH_TAG,
+    activation="tanh", layer=_baseline_rule(xavier_uniform_), spec=_xavier_spec,
+    style=Style("Xavier (uniform)", "#7F7F7F", "^", "-", "Xavier"),
+)
+
+_add(
+    "xavier_normal", xavier_normal_,
+    paper="Glorot and Bengio (2010); PyTorch torch.nn.init.xavier_normal_",
+    arxiv=None,
+    formula="W ~ N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out)); bias 0",
+    applies_to=("linear", "conv", "first", "hidden", "readout"),
+    random=True,
+    notes=_BASELINE_NOTES + " sigma_w^2 = 2 gain^2 fan_in / (fan_in + fan_out) (Gaussian).",
+    defaults={"gain": 1.0},
+    url=_TORCH_INIT_URL, commit=_TORCH_TAG,
+    activation="tanh", layer=_baseline_rule(xavier_normal_), spec=_xavier_normal_spec,
+    style=Style("Xavier (normal)", "#BBBBBB", "v", "--", "XavierNormal"),
+)
+
+_add(
+    "kaiming_uniform", kaiming_uniform_,
+    paper="He et al. (2015); PyTorch torch.nn.init.kaiming_uniform_",
+    arxiv="1502.01852",
+    formula="W ~ U(-b, b), b = gain * sqrt(3 / fan_mode), gain = calculate_gain(nonlinearity, a); "
+            "bias 0",
+    applies_to=("linear", "conv", "first", "hidden", "readout"),
+    random=True,
+    notes=_BASELINE_NOTES + " With mode='fan_in', sigma_w^2 = gain^2 (2 for the default "
+          "leaky_relu with a = 0).",
+    defaults={"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
+    url=_TORCH_INIT_URL, commit=_TORCH_TAG,
+    activation="relu", layer=_baseline_rule(kaiming_uniform_), spec=_he_spec,
+    style=Style("He (uniform)", "#000000", "^", "-", "He"),
+)
+
+_add(
+    "kaiming_normal", kaiming_normal_,
+    paper="He et al. (2015); PyTorch torch.nn.init.kaiming_normal_",
+    arxiv="1502.01852",
+    formula="W ~ N(0, s^2), s = gain / sqrt(fan_mode), gain = calculate_gain(nonlinearity, a); "
+            "bias 0",
+    applies_to=("linear", "conv", "first", "hidden", "readout"),
+    random=True,
+    notes=_BASELINE_NOTES + " With mode='fan_in', sigma_w^2 = gain^2 (Gaussian).",
+    defaults={"a": 0.0, "mode": "fan_in", "nonlinearity": "leaky_relu"},
+    url=_TORCH_INIT_URL, commit=_TORCH_TAG,
+    activation="relu", layer=_baseline_rule(kaiming_normal_), spec=_he_normal_spec,
+    style=Style("He (normal)", "#555555", "v", "--", "KaimingNormal"),
+)
+
+_add(
+    "orthogonal", orthogonal_,
+    paper="Saxe, McClelland, Ganguli (2013); PyTorch torch.nn.init.orthogonal_",
+    arxiv="1312.6120",
+    formula="W = gain * Q, Q (semi-)orthogonal from the QR decomposition of a Gaussian matrix "
+            "(conv weights flattened to (C_out, rest)); bias 0",
+    applies_to=("linear", "conv", "first", "hidden", "readout"),
+    random=True,
+    notes=_BASELINE_NOTES + " Mean square entry gain^2 min(r, c) / (r c) for an r x c matrix, "
+          "so sigma_w^2 = gain^2 min(r, c) / r (= gain^2 when square).",
+    defaults={"gain": 1.0},
+    url=_TORCH_INIT_URL, commit=_TORCH_TAG,
+    activation="tanh", layer=_baseline_rule(orthogonal_), spec=_orthogonal_spec,
+    style=Style("orthogonal", "#117733", "P", ":", "Orthogonal"),
+)
+
+_add(
+    "siren", siren_,
+    paper="Sitzmann, Martel, Bergman, Lindell, Wetzstein (2020)",
+    arxiv="2006.09661",
+    formula="hidden W ~ U(-sqrt(6/n_in)/omega_0, sqrt(6/n_in)/omega_0) inside sin(omega_0 (W x + b)),"
+            " omega_0 = 30; first W ~ U(-1/n_in, 1/n_in); b ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) "
+            "(torch default)",
+    applies_to=("linear", "first", "hidden", "readout"),
+    random=True,
+    notes=_SIREN_NOTES,
+    defaults={"omega0": SIREN_OMEGA0, "folded": False},
+    url="https://github.com/vsitzmann/siren", commit="361422eb804f59bc46ca3a7b43d6aced067b97e9",
+    activation="sin", omega0=SIREN_OMEGA0, frequency={"first": "omega0", "hidden": "omega0", "readout": "omega0"},
+    layer=_siren_rule, spec=_siren_spec,
+    style=Style("SIREN reference", "#0072B2", "o", "-", "Siren"),
+)
+
+_add(
+    "siren_port", siren_port_,
+    paper="Wang, siren-pytorch (port of Sitzmann et al. 2020)",
+    arxiv="2006.09661",
+    formula="w_std = sqrt(c/n_in)/w0 (first layer: 1/n_in), c = 6; W ~ U(-w_std, w_std) and "
+            "b ~ U(-w_std, w_std) inside sin(w0 (W x + b)); w0 = 1 (hidden), w0_initial = 30 "
+            "(first)",
+    applies_to=("linear", "first", "hidden", "readout"),
+    random=True,
+    notes=_SIREN_PORT_NOTES,
+    defaults={"w0": SIREN_PORT_W0, "c": SIREN_PORT_C, "folded": False},
+    url="https://github.com/lucidrains/siren-pytorch", commit="5160b9db4c0b38e1f25889a347b5acd07d3db022",
+    activation="sin", omega0=SIREN_PORT_W0_INITIAL,
+    frequency={"first": "w0", "hidden": None, "readout": None},
+    layer=_siren_port_rule, spec=_siren_port_spec,
+    style=Style("siren-pytorch port", "#56B4E9", "s", "--", "SirenPort"),
+)
+
+_add(
+    "edge_of_chaos", edge_of_chaos_,
+    paper="Combette, Venaille, Pustelnik (2025)",
+    arxiv="2512.06427",
+    formula="hidden W ~ U(-c_w/sqrt(N), c_w/sqrt(N)), b ~ U(-c_b, c_b), c_b = c_b(c_w) on the "
+            "unit-gain curve; default sigma_a = 0: (c_w, c_b) = (sqrt(3), 0); first W ~ "
+            "U(-omega_0/n_in, omega_0/n_in), b = 0",
+    applies_to=("linear", "first", "hidden", "readout"),
+    random=True,
+    notes=_EOC_NOTES + " Default point sigma_w^2 = 1, sigma_b^2 = 0.",
+    defaults={"c_w": EDGE_OF_CHAOS_CW},
+    activation="sin", omega0=EDGE_OF_CHAOS_OMEGA0, frequency={"first": "omega0", "hidden": "omega0", "readout": "omega0"},
+    layer=_eoc_rule, spec=_eoc_spec,
+    style=Style(r"edge of chaos, $\sigma_a=0$", "#D55E00", "o", "-", "EoC"),
+)
+
+_add(
+    "edge_of_chaos_sigma_a1", edge_of_chaos_sigma_a1_,
+    paper="Combette, Venaille, Pustelnik (2025)",
+    arxiv="2512.06427",
+    formula="hidden W ~ U(-c_w/sqrt(N), c_w/sqrt(N)), b ~ U(-c_b, c_b) at the unit-gain point with "
+            "q* = 1: c_w^2 = 6/(1+e^-2), c_b^2 = 6 e^-2/(1+e^-2); first W ~ U(-omega_0/n_in, "
+            "omega_0/n_in), b = 0",
+    applies_to=("linear", "first", "hidden", "readout"),
+    random=True,
+    notes=_EOC_NOTES + " This entry is the point of the curve whose fixed-point pre-activation "
+          "variance is q* = 1 (theory.sine.sigma_a1_point): sigma_w^2 = 2/(1+e^-2) ~ 1.762, "
+          "sigma_b^2 = 2 e^-2/(1+e^-2) ~ 0.238.",
+    defaults={},
+    activation="sin", omega0=EDGE_OF_CHAOS_OMEGA0, frequency={"first": "omega0", "hidden": "omega0", "readout": "omega0"},
+    layer=_eoc_a1_rule, spec=_eoc_a1_spec,
+    style=Style(r"edge of chaos, $\sigma_a=1$", "#E69F00", "D", "-", "EoCSigmaOne"),
+)
+
+_add(
+    "sinusoidal", sinusoidal_,
+    paper="Fernandez-Hernandez, Mestre, Dolz, Duato, Quintana-Orti (2025), NeurIPS",
+    arxiv="2505.12909",
+    formula="raw[k, j] = sin(2 pi k j / n_in + 2 pi k / n_out), k = 1..n_out, j = 0..n_in-1; "
+            "W = raw * gain / sqrt(var(raw) * fan), fan by mode, gain = sqrt(2); bias 0",
+    applies_to=("linear", "conv", "attention", "first", "hidden", "readout"),
+    random=False,
+    notes="Deterministic: the generator is accepted and ignored. Conv weights are flattened to "
+          "(C_out, C_in * prod(kernel)); var is the unbiased variance over all entries; fan is "
+          "torch's fan_in or fan_out (C_in * prod(kernel) or C_out * prod(kernel)). So var(W) = "
+          "gain^2 / fan exactly: sigma_w^2 = gain^2 (2 by default) with mode='fan_in'; bias zero "
+          "(sigma_b^2 = 0). sinusoidal_init applies it to a whole module (nn.MultiheadAttention "
+          "in_proj split into its q, k, v blocks). The pattern is built in float64 (the reference "
+          "uses float32). Shapes with n_out <= 2 and n_in <= 2 are refused (the pattern vanishes).",
+    defaults={"mode": "fan_in", "gain": SINUSOIDAL_GAIN},
+    url="https://github.com/jmiravet/Sinusoidal-Initialization", commit="9b601fb24143a2722c478f47df30df4ae262e519",
+    activation="relu", layer=_sinusoidal_rule, spec=_he_spec,
+    style=Style("sinusoidal", "#AA4499", "X", "-", "Sinusoidal"),
+)
+
+_add(
+    "sinusoidal_paper", sinusoidal_paper_,
+    paper="Fernandez-Hernandez, Mestre, Dolz, Duato, Quintana-Orti (2025), NeurIPS "
+          "(experiments' variant)",
+    arxiv="2505.12909",
+    formula="Linear: raw[k, j] = sin(2 pi k j / n_in + 2 pi k / n_out); Conv: raw[i, j] = "
+            "sin(j (i+1) 2 pi / C_out + i 2 pi / C_out), n_in = C_in * prod(kernel); "
+            "W = raw * sqrt(2 / (var(raw) * (n_in + n_out))); bias 0",
+    applies_to=("linear", "conv", "attention", "first", "hidden", "readout"),
+    random=False,
+    notes="The variant the reference repository used for the paper's experiments "
+          "(fernandez_sinusoidal3 in initialize.py, the Sinusoidal entry of its train.py list): "
+          "Xavier-like scale, var(W) = 2/(n_in + n_out), so sigma_w^2 = 2 n_in/(n_in + n_out); "
+          "bias zero. For conv weights n_in = C_in * prod(kernel) and n_out = C_out (not torch's "
+          "fan_out), and each row has its own frequency 2 pi (i+1)/C_out and phase 2 pi i/C_out. "
+          "The reference defines the conv rule for Conv2d only; here it is applied to any weight "
+          "with 3 or more dimensions. Its module-level function only visits nn.Linear and "
+          "nn.Conv2d (MultiheadAttention in_proj keeps torch's default). Deterministic: the "
+          "generator is accepted and ignored. Refused shapes: Linear n_out <= 2 and n_in <= 2, "
+          "conv C_out <= 2 (the pattern vanishes).",
+    defaults={},
+    url="https://github.com/jmiravet/Sinusoidal-Initialization", commit="9b601fb24143a2722c478f47df30df4ae262e519",
+    activation="relu", layer=_sinusoidal_paper_rule, spec=_xavier_spec,
+    style=Style("sinusoidal (paper variant)", "#882255", "x", "--", "SinusoidalPaper"),
+)
+
+_add(
+    "torch_default", torch_default_,
+    paper="PyTorch nn.Linear / nn.ConvNd reset_parameters (He et al. 2015 rule with a = sqrt 5)",
+    arxiv="1502.01852",
+    formula="W ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform_, a = sqrt(5)); "
+            "b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))",
+    applies_to=("linear", "conv", "attention", "first", "hidden", "readout"),
+    random=True,
+    notes="What nn.Linear and nn.Conv1d/2d/3d draw when nothing re-initialises them: "
+          "sigma_w^2 = 1/3 and sigma_b^2 = 1/(3 fan_in) for every layer. The 'torch_default' arm "
+          "of the classification experiments leaves the layers as torch built them (global "
+          "generator); init_linear_ applies the same law from a given generator.",
+    url=_TORCH_INIT_URL, commit=_TORCH_TAG,
+    activation="relu", layer=_torch_default_rule, spec=_torch_default_spec,
+    style=Style("torch default", "#332288", "o", "-", "TorchDefault"),
+)
+
+for _name, _label, _color, _marker, _macro in (
+        ("ordered", "ordered, $(c_w,c_b)=(1.5,0.5)$", "#009E73", "s", "Ordered"),
+        ("chaotic", "chaotic, $(c_w,c_b)=(2.4,0)$", "#CC79A7", "v", "Chaotic")):
+    _cw, _cb = SINE_POINTS[_name]
+    _add(
+        _name, edge_of_chaos_,
+        paper="initaudit control point (the sine-network theory of Combette, Venaille, "
+              "Pustelnik 2025)",
+        arxiv="2512.06427",
+        formula=f"hidden W ~ U(-c_w/sqrt(N), c_w/sqrt(N)), b ~ U(-c_b, c_b), (c_w, c_b) = "
+                f"({_cw:g}, {_cb:g}); first layer and readout of edge_of_chaos",
+        applies_to=("linear", "first", "hidden", "readout"),
+        random=True,
+        notes=f"A point {'below' if _name == 'ordered' else 'above'} the unit-gain curve "
+              f"(chi {'<' if _name == 'ordered' else '>'} 1): the {_name} control of the depth "
+              "and fitting experiments. The registered function is the hidden weight rule with "
+              "this c_w.",
+        defaults={"c_w": _cw, "c_b": _cb},
+        activation="sin", omega0=EDGE_OF_CHAOS_OMEGA0,
+        frequency={"first": "omega0", "hidden": None, "readout": "omega0"},
+        layer=_point_rule(_cw, _cb), spec=_point_spec(_name), control=True,
+        style=Style(_label, _color, _marker, "-", _macro),
+    )
+

@@ -202,3 +202,25 @@ def lsuv_(model: nn.Module, data: torch.Tensor, *, tol: float = LSUV_TOL,
     finally:
         model.train(was_training)
     return records
+
+
+def _add_entry() -> None:
+    from initaudit.models.catalogue import Style, add
+
+    add(
+        "lsuv", lsuv_, scope="model",
+        paper="Mishkin and Matas (2016), ICLR", arxiv="1511.06422",
+        formula="orthonormal weights (QR of a Gaussian), zero biases, then per layer in forward "
+                "order W <- W / sqrt(Var(B)) until |Var(B) - 1| < tol (0.1) or 10 rescalings",
+        applies_to=("linear", "conv", "attention"), random=True,
+        notes="Data-dependent: lsuv_(model, data) needs one batch of inputs, so it has no "
+              "whole-layer rule and no mean-field spec. The Sinusoidal paper's classification "
+              "baselines include it.",
+        defaults={"tol": LSUV_TOL, "max_iter": LSUV_MAX_ITER},
+        url="https://github.com/jmiravet/Sinusoidal-Initialization (lsuv.py)",
+        commit="effb3978172c24db496a4ccc60a42c7c581a52de",
+        style=Style("LSUV", "#44AA99", "D", "-", "Lsuv"),
+    )
+
+
+_add_entry()

@@ -21,7 +21,7 @@ Two builders:
   (:meth:`Ensemble.from_spec`) or from a registered initializer (:meth:`Ensemble.from_init`).
 
 How omega_0 is folded for the registered initializers (:meth:`Ensemble.from_init`), following
-the registry notes of :mod:`models.init` and :func:`models.init.init_linear_`, which by default
+the catalogue notes of :mod:`models.init` and :func:`models.init.init_linear_`, which by default
 returns folded tensors:
 
 * ``siren`` (Sitzmann et al. 2020, reference code; the layer computes ``sin(omega_0 (W h + b))``
@@ -60,22 +60,12 @@ from initaudit.models.activations import check as _check_activation
 from initaudit.theory.checks import positive_int as _check_count
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "DTYPES", "Ensemble", "FREQUENCY_INITS", "MLP", "activation_fn",
+    "ACTIVATIONS", "Activation", "DTYPES", "Ensemble", "MLP", "activation_fn",
     "activation_derivative", "build_mlp", "dtype_from_name", "linear_init_names",
 ]
 
 #: Floating dtypes by name (command line and configs).
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-#: Registered initializers that take a frequency omega_0, and the keyword each one uses for it
-#: in :func:`models.init.init_linear_`, per role (None: the role gets the source's default).
-FREQUENCY_INITS = {
-    "siren": {"first": "omega0", "hidden": "omega0", "readout": "omega0"},
-    "siren_port": {"first": "w0", "hidden": None, "readout": None},
-    "edge_of_chaos": {"first": "omega0", "hidden": "omega0", "readout": "omega0"},
-    "edge_of_chaos_sigma_a1": {"first": "omega0", "hidden": "omega0", "readout": "omega0"},
-}
-
-
 def dtype_from_name(dtype) -> torch.dtype:
     """A torch floating dtype from a dtype or its name ("float32", "float64")."""
     if isinstance(dtype, torch.dtype):
@@ -172,13 +162,12 @@ def build_mlp(spec, generator: torch.Generator | None = None,
     return MLP(*modules)
 
 
-def linear_init_names() -> list[str]:
-    """Registered initializers that can fill a whole ``nn.Linear`` (every role)."""
-    from initaudit.models import registry
-    from initaudit.models.init import linear_init_names as _names
+def linear_init_names(controls: bool = False) -> list[str]:
+    """Catalogue entries that can fill a whole ``nn.Linear`` (every role); the package's own
+    control points (:mod:`models.catalogue`, ``control``) only with ``controls=True``."""
+    from initaudit.models import catalogue
 
-    usable = set(registry.available("linear"))
-    return sorted(n for n in _names() if n in usable)
+    return catalogue.available("linear", layer=True, controls=controls)
 
 
 def _roles(depth: int) -> list[str]:
@@ -290,6 +279,79 @@ class Ensemble:
 
     # -- builders ------------------------------------------------------------------------------
     @classmethod
+    def draw(cls, init: str, d_in: int, width: int, depth: int, n_networks: int, *,
+             activation: str | None = None, omega0: float | None = None, law: str | None = None,
+             first_layer: str = "own", seed: int = 0, dtype: torch.dtype | str = torch.float32,
+             device=None, d_out: int = 1) -> tuple["Ensemble", object]:
+        """The one builder of every measurement's networks: S networks of a catalogue entry.
+
+        Args:
+            init: a catalogue name with a whole-layer rule (:func:`linear_init_names`).
+            d_in, width, depth, d_out: the architecture.
+            n_networks: S (1 for a deterministic rule drawn by its own ``law``, see below).
+            activation: default the entry's (:func:`models.catalogue.default_activation`).
+            omega0: the entry's frequency (None: its default; an error for entries without one).
+                With ``first_layer="omega0"`` it is the half-width factor of the replaced layer.
+            law: None draws the entry's own rule (:meth:`from_init`); ``"spec"`` draws from its
+                mean-field spec (:func:`models.catalogue.spec`, the same variances, the spec's
+                law); ``"uniform"`` or ``"normal"`` from the spec with that law
+                (:meth:`from_spec`).
+            first_layer: ``"own"`` keeps the entry's first layer; ``"omega0"`` replaces it by
+                the edge-of-chaos one, ``W_0 ~ U(+-omega0/d)``, ``b_0 = 0``, drawn from its own
+                generator seeded with ``seed + 104729`` (so the hidden layers do not depend on
+                it; deterministic hidden layers are then shared by the S networks).
+            seed: seed of the ``torch.Generator`` (CPU) the networks are drawn from.
+            dtype: floating dtype; device: where the tensors live (drawn on the CPU first, so
+                a seed gives the same networks on every device).
+
+        Returns:
+            ``(ensemble, spec)``; ``spec`` is the entry's :class:`theory.spec.NetworkSpec`
+            (with the law drawn when ``law`` is given), None when the first layer was replaced.
+        """
+        from initaudit.models import catalogue
+        from initaudit.models.init import EDGE_OF_CHAOS_OMEGA0, edge_of_chaos_first_
+        from initaudit.theory.checks import choice
+
+        choice(law, (None, "spec", "uniform", "normal"), "law")
+        choice(first_layer, ("own", "omega0"), "first_layer")
+        valid = linear_init_names(controls=True)
+        if init not in valid:
+            raise ValueError(f"unknown initializer {init!r} for fully connected layers; valid "
+                             f"names are {', '.join(valid)}")
+        entry = catalogue.get(init)
+        activation = activation or entry.activation
+        replace_first = first_layer == "omega0"
+        own_omega0 = None if replace_first else omega0
+        if replace_first and entry.omega0 is not None:
+            own_omega0 = omega0  # a frequency init keeps its hidden omega_0 in step
+        sp = catalogue.spec(init, d_in, width, depth, activation, own_omega0, d_out)
+        gen = torch.Generator().manual_seed(int(seed))
+        if law is None:
+            ens = cls.from_init(init, d_in, width, depth, n_networks, activation, own_omega0,
+                                gen, dtype, d_out=d_out)
+        else:
+            if law != "spec":
+                sp = sp.with_(convention=law)
+            ens = cls.from_spec(sp, n_networks, gen, dtype)
+        if replace_first:
+            omega0 = EDGE_OF_CHAOS_OMEGA0 if omega0 is None else float(omega0)
+            n_networks = _check_count(n_networks, "n_networks")
+            weights, biases = list(ens.weights), list(ens.biases)
+            if ens.n_networks != n_networks:  # deterministic hidden layers: share them
+                weights = [w.expand(n_networks, -1, -1) for w in weights]
+                biases = [b.expand(n_networks, -1) for b in biases]
+            g0 = torch.Generator().manual_seed(int(seed) + 104729)
+            w0 = torch.empty(n_networks, width, d_in, dtype=weights[0].dtype)
+            for s in range(n_networks):
+                edge_of_chaos_first_(w0[s], omega0, generator=g0)
+            weights[0] = w0
+            biases[0] = torch.zeros(n_networks, width, dtype=w0.dtype)
+            ens = cls(weights, biases, activation, name=init, random=True, spec=None,
+                      omega0=omega0)
+            sp = None  # the first layer is no longer the entry's
+        return (ens if device is None else ens.to(device=device)), sp
+
+    @classmethod
     def from_spec(cls, spec, n_networks: int, generator: torch.Generator | None = None,
                   dtype: torch.dtype | str = torch.float32, device=None) -> "Ensemble":
         """S networks drawn independently from ``spec`` (the laws of :func:`build_mlp`).
@@ -331,7 +393,7 @@ class Ensemble:
         :func:`models.init.init_linear_` (folded form, see the module docstring), network by
         network, layer by layer, weight before bias, from one ``generator``.
 
-        A deterministic initializer (registry ``random=False``: sinusoidal, sinusoidal_paper)
+        A deterministic initializer (catalogue ``random=False``: sinusoidal, sinusoidal_paper)
         gives the same network for every draw, so the ensemble then holds S = 1 network whatever
         ``n_networks`` says, and ``random`` is False: the spread of any statistic is over inputs.
 
@@ -340,19 +402,19 @@ class Ensemble:
             d_in, width, depth, d_out: the architecture (depth L >= 1 activated layers).
             n_networks: S >= 1 (ignored, i.e. 1, for deterministic initializers).
             activation: one of :data:`ACTIVATIONS`.
-            omega0: frequency for the initializers of :data:`FREQUENCY_INITS` (None: the
+            omega0: frequency for the initializers of :func:`models.catalogue.frequency_inits` (None: the
                 source's default, 30); an error for the others.
             generator: torch.Generator (CPU) to draw from.
             dtype: floating dtype.
             device: where the tensors live (drawn on the CPU, then moved).
 
         Returns:
-            An :class:`Ensemble` (``spec`` is None; see :func:`analysis.propagate.spec_for_init`).
+            An :class:`Ensemble` (``spec`` is None; see :func:`models.catalogue.spec`).
         """
-        from initaudit.models import registry
+        from initaudit.models import catalogue
         from initaudit.models.init import init_linear_
 
-        valid = linear_init_names()
+        valid = linear_init_names(controls=True)
         if name not in valid:
             raise ValueError(f"unknown initializer {name!r} for fully connected layers; valid "
                              f"names are {', '.join(valid)}")
@@ -361,14 +423,14 @@ class Ensemble:
             _check_count(val, what)
         n_networks = _check_count(n_networks, "n_networks")
         dtype = dtype_from_name(dtype)
+        info = catalogue.get(name)
         if omega0 is not None:
-            if name not in FREQUENCY_INITS:
-                raise ValueError(f"omega0 applies only to {', '.join(FREQUENCY_INITS)}; "
+            if info.omega0 is None:
+                raise ValueError(f"omega0 applies only to {', '.join(catalogue.frequency_inits())}; "
                                  f"{name!r} has no frequency (leave omega0 unset)")
             omega0 = float(omega0)
             if not (math.isfinite(omega0) and omega0 > 0):
                 raise ValueError(f"omega0 must be a positive finite number, got {omega0!r}")
-        info = registry.get(name)
         if not info.random:
             n_networks = 1
         fan_ins = [d_in] + [width] * depth
@@ -389,15 +451,12 @@ class Ensemble:
                     layer.weight = nn.Parameter(weights[l][s], requires_grad=False)
                     layer.bias = nn.Parameter(biases[l][s], requires_grad=False)
                     kwargs = {}
-                    key = FREQUENCY_INITS.get(name, {}).get(role)
+                    key = info.frequency.get(role)
                     if omega0 is not None and key is not None:
                         kwargs[key] = omega0
                     init_linear_(layer, name, role=role, generator=generator, **kwargs)
-        if omega0 is None and name in FREQUENCY_INITS:
-            from initaudit.models import init as _init
-
-            omega0 = (_init.SIREN_PORT_W0_INITIAL if name == "siren_port" else
-                      _init.SIREN_OMEGA0 if name == "siren" else _init.EDGE_OF_CHAOS_OMEGA0)
+        if omega0 is None:
+            omega0 = info.omega0
         return cls([w.to(device) for w in weights], [b.to(device) for b in biases], activation,
                    name=name, random=info.random, spec=None, omega0=omega0)
 

@@ -88,7 +88,7 @@ def test_cnn_and_mlp_configs_reject_bad_values():
 
 def test_initialize_rejects_unknown_name_and_lsuv_without_data():
     model = build("mlp8")
-    with pytest.raises(ValueError, match="valid initialisers are default, orthogonal, lsuv"):
+    with pytest.raises(ValueError, match="valid initialisers are torch_default, orthogonal, lsuv"):
         initialize_(model, "xavier")
     with pytest.raises(ValueError, match="needs a batch of inputs"):
         initialize_(model, "lsuv")
@@ -97,7 +97,7 @@ def test_initialize_rejects_unknown_name_and_lsuv_without_data():
 def test_default_changes_nothing():
     model = build("tf8")
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    initialize_(model, "default")
+    initialize_(model, "torch_default")
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 

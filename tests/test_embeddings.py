@@ -22,7 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
-from initaudit.models import registry
+from initaudit.models import catalogue
 from initaudit.models.embeddings import EMBEDDING_STRATEGIES, init_embedding_
 
 PAPER_ORDER = (
@@ -54,9 +54,9 @@ def raw(name, v=97, d=33, *, seed=0, **kw) -> np.ndarray:
 
 def test_order_and_registry():
     assert EMBEDDING_STRATEGIES == PAPER_ORDER
-    assert set(PAPER_ORDER) <= set(registry.available("embedding"))
+    assert set(PAPER_ORDER) <= set(catalogue.available("embedding"))
     for name in PAPER_ORDER:
-        info = registry.get(name)
+        info = catalogue.get(name)
         assert info.paper == "Fatykhov (2026)"
         assert info.applies_to == ("embedding",)
         assert info.random == (name in RANDOM)

@@ -64,7 +64,7 @@ def test_smoke_summary_matches_a_recomputation_from_the_curves(smoke_run):
         for init in ("orthogonal", "sinusoidal"):
             diffs, rels = [], []
             for s in seeds:
-                c0, r0 = by[(model, opt, "default", s)]
+                c0, r0 = by[(model, opt, "torch_default", s)]
                 c1, r1 = by[(model, opt, init, s)]
                 diffs.append(100 * (_best_before_patience(r1["val_acc"], c1.patience)
                                     - _best_before_patience(r0["val_acc"], c0.patience)))

@@ -27,12 +27,12 @@ from hypothesis import strategies as st
 from torch import nn
 
 import initaudit.models.init as I
-from initaudit.models import registry
+from initaudit.models import catalogue
 
 OWN_NAMES = (
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal",
     "siren", "siren_port", "edge_of_chaos", "edge_of_chaos_sigma_a1", "sinusoidal",
-    "sinusoidal_paper",
+    "sinusoidal_paper", "torch_default",
 )
 E2 = math.exp(-2.0)
 
@@ -108,32 +108,32 @@ def run_sinusoidal(shape, **kw) -> torch.Tensor:
 
 
 def test_every_entry_is_registered_with_full_metadata():
-    names = registry.available()
+    names = catalogue.available()
     for name in OWN_NAMES:
         assert name in names
-        info = registry.get(name)
+        info = catalogue.get(name)
         assert info.paper and info.formula and info.notes
-        assert set(info.applies_to) <= set(registry.LAYER_KINDS)
+        assert set(info.applies_to) <= set(catalogue.LAYER_KINDS)
         assert "linear" in info.applies_to
         assert {"first", "hidden", "readout"} <= set(info.applies_to)
         assert info.arxiv is None or len(info.arxiv.split(".")) == 2
         assert isinstance(info.defaults, dict)
         json.dumps(info.as_dict())  # JSON-friendly
-    assert registry.get("sinusoidal").random is False
-    assert registry.get("sinusoidal_paper").random is False
-    assert registry.get("siren").random is True
-    assert registry.get("siren").arxiv == "2006.09661"
-    assert registry.get("sinusoidal").arxiv == "2505.12909"
-    assert registry.get("edge_of_chaos").arxiv == "2512.06427"
-    assert set(registry.available("conv")) >= {"sinusoidal", "sinusoidal_paper", "orthogonal"}
-    assert "siren" not in registry.available("conv")
+    assert catalogue.get("sinusoidal").random is False
+    assert catalogue.get("sinusoidal_paper").random is False
+    assert catalogue.get("siren").random is True
+    assert catalogue.get("siren").arxiv == "2006.09661"
+    assert catalogue.get("sinusoidal").arxiv == "2505.12909"
+    assert catalogue.get("edge_of_chaos").arxiv == "2512.06427"
+    assert set(catalogue.available("conv")) >= {"sinusoidal", "sinusoidal_paper", "orthogonal"}
+    assert "siren" not in catalogue.available("conv")
 
 
 def test_registered_defaults_match_signatures():
     import inspect
 
     for name in OWN_NAMES:
-        info = registry.get(name)
+        info = catalogue.get(name)
         params = inspect.signature(info.fn).parameters
         assert "generator" in params
         for key, value in info.defaults.items():
@@ -166,7 +166,7 @@ BASELINE_CASES = [
 @pytest.mark.parametrize("name, ours, theirs, kwargs", BASELINE_CASES)
 @pytest.mark.parametrize("shape", [(17, 9), (9, 17), (8, 3, 3, 3), (4, 2, 5)])
 def test_baselines_bitwise_equal_to_torch(name, ours, theirs, kwargs, shape):
-    assert registry.get(name).fn is ours
+    assert catalogue.get(name).fn is ours
     a = torch.empty(shape)
     b = torch.empty(shape)
     assert ours(a, generator=gen(7), **kwargs) is a
@@ -182,7 +182,7 @@ def test_baseline_layers_have_zero_bias():
         for role in I.ROLES:
             layer = nn.Linear(12, 7)
             I.init_linear_(layer, name, role=role, generator=gen(3))
-            expected = registry.get(name).fn(torch.empty(7, 12), generator=gen(3))
+            expected = catalogue.get(name).fn(torch.empty(7, 12), generator=gen(3))
             assert torch.equal(layer.weight.detach(), expected)
             assert torch.count_nonzero(layer.bias) == 0
 
@@ -250,8 +250,8 @@ def test_bad_role_variant_and_name_list_the_valid_choices():
 
 
 def test_init_linear_rejects_names_without_a_layer_rule_and_non_linear_layers():
-    others = [n for n in registry.available() if n not in I.linear_init_names()]
-    if others:  # e.g. the embedding strategies registered by models.embeddings
+    others = [n for n in catalogue.available() if catalogue.get(n).layer is None]
+    if others:  # e.g. the embedding strategies of models.embeddings
         with pytest.raises(ValueError, match="valid names are .*sinusoidal_paper"):
             I.init_linear_(nn.Linear(4, 4), others[0])
     assert set(I.linear_init_names()) == set(OWN_NAMES)
@@ -372,7 +372,7 @@ def test_siren_port_hidden_weight_and_bias_share_the_range():
     # The reference's hidden bias is U(+-1/sqrt(n)) and its weight U(+-sqrt(6/n)/30): a
     # different range in both, which the notes must say.
     assert float(layer.bias.detach().abs().max()) > 1.0 / math.sqrt(n_in)
-    notes = registry.get("siren_port").notes
+    notes = catalogue.get("siren_port").notes
     assert "bias" in notes and "reference" in notes
 
 
@@ -430,7 +430,7 @@ def test_edge_of_chaos_default_layers():
                              generator=gen(3))
     assert torch.equal(readout.weight.detach(), uniform_draw((10, n_in), math.sqrt(3 / n_in), 3))
     assert torch.count_nonzero(readout.bias) == 0
-    assert "not specified by the paper" in registry.get("edge_of_chaos").notes
+    assert "not specified by the paper" in catalogue.get("edge_of_chaos").notes
 
 
 def test_edge_of_chaos_first_layer_omega0_option():
@@ -705,9 +705,9 @@ def test_cli_init_list_json_contains_every_registered_name(capsys):
     assert status == 0
     records = json.loads(out)
     names = [r["name"] for r in records]
-    assert names == registry.available()
+    assert names == catalogue.available()
     for r in records:
-        assert {"name", "paper", "arxiv", "formula", "applies_to", "random"} <= set(r)
+        assert {"name", "paper", "arxiv", "formula", "applies_to", "random", "scope"} <= set(r)
     by_name = {r["name"]: r for r in records}
     assert by_name["sinusoidal"]["random"] is False
     assert by_name["siren"]["arxiv"] == "2006.09661"
@@ -717,9 +717,11 @@ def test_cli_init_list_text_table(capsys):
     status, out, _ = _cli(["init", "list"], capsys)
     assert status == 0
     header = out.splitlines()[0].split()
-    assert header[:2] == ["name", "random"]
-    for name in registry.available():
-        assert any(line.startswith(name + " ") for line in out.splitlines())
+    assert header[:3] == ["name", "scope", "random"]
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[2:]
+            if line and not line.startswith(" ")}
+    assert set(rows) == set(catalogue.available())
+    assert rows["lsuv"] == "model" and rows["harmonic"] == "layer" and rows["siren"] == "tensor"
     assert "formula: raw[k, j] = sin(2 pi k j / n_in" in out
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from initaudit.models.mlp import (ACTIVATIONS, Ensemble, FREQUENCY_INITS, MLP, build_mlp,
-                        linear_init_names)
+from initaudit.models import catalogue
+from initaudit.models.mlp import ACTIVATIONS, MLP, Ensemble, build_mlp, linear_init_names
 from initaudit.theory import spec as tspec
 
 
@@ -24,7 +24,7 @@ def _within_5se(values: torch.Tensor, target: float) -> bool:
 
 
 def _spec(convention="uniform", width=512, depth=3):
-    sp = tspec.published("edge_of_chaos_sigma_a1", 2, width, depth)
+    sp = catalogue.spec("edge_of_chaos_sigma_a1", 2, width, depth)
     # A 64-dimensional output, so that the readout's bias variance can be checked too.
     return sp.with_(convention=convention, readout=tspec.LayerVariance(1.0, 0.3), d_out=64)
 
@@ -136,8 +136,8 @@ def test_omega0_is_folded_into_first_and_hidden_layers():
     p = Ensemble.from_init("siren_port", d, n, 2, 1, "sin", 12.0, torch.Generator().manual_seed(0))
     assert p.weights[0].abs().max() <= 12.0 / d
     assert p.weights[1].abs().max() <= math.sqrt(6 / n)
-    assert set(FREQUENCY_INITS) == {"siren", "siren_port", "edge_of_chaos",
-                                    "edge_of_chaos_sigma_a1"}
+    assert set(catalogue.frequency_inits()) == {"siren", "siren_port", "edge_of_chaos",
+                                                "edge_of_chaos_sigma_a1", "ordered", "chaotic"}
 
 
 def test_deterministic_init_gives_one_network():
@@ -150,12 +150,12 @@ def test_deterministic_init_gives_one_network():
 
 
 def test_linear_init_names_are_the_registry_entries_for_linear_layers():
-    from initaudit.models import registry
+    from initaudit.models import catalogue
 
     names = linear_init_names()
     assert {"siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "xavier_uniform",
             "kaiming_uniform", "orthogonal", "sinusoidal"} <= set(names)
-    assert all("linear" in registry.get(n).applies_to for n in names)
+    assert all("linear" in catalogue.get(n).applies_to for n in names)
 
 
 def test_bad_options_raise_value_errors_listing_valid_values():
@@ -164,7 +164,7 @@ def test_bad_options_raise_value_errors_listing_valid_values():
         Ensemble.from_init("emb_random", 2, 8, 2, 2, generator=g)
     with pytest.raises(ValueError, match="valid activations are sin, relu, tanh, erf, gelu"):
         Ensemble.from_init("siren", 2, 8, 2, 2, "swish", generator=g)
-    with pytest.raises(ValueError, match="omega0 applies only to siren"):
+    with pytest.raises(ValueError, match="omega0 applies only to .*siren"):
         Ensemble.from_init("xavier_uniform", 2, 8, 2, 2, "tanh", 30.0, generator=g)
     with pytest.raises(ValueError, match="omega0 must be a positive finite number"):
         Ensemble.from_init("siren", 2, 8, 2, 2, "sin", -1.0, generator=g)

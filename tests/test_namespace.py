@@ -68,7 +68,7 @@ missing = [n for n in ia.__all__ if not hasattr(ia, n)]
 assert not missing, missing
 assert pathlib.Path(ia.Ensemble.__module__ and sys.modules[ia.Ensemble.__module__].__file__
                     ).resolve().is_relative_to(here)
-spec = ia.published("edge_of_chaos", d_in=1, width=32, depth=3)
+spec = ia.network_spec("edge_of_chaos", d_in=1, width=32, depth=3)
 ens = ia.Ensemble.from_spec(spec, n_networks=4, generator=torch.Generator().manual_seed(0))
 x = np.linspace(-1, 1, 5)[:, None]
 m = ia.measure(ens, x)

@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 from initaudit.analysis import ntk
-from initaudit.analysis.propagate import sample_inputs, spec_for_init
+from initaudit.analysis.propagate import sample_inputs
+from initaudit.models import catalogue
 from initaudit.models.mlp import build_mlp
 from initaudit.theory import spec as tspec
 
@@ -416,7 +417,7 @@ def test_uniform_law_levels_off():
 
 
 def test_theory_distance_and_vector_outputs():
-    sp = spec_for_init("kaiming_uniform", 2, 512, 2, "relu", d_out=2).with_(convention="normal")
+    sp = catalogue.spec("kaiming_uniform", 2, 512, 2, "relu", d_out=2).with_(convention="normal")
     net = build_mlp(sp, torch.Generator().manual_seed(0), F64)
     x = sample_inputs(12, 2, 0)
     theta = ntk.empirical_ntk(net, x)

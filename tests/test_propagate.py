@@ -38,6 +38,7 @@ import pandas as pd
 import pytest
 import torch
 
+from initaudit.models import catalogue
 from initaudit.analysis import propagate as mc
 from initaudit.theory.finite_width import finite_width_bound
 from initaudit.models.mlp import Ensemble
@@ -54,7 +55,7 @@ def _check_against_theory(init, act, depth, width, n_networks, n_inputs, *, gaus
                           seed=0):
     """Measure and compare; returns the table of failures (empty when everything agrees)."""
     x = mc.sample_inputs(n_inputs, 2, seed=0)
-    sp = mc.spec_for_init(init, 2, width, depth, act)
+    sp = catalogue.spec(init, 2, width, depth, act)
     gen = torch.Generator().manual_seed(seed)
     if gaussian_laws:
         sp = sp.with_(convention="normal")
@@ -122,7 +123,7 @@ def test_finite_width_bias_matches_derivation(init, act, gaussian_laws):
     leading-order bias itself (without the factor 2) must explain it to within 5 SE."""
     depth, width, n_net = 16, 32, 1024
     x = mc.sample_inputs(16, 2, seed=0)
-    sp = mc.spec_for_init(init, 2, width, depth, act)
+    sp = catalogue.spec(init, 2, width, depth, act)
     gen = torch.Generator().manual_seed(1)
     if gaussian_laws:
         sp = sp.with_(convention="normal")
@@ -147,13 +148,13 @@ def test_gaussian_theory_misses_uniform_bias():
     mean field over-predicts chi per hidden layer by ~2% (1.046 vs 1.025), so the squared
     gradient after 32 layers by ~1.9x; the law-exact prediction is what the networks follow."""
     x = mc.sample_inputs(16, 2, seed=0)
-    sp = mc.spec_for_init("siren", 2, 512, 32)
+    sp = catalogue.spec("siren", 2, 512, 32)
     gauss, exact = mc.predict(sp, x), mc.predict_exact_law(sp, x)
     chi_ratio = gauss["chi"][:, 5:-1].mean() / exact["chi"][:, 5:-1].mean()
     assert 1.015 < chi_ratio < 1.03
     assert gauss["grad_norm2"][:, 0].mean() / exact["grad_norm2"][:, 0].mean() > 1.5
     # Edge of chaos at sigma_a = 1: unit gain for Gaussian biases, not for uniform ones.
-    sp = mc.spec_for_init("edge_of_chaos_sigma_a1", 2, 512, 32)
+    sp = catalogue.spec("edge_of_chaos_sigma_a1", 2, 512, 32)
     assert abs(mc.predict(sp, x)["chi"][:, -2].mean() - 1.0) < 1e-6
     assert mc.predict_exact_law(sp, x)["chi"][:, -2].mean() < 0.995
 
@@ -237,7 +238,7 @@ def test_chi_trace_formula_matches_random_projection():
 def test_jacobian_spectrum_matches_jacrev():
     ens = _small_ensemble(depth=5, width=32, s=2)
     x = mc.sample_inputs(3, 2, seed=5)
-    sp = mc.spec_for_init("edge_of_chaos_sigma_a1", 2, 32, 5)
+    sp = catalogue.spec("edge_of_chaos_sigma_a1", 2, 32, 5)
     res = mc.jacobian_spectrum(ens, x, n_inputs=2, spec=sp)
     sv = res["singular_values"]
     assert len(sv) == 2 * 2 * 32
@@ -255,18 +256,18 @@ def test_jacobian_spectrum_matches_jacrev():
 
 
 # ---------------------------------------------------------------------------------------------
-# Specs of the registry initializers
+# Specs of the catalogue initializers
 
 
-@pytest.mark.parametrize("name", mc.mc_inits())
-def test_spec_for_init_matches_empirical_variance(name):
+@pytest.mark.parametrize("name", catalogue.available("linear", layer=True))
+def test_catalogue_spec_matches_empirical_variance(name):
     """Each layer's empirical weight variance (mean square over all entries and networks) and
-    bias variance against spec_for_init, within 5 standard errors of the mean of W^2; the
+    bias variance against catalogue.spec, within 5 standard errors of the mean of W^2; the
     deterministic rules and orthogonal matrices have exact variances (float32 rounding)."""
     width, depth, s = 128, 3, 6
-    ens = Ensemble.from_init(name, 2, width, depth, s, mc.default_activation(name), None,
+    ens = Ensemble.from_init(name, 2, width, depth, s, catalogue.default_activation(name), None,
                              torch.Generator().manual_seed(0), torch.float64)
-    sp = mc.spec_for_init(name, 2, width, depth)
+    sp = catalogue.spec(name, 2, width, depth)
     for lv, n_in, w, b in zip(sp.layers(), sp.fan_ins(), ens.weights, ens.biases):
         for tensor, target in ((w, lv.sigma_w2 / n_in), (b, lv.sigma_b2)):
             if not ens.random:
@@ -280,14 +281,14 @@ def test_spec_for_init_matches_empirical_variance(name):
             assert abs(sq.mean() - target) <= tol, (name, tensor.shape, sq.mean(), target)
 
 
-def test_spec_for_init_validates():
+def test_catalogue_spec_validates():
     with pytest.raises(ValueError, match="valid names are .*edge_of_chaos"):
-        mc.spec_for_init("lecun", 2, 64, 4)
+        catalogue.spec("lecun", 2, 64, 4)
     with pytest.raises(ValueError, match="omega0 applies only to"):
-        mc.spec_for_init("xavier_uniform", 2, 64, 4, omega0=30.0)
+        catalogue.spec("xavier_uniform", 2, 64, 4, omega0=30.0)
     with pytest.raises(ValueError, match="valid activations are"):
-        mc.spec_for_init("siren", 2, 64, 4, activation="swish")
-    sp = mc.spec_for_init("siren", 2, 64, 4, omega0=10.0)
+        catalogue.spec("siren", 2, 64, 4, activation="swish")
+    sp = catalogue.spec("siren", 2, 64, 4, omega0=10.0)
     assert sp.first.sigma_w2 == pytest.approx(100.0 / 6.0)
     assert sp.hidden.sigma_b2 == pytest.approx(100.0 / (3 * 64))
 
@@ -299,7 +300,7 @@ def test_spec_for_init_validates():
 def test_predict_matches_meanfield_profile():
     from initaudit.theory import meanfield
 
-    sp = mc.spec_for_init("edge_of_chaos_sigma_a1", 2, 256, 6)
+    sp = catalogue.spec("edge_of_chaos_sigma_a1", 2, 256, 6)
     x = mc.sample_inputs(3, 2, seed=0)
     pred = mc.predict(sp, x)
     for p in range(3):
@@ -313,8 +314,8 @@ def test_predict_matches_meanfield_profile():
 def test_exact_law_reduces_to_gaussian_theory():
     """Gaussian laws, and relu with any symmetric law: the two predictions coincide."""
     x = mc.sample_inputs(4, 2, seed=0)
-    for sp in (mc.spec_for_init("siren", 2, 128, 6).with_(convention="normal"),
-               mc.spec_for_init("kaiming_uniform", 2, 128, 6)):
+    for sp in (catalogue.spec("siren", 2, 128, 6).with_(convention="normal"),
+               catalogue.spec("kaiming_uniform", 2, 128, 6)):
         a, b = mc.predict(sp, x), mc.predict_exact_law(sp, x)
         for k in mc.QUANTITIES:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-12)
@@ -323,7 +324,7 @@ def test_exact_law_reduces_to_gaussian_theory():
 def test_exact_law_first_layer_sine_matches_sampling():
     """E sin^2(z_1) for z_1 = W_0 x + b_0 with uniform laws (SIREN first layer, d = 2): the
     characteristic-function formula against 4e6 direct draws (5 standard errors)."""
-    sp = mc.spec_for_init("siren", 2, 64, 2)
+    sp = catalogue.spec("siren", 2, 64, 2)
     x = np.array([[0.05, -0.3], [0.7, 0.01]])
     pred = mc.predict_exact_law(sp, x)
     rng = np.random.default_rng(0)
@@ -338,7 +339,7 @@ def test_exact_law_first_layer_sine_matches_sampling():
 
 
 def test_exact_law_tanh_first_layer_quadrature_converges():
-    sp = mc.spec_for_init("xavier_uniform", 2, 64, 3, "tanh")
+    sp = catalogue.spec("xavier_uniform", 2, 64, 3, "tanh")
     x = mc.sample_inputs(3, 2, seed=0)
     a, b = mc.predict_exact_law(sp, x, order=32), mc.predict_exact_law(sp, x, order=64)
     for k in mc.QUANTITIES:

@@ -462,7 +462,7 @@ def test_index_marginals_sum_to_one():
 
 
 def test_weight_spectra_table_covers_every_initializer(cache_tmp):
-    from initaudit.models import registry
+    from initaudit.models import catalogue
 
     cfg = sp.WeightSpectraConfig(linear_shapes=((24, 24), (16, 40)), embedding_shape=(40, 16),
                                  n_seeds=2)
@@ -470,7 +470,7 @@ def test_weight_spectra_table_covers_every_initializer(cache_tmp):
     per = res["per_draw"]
     lin = per[per.kind == "linear"]
     assert set(lin.init) == set(sp.linear_inits())
-    assert set(per[per.kind == "embedding"].init) == set(registry.available("embedding"))
+    assert set(per[per.kind == "embedding"].init) == set(catalogue.available("embedding"))
     sq = lin[(lin.init == "sinusoidal") & (lin["shape"] == "24x24")]
     assert len(sq) == 1 and int(sq["rank"].iloc[0]) == 11
     summ = res["summary"]

@@ -113,7 +113,6 @@ def test_ntk_grows_linearly_in_depth_at_the_sigma_a1_point_fixed_input():
     (lambda: spec.LayerVariance(-1.0, 0.0), "non-negative"),
     (lambda: spec.NetworkSpec(1, 8, 2, spec.LayerVariance(1, 0), spec.LayerVariance(1, 0),
                               spec.LayerVariance(1, 0), activation="swish"), "valid activations"),
-    (lambda: spec.published("lecun", 1, 8, 2), "valid names are"),
     (lambda: spec.edge_of_chaos(1, 8, 2, c_w=3.0), r"\[sqrt\(3\), sqrt\(6\)\)"),
 ])
 def test_bad_input(call, message):

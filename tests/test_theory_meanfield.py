@@ -238,8 +238,8 @@ def test_finite_width_bound_known_limits():
     relu = tspec.he(2, 64, 6)
     b = finite_width_bound(relu, x, predict(relu, x), uniform_weights=True)
     assert b["q"][0] == 0.0 and np.all(b["q"] == 0.0) and np.all(b["chi"] == 0.0)
-    sine = tspec.published("edge_of_chaos_sigma_a1", d_in=2, width=64, depth=6)
-    wide = tspec.published("edge_of_chaos_sigma_a1", d_in=2, width=128, depth=6)
+    sine = tspec.edge_of_chaos(2, 64, 6, sigma_a=1.0)
+    wide = tspec.edge_of_chaos(2, 128, 6, sigma_a=1.0)
     b64 = finite_width_bound(sine, x, predict(sine, x), uniform_weights=True)
     b128 = finite_width_bound(wide, x, predict(wide, x), uniform_weights=True)
     assert b64["q"][0] == 0.0 and b64["q"][-1] > 0

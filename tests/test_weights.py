@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from initaudit.analysis.weights import LAWS, weight_stats, weight_stats_for
-from initaudit.models import registry
+from initaudit.models import catalogue
 
 N_LAW = 20000
 
@@ -65,12 +65,12 @@ def test_rank_uses_the_dtype_of_the_tensor():
     assert w32["rank"] == 16 and w32["cond"] == math.inf
     assert w32["rank_rtol"] == 4 * torch.finfo(torch.float32).eps
     t = torch.empty(64, 32)
-    registry.get("sinusoidal").fn(t)
+    catalogue.get("sinusoidal").fn(t)
     assert w32["rank_default"] == int(torch.linalg.matrix_rank(t))
     # In float64 the rounding of sin at arguments up to 2 pi * 64 leaves singular values near
     # 1e-13 s_max: above torch's default tolerance (64 * 2.2e-16), below the package's floor
     # 1e-10, so the package's rule gives the exact rank 16 in both dtypes.
-    t64 = registry.get("sinusoidal").fn(torch.empty(64, 32, dtype=torch.float64))
+    t64 = catalogue.get("sinusoidal").fn(torch.empty(64, 32, dtype=torch.float64))
     sv = torch.linalg.svdvals(t64)
     assert float(sv[15]) > 0.1 * float(sv[0]) and float(sv[16]) < 1e-11 * float(sv[0])
     assert weight_stats(t64)["rank"] == 16

@@ -11,8 +11,9 @@ package's folded convention (any frequency omega_0 is multiplied into the weight
 
 ``models`` builds the finite network from it (uniform or normal draws with exactly these
 variances), ``theory`` maps it to q_l, chi_l and the NNGP/NTK kernels, and ``analysis`` compares
-the two. The published initialisers are written in this form by the constructors below
-(:func:`published`); each docstring says how the source's layer maps onto it.
+the two. The published initialisers are written in this form by the constructors below; each
+docstring says how the source's layer maps onto it. Which constructor a named initialiser uses
+is said once, by its entry in :mod:`models.catalogue` (:func:`models.catalogue.spec`).
 """
 
 from __future__ import annotations
@@ -218,24 +219,3 @@ def sine_uniform(d_in: int, width: int, depth: int, c_w: float, c_b: float, omeg
     return edge_of_chaos(d_in, width, depth, omega0=omega0, c_w=c_w, c_b=c_b).with_(
         name="sine_uniform", readout=readout or LayerVariance(1.0, 0.0)
     )
-
-
-#: Published initialisers with a mean-field description, by name.
-PUBLISHED = {
-    "siren": siren_reference,
-    "siren_port": siren_port,
-    "edge_of_chaos": edge_of_chaos,
-    "edge_of_chaos_sigma_a1": lambda d_in, width, depth, omega0=30.0: edge_of_chaos(
-        d_in, width, depth, omega0=omega0, sigma_a=1.0),
-    "xavier": xavier,
-    "he": he,
-}
-
-
-def published(name: str, d_in: int, width: int, depth: int, **kwargs) -> NetworkSpec:
-    """The spec of a published initialiser (see :data:`PUBLISHED`); unknown names list the valid ones."""
-    try:
-        ctor = PUBLISHED[name]
-    except KeyError:
-        raise ValueError(f"no mean-field spec for {name!r}; valid names are {', '.join(PUBLISHED)}") from None
-    return ctor(d_in, width, depth, **kwargs)

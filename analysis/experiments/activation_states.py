@@ -230,9 +230,9 @@ def summarize(configs, results, **options) -> dict:
             arms.append(row)
     comparisons, per_seed_diffs = [], {}
     for m in models:
-        base = networks[(networks.model == m) & (networks.init == "default")].set_index("seed")
+        base = networks[(networks.model == m) & (networks.init == "torch_default")].set_index("seed")
         for i in inits:
-            if i == "default" or base.empty:
+            if i == "torch_default" or base.empty:
                 continue
             other = networks[(networks.model == m) & (networks.init == i)].set_index("seed")
             other = other.reindex(base.index)

@@ -35,7 +35,7 @@ The network
         the unit-gain points ``sigma_a = 0`` (``(c_w, c_b) = (sqrt(3), 0)``) and ``sigma_a = 1``;
         first layer ``U(+-omega_0/d)``, zero bias; readout ``U(+-sqrt(3/N))``, zero bias.
     ``ordered``, ``chaotic``
-        off the unit-gain curve at the ``(c_w, c_b)`` of :data:`analysis.ntk.DEPTH_POINTS`
+        off the unit-gain curve at the ``(c_w, c_b)`` of :data:`models.init.SINE_POINTS`
         (``(1.5, 0.5)``, ``sigma_g^2 ~ 0.62``; ``(2.4, 0)``, ``sigma_g^2 ~ 1.18``) with the
         edge-of-chaos first layer and readout, so that only the hidden layers differ from the
         unit-gain arms.
@@ -171,21 +171,8 @@ LAPLACIANS = ("forward", "autograd")
 BASELINE = "siren"
 
 
-def _depth_point(name: str) -> tuple[float, float]:
-    from initaudit.analysis.ntk import DEPTH_POINTS
-
-    _, c_w, c_b = DEPTH_POINTS[name]
-    return float(c_w), float(c_b)
-
-
-#: Arms: name -> (legend label, how the spec is made).
-ARMS: dict[str, str] = {
-    "siren": "SIREN reference",
-    "edge_of_chaos": r"edge of chaos, $\sigma_a=0$",
-    "edge_of_chaos_sigma_a1": r"edge of chaos, $\sigma_a=1$",
-    "ordered": "ordered, $(c_w, c_b)=(1.5, 0.5)$",
-    "chaotic": "chaotic, $(c_w, c_b)=(2.4, 0)$",
-}
+#: Arms (catalogue names; labels and specs from :mod:`models.catalogue`).
+ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "ordered", "chaotic")
 #: Arms run when the caller names none.
 DEFAULT_ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic")
 
@@ -410,21 +397,15 @@ def _check_arm(name: str) -> str:
 def arm_spec(name: str, width: int, depth: int, omega0: float = DEFAULT_OMEGA0):
     """The :class:`theory.spec.NetworkSpec` of an arm (module docstring, "The network").
 
-    ``siren``, ``edge_of_chaos`` and ``edge_of_chaos_sigma_a1`` come from
-    :func:`analysis.propagate.spec_for_init`; ``ordered`` and ``chaotic`` from
-    :func:`theory.spec.sine_uniform` at the ``(c_w, c_b)`` of :data:`analysis.ntk.DEPTH_POINTS`.
+    Every arm is a catalogue entry; its spec is :func:`models.catalogue.spec` (first and hidden
+    omega_0 of SIREN both ``omega0``).
     """
-    from initaudit.analysis.propagate import spec_for_init
-    from initaudit.theory import spec as tspec
+    from initaudit.models import catalogue
 
     _check_arm(name)
     if not (isinstance(omega0, (int, float)) and math.isfinite(omega0) and omega0 > 0):
         raise ValueError(f"omega0 must be a positive finite number, got {omega0!r}")
-    if name in ("ordered", "chaotic"):
-        c_w, c_b = _depth_point(name)
-        return tspec.sine_uniform(D_IN, width, depth, c_w=c_w, c_b=c_b,
-                                  omega0=float(omega0)).with_(name=name)
-    return spec_for_init(name, D_IN, width, depth, omega0=float(omega0))
+    return catalogue.spec(name, D_IN, width, depth, omega0=float(omega0))
 
 
 # ----------------------------------------------------------------------------------------------

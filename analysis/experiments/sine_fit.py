@@ -22,9 +22,9 @@ point (:func:`sine_spec`), so that the laws are the ones the theory describes:
 ``edge_of_chaos``, ``edge_of_chaos_sigma_a1``
     Combette, Venaille, Pustelnik (arXiv 2512.06427): first layer ``U(+-omega_0/d)`` with zero
     bias, hidden ``U(+-c_w/sqrt(N))``, ``U(+-c_b)`` on the unit-gain curve at sigma_a = 0
-    ``(sqrt 3, 0)`` or sigma_a = 1 (:func:`analysis.propagate.spec_for_init`).
+    ``(sqrt 3, 0)`` or sigma_a = 1 (:func:`models.catalogue.spec`).
 ``ordered``, ``chaotic``
-    Off the unit-gain curve, the ordered and chaotic points of :data:`analysis.ntk.DEPTH_POINTS`
+    Off the unit-gain curve, the ordered and chaotic points of :mod:`models.catalogue`
     ((c_w, c_b) = (1.5, 0.5) and (2.4, 0)) with the edge-of-chaos first layer and readout
     (:func:`theory.spec.sine_uniform`).
 
@@ -126,15 +126,10 @@ def sine_spec(init: str, d_in: int, width: int, depth: int, omega0: float = 30.0
     if init == "siren":
         sp = tspec.siren_reference(d_in, width, depth, omega0=float(omega0),
                                    hidden_omega0=float(hidden_omega0))
-    elif init in EOC_POINTS:
-        from initaudit.analysis.propagate import spec_for_init
-
-        sp = spec_for_init(init, d_in, width, depth, omega0=float(omega0))
     else:
-        from initaudit.analysis.ntk import DEPTH_POINTS
+        from initaudit.models import catalogue
 
-        _, c_w, c_b = DEPTH_POINTS[init]
-        sp = tspec.sine_uniform(d_in, width, depth, c_w=c_w, c_b=c_b, omega0=float(omega0))
+        sp = catalogue.spec(init, d_in, width, depth, omega0=float(omega0))
     return sp.with_(name=init)
 
 

@@ -85,7 +85,7 @@ DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV 
 DATASETS = ("mnist", "fashion", "digits")
 MODELS = ("mlp", "cnn", "transformer")
 OPTIMIZERS = ("sgd", "adam", "adamw")
-INITS = ("default", "orthogonal", "lsuv", "sinusoidal", "sinusoidal_paper")
+INITS = ("torch_default", "orthogonal", "lsuv", "sinusoidal", "sinusoidal_paper")
 #: The initialisers compared in the evidence records (the claims are about these two).
 CLAIM_INITS = ("sinusoidal", "sinusoidal_paper")
 
@@ -528,7 +528,7 @@ def _per_seed(configs, results, threshold_fraction: float) -> pd.DataFrame:
     by_key = {(c.model, c.optimizer, c.init, c.seed): (c, r) for c, r in zip(configs, results)}
     rows = []
     for (m, o, i, s), (c, r) in by_key.items():
-        base = by_key.get((m, o, "default", s))
+        base = by_key.get((m, o, "torch_default", s))
         if base is None:
             continue
         threshold = threshold_fraction * base[1]["best_val"]
@@ -590,9 +590,9 @@ def summarize(configs, results, *, threshold_fraction: float = THRESHOLD_FRACTIO
     pooled_parts: dict = {}
     for (m, o) in settings:
         sel = per_seed[(per_seed.model == m) & (per_seed.optimizer == o)]
-        base = sel[sel.init == "default"]
+        base = sel[sel.init == "torch_default"]
         for i in inits:
-            if i == "default":
+            if i == "torch_default":
                 continue
             other = sel[sel.init == i]
             if base.empty or other.empty:

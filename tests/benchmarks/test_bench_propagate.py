@@ -23,9 +23,9 @@ import time
 import pytest
 import torch
 
+from initaudit.models import catalogue
 from initaudit.analysis import propagate as mc
 from initaudit.models.mlp import Ensemble
-from initaudit.theory import spec as tspec
 
 DEPTH, WIDTH, NETWORKS, POINTS = 32, 1024, 16, 256
 RATIO_FLOOR = 0.3
@@ -39,7 +39,7 @@ def _forward_gflop() -> float:
 @pytest.fixture(scope="module")
 def setup():
     torch.manual_seed(0)
-    sp = tspec.published("edge_of_chaos", 2, WIDTH, DEPTH)
+    sp = catalogue.spec("edge_of_chaos", 2, WIDTH, DEPTH)
     ens = Ensemble.from_spec(sp, NETWORKS, torch.Generator().manual_seed(0), torch.float32)
     x = torch.from_numpy(mc.sample_inputs(POINTS, 2, seed=0)).float()
     # The yardstick: one hidden layer's bmm, median of 7 timings after a warm-up.
