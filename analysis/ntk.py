@@ -96,7 +96,8 @@ __all__ = [
     "ntk_operator", "register_elementwise", "relative_distance", "run_depth_cell",
     "run_spectrum_cell", "run_width_cell", "select_parameters", "spectra_sweep",
     "spectrum_summary", "structured_flops", "supports_structured", "theory_distance",
-    "theory_ntk", "width_sweep",
+    "theory_ntk", "spectra_cells", "spectra_summary", "width_cells", "width_summary",
+    "width_sweep",
 ]
 
 #: Ways to compute the kernel (``"auto"``: structured where the model allows it, else jacobian).
@@ -1198,15 +1199,33 @@ def width_sweep(init: str, activation: str, depth: int, widths: Sequence[int], *
         exponent_se, prefactor (fit of the mean distance over all widths)}``.
     """
     from initaudit.analysis.cache import cached
-    from initaudit.analysis.propagate import fit_power_law
 
     frames = []
-    for width in widths:
-        cfg = NTKWidthCell(init=init, activation=activation, depth=int(depth), width=int(width),
-                           n_seeds=int(n_seeds), n_points=int(n_points), d_in=int(d_in),
-                           omega0=omega0, convention=convention, seed=int(seed), dtype=dtype)
+    for cfg in width_cells(init, activation, depth, widths, n_seeds=n_seeds, n_points=n_points,
+                           d_in=d_in, omega0=omega0, convention=convention, seed=seed,
+                           dtype=dtype):
         frames.append(cached(cfg, run_width_cell) if use_cache else run_width_cell(cfg))
-    table = pd.concat(frames, ignore_index=True)
+    return width_summary(pd.concat(frames, ignore_index=True))
+
+
+def width_cells(init: str, activation: str, depth: int, widths: Sequence[int], *,
+                n_seeds: int = 4, n_points: int = 32, d_in: int = 2, omega0: float | None = None,
+                convention: str | None = "normal", seed: int = 0,
+                dtype: str = "float64") -> list[NTKWidthCell]:
+    """The cells of :func:`width_sweep`: one :class:`NTKWidthCell` per width."""
+    return [NTKWidthCell(init=init, activation=activation, depth=int(depth), width=int(width),
+                         n_seeds=int(n_seeds), n_points=int(n_points), d_in=int(d_in),
+                         omega0=omega0, convention=convention, seed=int(seed), dtype=dtype)
+            for width in widths]
+
+
+def width_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per-width summary and power-law fit from the rows of one case's :func:`width_cells`
+    (see :func:`width_sweep` for the columns)."""
+    from initaudit.analysis.propagate import fit_power_law
+
+    init, activation = str(table.init.iloc[0]), str(table.activation.iloc[0])
+    depth, convention = int(table.depth.iloc[0]), str(table.convention.iloc[0])
     summary = (table.groupby("width", sort=True)
                .agg(distance=("distance", "mean"), sd=("distance", "std"),
                     n_seeds=("distance", "size"), measured_mean=("measured_mean", "mean"),
@@ -1215,11 +1234,11 @@ def width_sweep(init: str, activation: str, depth: int, widths: Sequence[int], *
     summary["se"] = summary.sd / np.sqrt(summary.n_seeds)
     summary = summary.drop(columns="sd")
     for i, (key, val) in enumerate((("init", init), ("activation", activation), ("depth", depth),
-                                    ("convention", convention or "own"))):
+                                    ("convention", convention))):
         summary.insert(i, key, val)
     fit = fit_power_law(summary.width, summary.distance)
     fit_df = pd.DataFrame([{"init": init, "activation": activation, "depth": depth,
-                            "convention": convention or "own", **fit}])
+                            "convention": convention, **fit}])
     return {"table": table, "summary": summary, "fit": fit_df}
 
 
@@ -1408,18 +1427,30 @@ def spectra_sweep(inits: Sequence[str] | None = None, depth: int = 8, width: int
     """NTK spectra of every initializer for fully connected layers (default), each with the
     activation it is meant for; one :class:`NTKSpectrumCell` per initializer, cached."""
     from initaudit.analysis.cache import cached
+
+    cells = spectra_cells(inits, depth, width, n_seeds=n_seeds, n_points=n_points, d_in=d_in,
+                          seed=seed, dtype=dtype)
+    return spectra_summary([cached(c, run_spectrum_cell) if use_cache else run_spectrum_cell(c)
+                            for c in cells])
+
+
+def spectra_cells(inits: Sequence[str] | None = None, depth: int = 8, width: int = 256, *,
+                  n_seeds: int = 2, n_points: int = 512, d_in: int = 2, seed: int = 0,
+                  dtype: str = "float64") -> list[NTKSpectrumCell]:
+    """The cells of :func:`spectra_sweep`: one :class:`NTKSpectrumCell` per initializer
+    (default: every catalogue initializer for fully connected layers)."""
     from initaudit.analysis.propagate import mc_inits
 
     inits = list(inits) if inits is not None else mc_inits()
-    eig, summ = [], []
-    for init in inits:
-        cfg = NTKSpectrumCell(init=init, depth=int(depth), width=int(width), n_seeds=int(n_seeds),
-                              n_points=int(n_points), d_in=int(d_in), seed=int(seed), dtype=dtype)
-        res = cached(cfg, run_spectrum_cell) if use_cache else run_spectrum_cell(cfg)
-        eig.append(res["eigenvalues"])
-        summ.append(res["summary"])
-    return {"eigenvalues": pd.concat(eig, ignore_index=True),
-            "summary": pd.concat(summ, ignore_index=True)}
+    return [NTKSpectrumCell(init=init, depth=int(depth), width=int(width), n_seeds=int(n_seeds),
+                            n_points=int(n_points), d_in=int(d_in), seed=int(seed), dtype=dtype)
+            for init in inits]
+
+
+def spectra_summary(results: Sequence[dict]) -> dict[str, pd.DataFrame]:
+    """``{"eigenvalues", "summary"}`` of the cells of :func:`spectra_cells`, concatenated."""
+    return {"eigenvalues": pd.concat([r["eigenvalues"] for r in results], ignore_index=True),
+            "summary": pd.concat([r["summary"] for r in results], ignore_index=True)}
 
 
 def run_cell(cfg):

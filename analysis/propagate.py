@@ -71,10 +71,10 @@ from initaudit.theory.checks import positive_int
 __all__ = [
     "run_cell",
     "AUDIT_CASES", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
-    "PropagationConfig", "build_ensemble", "chi_random_projection", "compare",
+    "JacobianConfig", "PropagationConfig", "build_ensemble", "chi_random_projection", "compare",
     "fit_power_law", "jacobian_spectrum", "measure", "mc_inits",
     "monte_carlo_grid", "predict", "predict_exact_law", "propagation_table", "run_config",
-    "sample_inputs", "width_sweep",
+    "run_jacobian_cell", "sample_inputs", "width_cells", "width_summary", "width_sweep",
 ]
 
 #: Measured quantities, in table order.
@@ -519,21 +519,48 @@ def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
     """
     from initaudit.analysis.cache import cached
 
-    references = {"theory": "predicted", "law": "predicted_law"}
-    if reference not in references:
-        raise ValueError(f"unknown reference {reference!r}; valid references are "
-                         f"{', '.join(references)}")
-    column = references[reference]
+    _check_reference(reference)
     name = init[5:] if init.startswith("spec:") else init
     activation = activation or catalogue.default_activation(name)
     frames = []
+    for cfg in width_cells(init, activation, depth, widths, n_networks, n_inputs=n_inputs,
+                           seed=seed, dtype=dtype):
+        frames.append(cached(cfg, run_config) if use_cache else run_config(cfg))
+    return width_summary(pd.concat(frames, ignore_index=True), min_layer=min_layer,
+                         reference=reference)
+
+
+_REFERENCES = {"theory": "predicted", "law": "predicted_law"}
+
+
+def _check_reference(reference: str) -> str:
+    if reference not in _REFERENCES:
+        raise ValueError(f"unknown reference {reference!r}; valid references are "
+                         f"{', '.join(_REFERENCES)}")
+    return _REFERENCES[reference]
+
+
+def width_cells(init: str, activation: str, depth: int, widths: Sequence[int], n_networks=8, *,
+                n_inputs: int = 32, seed: int = 0,
+                dtype: str = "float32") -> list[PropagationConfig]:
+    """The cells of a width sweep: one :class:`PropagationConfig` per width, with per-network
+    rows; ``n_networks`` is an int or a mapping width -> S."""
+    out = []
     for width in widths:
         s = n_networks[width] if isinstance(n_networks, dict) else n_networks
-        cfg = PropagationConfig(init=init, activation=activation, depth=int(depth),
-                                width=int(width), n_networks=int(s), n_inputs=n_inputs,
-                                seed=seed, dtype=dtype, per_network=True)
-        frames.append(cached(cfg, run_config) if use_cache else run_config(cfg))
-    table = pd.concat(frames, ignore_index=True)
+        out.append(PropagationConfig(init=init, activation=activation, depth=int(depth),
+                                     width=int(width), n_networks=int(s), n_inputs=n_inputs,
+                                     seed=seed, dtype=dtype, per_network=True))
+    return out
+
+
+def width_summary(table: pd.DataFrame, *, min_layer: int = 2,
+                  reference: str = "theory") -> dict[str, pd.DataFrame]:
+    """Deviation per (width, quantity) and its power-law fit, from the rows of the cells of one
+    initializer's width sweep (:func:`width_cells`; see :func:`width_sweep` for the columns)."""
+    column = _check_reference(reference)
+    init, activation = str(table.init.iloc[0]), str(table.activation.iloc[0])
+    depth = int(table.depth.iloc[0])
     if table[column].isna().all():
         raise ValueError(f"no {reference!r} prediction for {init!r} with {activation!r}")
     nets = table[(table.network != "pooled") & (table.layer >= min_layer)].copy()
@@ -661,7 +688,54 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
     return {"singular_values": sv_rows, "summary": summary}
 
 
-def run_cell(cfg: PropagationConfig) -> pd.DataFrame:
-    """The experiment runner's entry for a :class:`PropagationConfig` cell
-    (:func:`initaudit.analysis.experiment.execute_cell`): :func:`run_config` with its defaults."""
-    return run_config(cfg)
+@dataclass(frozen=True)
+class JacobianConfig:
+    """One cell of the end-to-end Jacobian measurement (:func:`jacobian_spectrum`).
+
+    Attributes:
+        init: catalogue name, drawn with its own rule (:meth:`models.mlp.Ensemble.draw`).
+        activation: f.
+        depth: L (>= 2).
+        width: N (the product costs ``2 S P L N^3`` flops: keep it moderate).
+        n_networks: S independent networks.
+        n_inputs: P inputs uniform on [-1, 1]^d per network.
+        d_in: input dimension d.
+        omega0: frequency for the sine inits (None: the source's default).
+        seed: seed of the networks; input_seed: seed of the inputs.
+        dtype: "float32" or "float64" (the product is formed in float64 either way).
+    """
+
+    init: str
+    activation: str
+    depth: int
+    width: int
+    n_networks: int = 4
+    n_inputs: int = 4
+    d_in: int = D_IN
+    omega0: float | None = None
+    seed: int = 0
+    input_seed: int = 0
+    dtype: str = "float64"
+
+
+def run_jacobian_cell(cfg: JacobianConfig) -> dict[str, pd.DataFrame]:
+    """:func:`jacobian_spectrum` of one cell, with the catalogue spec's prediction."""
+    ens, _ = Ensemble.draw(cfg.init, cfg.d_in, cfg.width, cfg.depth, cfg.n_networks,
+                           activation=cfg.activation, omega0=cfg.omega0, seed=cfg.seed,
+                           dtype=cfg.dtype)
+    spec = catalogue.spec(cfg.init, cfg.d_in, cfg.width, cfg.depth, cfg.activation,
+                          omega0=cfg.omega0)
+    x = sample_inputs(cfg.n_inputs, cfg.d_in, cfg.input_seed)
+    return jacobian_spectrum(ens, x, n_inputs=cfg.n_inputs, spec=spec)
+
+
+def run_cell(cfg):
+    """The experiment runner's entry for this module's cells
+    (:func:`initaudit.analysis.experiment.execute_cell`): :func:`run_config` with its defaults
+    for a :class:`PropagationConfig`, :func:`run_jacobian_cell` for a :class:`JacobianConfig`."""
+    runners = {PropagationConfig: run_config, JacobianConfig: run_jacobian_cell}
+    try:
+        return runners[type(cfg)](cfg)
+    except KeyError:
+        raise TypeError(f"analysis.propagate has no cell type {type(cfg).__qualname__}; its "
+                        "cells are " + ", ".join(t.__name__ for t in runners)) from None

@@ -15,13 +15,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import torch
 
-from initaudit.models import catalogue
-from initaudit.analysis import propagate as mc
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import mc_jacobian
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
-from initaudit.models.mlp import Ensemble
 
 NAME = "mc_jacobian"
 CAPTION = (
@@ -36,26 +34,14 @@ CAPTION = (
     r"the isometric control."
 )
 
-# preset -> (depth, width, networks, inputs)
-_SIZES = {"smoke": (3, 16, 1, 2), "cpu": (16, 256, 4, 4), "paper": (32, 512, 16, 8)}
 #: The audited initializers and the isometric control.
-CASES = tuple(mc.AUDIT_CASES) + (("orthogonal", "tanh"),)
+CASES = mc_jacobian.CASES
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
-    """``{"singular_values": ..., "summary": ...}`` over the audited initializers."""
-    depth, width, n_net, n_in = _SIZES[check_preset(preset)]
-    x = mc.sample_inputs(n_in, mc.D_IN, seed=0)
-    svs, sums = [], []
-    for init, act in CASES:
-        ens = Ensemble.from_init(init, mc.D_IN, width, depth, n_net, act, None,
-                                 torch.Generator().manual_seed(0), torch.float64)
-        spec = catalogue.spec(init, mc.D_IN, width, depth, act)
-        res = mc.jacobian_spectrum(ens, x, n_inputs=n_in, spec=spec)
-        svs.append(res["singular_values"])
-        sums.append(res["summary"])
-    return {"singular_values": pd.concat(svs, ignore_index=True),
-            "summary": pd.concat(sums, ignore_index=True)}
+    """``{"singular_values": ..., "summary": ...}`` of the ``mc-jacobian`` experiment."""
+    summary = run_experiment(mc_jacobian.NAME, check_preset(preset), progress=True).summary
+    return {"singular_values": summary["singular_values"], "summary": summary["summary"]}
 
 
 def _theory(m: pd.DataFrame) -> np.ndarray:

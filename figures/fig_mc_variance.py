@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from initaudit.analysis import propagate as mc
-from initaudit.analysis.cache import cached
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import mc_variance
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -28,20 +28,10 @@ CAPTION = (
     r"$q_1=\sigma_{w,0}^2|x|^2/d+\sigma_{b,0}^2$, carries $\omega_0=30$ and is exact)."
 )
 
-# preset -> (depth, width, networks, inputs)
-_SIZES = {"smoke": (4, 32, 2, 4), "cpu": (32, 512, 16, 32), "paper": (32, 2048, 32, 128)}
-
-
 def compute(preset: str) -> pd.DataFrame:
-    """Pooled q rows (one per init and layer) with the measurement, SE and both predictions."""
-    depth, width, n_net, n_in = _SIZES[check_preset(preset)]
-    frames = []
-    for init, act in mc.AUDIT_CASES:
-        cfg = mc.PropagationConfig(init=init, activation=act, depth=depth, width=width,
-                                   n_networks=n_net, n_inputs=n_in)
-        table = cached(cfg, mc.run_config)
-        frames.append(table[(table.network == "pooled") & (table.quantity == "q")])
-    return pd.concat(frames, ignore_index=True)
+    """Pooled q rows (one per init and layer) with the measurement, SE and both predictions:
+    the ``mc-variance`` experiment's table."""
+    return run_experiment(mc_variance.NAME, check_preset(preset), progress=True).summary["table"]
 
 
 def plot(data: pd.DataFrame) -> plt.Figure:

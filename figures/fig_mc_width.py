@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from initaudit.analysis import propagate as mc
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import mc_width
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -32,34 +34,16 @@ CAPTION = (
     r"(standard error over networks)."
 )
 
-# preset -> (depth, widths, networks at the largest width, inputs)
-_SIZES = {"smoke": (3, (16, 32), 2, 4), "cpu": (16, (32, 64, 128, 256, 512), 32, 16),
-          "paper": (32, (64, 128, 256, 512, 1024, 2048, 4096), 8, 64)}
-_MAX_NETWORKS = {"smoke": 4, "cpu": 2048, "paper": 4096}
 _QTY_KEY = {"q": "Q", "chi": "Chi", "grad_norm2": "Grad"}
 _QTY_LABEL = {"q": r"$q_\ell$", "chi": r"$\chi_\ell$",
               "grad_norm2": r"$|\partial y/\partial z_\ell|^2$"}
 
 
-def networks_per_width(widths, n_top: int, cap: int) -> dict[int, int]:
-    """S(N) = n_top (N_max / N)^2, capped: the same cost (~ S N^2) at every width; the noise
-    (~ 1/sqrt(S N) ~ sqrt(N)) then falls towards small N, where the bias (~ 1/N) grows."""
-    top = max(widths)
-    return {int(n): int(min(cap, max(n_top, round(n_top * (top / n) ** 2)))) for n in widths}
-
-
 def compute(preset: str) -> dict[str, pd.DataFrame]:
-    """``{"deviation": per (init, width, quantity), "fit": per (init, quantity)}``."""
-    check_preset(preset)
-    depth, widths, n_top, n_in = _SIZES[preset]
-    nets = networks_per_width(widths, n_top, _MAX_NETWORKS[preset])
-    devs, fits = [], []
-    for init, act in mc.AUDIT_CASES:
-        res = mc.width_sweep(init, depth, widths, nets, act, n_inputs=n_in, reference="law")
-        devs.append(res["deviation"])
-        fits.append(res["fit"])
-    return {"deviation": pd.concat(devs, ignore_index=True),
-            "fit": pd.concat(fits, ignore_index=True)}
+    """``{"deviation": per (init, width, quantity), "fit": per (init, quantity)}`` of the
+    ``mc-width`` experiment."""
+    summary = run_experiment(mc_width.NAME, check_preset(preset), progress=True).summary
+    return {"deviation": summary["deviation"], "fit": summary["fit"]}
 
 
 def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:

@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from initaudit.analysis import ntk
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import ntk_spectra
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -28,10 +29,6 @@ CAPTION = (
     r"above $10^{-6}\lambda_{\max}$ (means over networks)."
 )
 
-# preset -> (depth, width, points, seeds)
-_SIZES = {"smoke": (2, 32, 16, 1), "cpu": (8, 256, 1024, 2), "paper": (16, 2048, 4096, 4)}
-
-
 def _color(init: str, i: int) -> str:
     del i  # every initialiser has its catalogue colour
     return style.color(init)
@@ -43,9 +40,9 @@ def _macro_key(init: str) -> str:
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
-    """``{"eigenvalues", "summary"}`` of :func:`analysis.ntk.spectra_sweep`."""
-    depth, width, n_points, n_seeds = _SIZES[check_preset(preset)]
-    return ntk.spectra_sweep(None, depth, width, n_seeds=n_seeds, n_points=n_points)
+    """``{"eigenvalues", "summary"}`` of the ``ntk-spectra`` experiment."""
+    summary = run_experiment(ntk_spectra.NAME, check_preset(preset), progress=True).summary
+    return {"eigenvalues": summary["eigenvalues"], "summary": summary["summary"]}
 
 
 def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:

@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from initaudit.analysis import ntk
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import ntk_width
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -29,13 +30,6 @@ CAPTION = (
     r"off."
 )
 
-# preset -> (depth, widths, points, seeds)
-_SIZES = {
-    "smoke": (2, (16, 32, 64), 8, 2),
-    "cpu": (4, (64, 128, 256, 512, 1024, 2048), 32, 6),
-    "paper": (8, (64, 128, 256, 512, 1024, 2048, 4096, 8192), 64, 16),
-}
-_OWN_LAW = ("edge_of_chaos", "edge_of_chaos_sigma_a1")
 # He with tanh is a second case of one initialiser: it gets a colour of its own
 _CASE_COLOR = {("kaiming_uniform", "tanh"): "#56B4E9"}
 _MACRO_KEY = {("edge_of_chaos", "sin"): "EoC", ("edge_of_chaos_sigma_a1", "sin"): "EoCSigmaOne",
@@ -43,18 +37,10 @@ _MACRO_KEY = {("edge_of_chaos", "sin"): "EoC", ("edge_of_chaos_sigma_a1", "sin")
 
 
 def compute(preset: str) -> dict[str, pd.DataFrame]:
-    """``{"summary": per (case, law, width), "fit": per (case, law)}``."""
-    depth, widths, n_points, n_seeds = _SIZES[check_preset(preset)]
-    runs = [(init, act, "normal") for init, act in ntk.WIDTH_CASES]
-    runs += [(init, "sin", None) for init in _OWN_LAW]
-    summ, fits = [], []
-    for init, act, law in runs:
-        res = ntk.width_sweep(init, act, depth, widths, n_seeds=n_seeds, n_points=n_points,
-                              convention=law)
-        summ.append(res["summary"])
-        fits.append(res["fit"])
-    return {"summary": pd.concat(summ, ignore_index=True),
-            "fit": pd.concat(fits, ignore_index=True)}
+    """``{"summary": per (case, law, width), "fit": per (case, law)}`` of the ``ntk-width``
+    experiment."""
+    summary = run_experiment(ntk_width.NAME, check_preset(preset), progress=True).summary
+    return {"summary": summary["summary"], "fit": summary["fit"]}
 
 
 def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:

@@ -28,6 +28,8 @@ from matplotlib.colors import LogNorm
 from matplotlib.patches import Patch
 
 from initaudit.analysis import spectrum as sp
+from initaudit.analysis.experiment import run_experiment
+from initaudit.analysis.experiments import weight_spectra
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 
@@ -47,23 +49,14 @@ CAPTION = (
     r"for the same seed, so their curves coincide."
 )
 
-_SIZES = {
-    "smoke": {"linear_shapes": ((32, 32), (16, 64)), "embedding_shape": (40, 32), "n_seeds": 2},
-    "cpu": {"linear_shapes": ((512, 512), (256, 1024)), "embedding_shape": (407, 512),
-            "n_seeds": 4},
-    "paper": {"linear_shapes": ((2048, 2048), (1024, 4096)), "embedding_shape": (407, 512),
-              "n_seeds": 16},
-}
 def _label(init: str) -> str:
     return style.label(init)
 
 
 def compute(preset: str) -> dict:
-    """The cached :func:`analysis.spectrum.weight_spectra` result at the preset's sizes."""
-    check_preset(preset)
-    cfg = sp.WeightSpectraConfig(**_SIZES[preset])
-    res = sp.weight_spectra(cfg)
-    return {"preset": preset, "config": cfg, **res}
+    """The ``weight-spectra`` experiment's summary at ``preset``."""
+    run = run_experiment(weight_spectra.NAME, check_preset(preset), progress=True)
+    return {"preset": preset, **run.summary}
 
 
 def _cdf_panel(ax, data, shape, title):
