@@ -580,15 +580,21 @@ def cached_run(name: str, preset: str = "cpu", seeds: int | None = None,
     return run
 
 
-def seeds_for(preset: str, seeds: int | None, per_preset: dict[str, int]) -> tuple[int, ...]:
+def seeds_for(preset: str, seeds: int | None, per_preset: dict) -> tuple[int, ...]:
     """Seed indices ``0..S-1`` with ``S = seeds`` or the preset's default.
+
+    Args:
+        preset: a preset name.
+        seeds: the number asked for, or None for the preset's.
+        per_preset: preset name -> an int, or an experiment's ``Sizes`` with a ``seeds`` field.
 
     Raises:
         ValueError: unknown preset or non-positive seeds.
     """
     check_preset(preset)
-    n = per_preset[preset] if seeds is None else seeds
-    if not isinstance(n, int) or n < 1:
+    default = per_preset[preset]
+    n = getattr(default, "seeds", default) if seeds is None else seeds
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"seeds must be a positive integer, got {n!r}")
     return tuple(range(n))
 

@@ -194,3 +194,34 @@ def test_torch_threads_limits_and_restores():
     with pytest.raises(ValueError, match="positive integer"):
         with experiment.torch_threads(0):
             pass
+
+
+def test_every_experiment_keeps_its_presets_in_one_keyword_dataclass():
+    """Presets in one place per experiment: ``PRESETS`` maps smoke, cpu and paper to instances
+    of one frozen dataclass, each field with a comment on its line of the class source."""
+    import dataclasses
+    import inspect
+
+    from initaudit.analysis.presets import PRESETS as NAMES
+
+    for name, module in experiment.available().items():
+        table = getattr(module, "PRESETS", None)
+        assert isinstance(table, dict) and tuple(table) == NAMES, name
+        kinds = {type(v) for v in table.values()}
+        assert len(kinds) == 1, name
+        (kind,) = kinds
+        assert dataclasses.is_dataclass(kind) and kind.__dataclass_params__.frozen, name
+        source = inspect.getsource(kind).splitlines()
+        for f in dataclasses.fields(kind):
+            line = next((ln for ln in source if ln.strip().startswith(f"{f.name}:")), None)
+            assert line is not None and "#" in line, f"{name}: field {f.name} has no comment"
+        for preset in NAMES:  # the preset's seeds, where it has some, are what seeds_for gives
+            if hasattr(table[preset], "seeds"):
+                assert (experiment.seeds_for(preset, None, table)
+                        == tuple(range(table[preset].seeds)))
+
+
+def test_seeds_for_refuses_bad_counts():
+    for bad in (0, -1, 2.0, True):
+        with pytest.raises(ValueError, match="seeds must be a positive integer"):
+            experiment.seeds_for("cpu", bad, {"cpu": 3})

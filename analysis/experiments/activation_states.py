@@ -59,8 +59,22 @@ DESCRIPTION = ("Per-neuron fraction of positive ReLU inputs at initialisation, a
 
 MODELS = sc.MODELS
 INITS = sc.INITS
-SEEDS = {"smoke": 2, "cpu": 5, "paper": 10}
-BATCH = {"smoke": 128, "cpu": 1024, "paper": 4096}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    batch: int   # images whose activations are counted (at most the training set)
+    seeds: int   # seeds per (model, initialiser)
+
+
+PRESETS = {
+    "smoke": Sizes(batch=128, seeds=2),
+    "cpu": Sizes(batch=1024, seeds=5),
+    "paper": Sizes(batch=4096, seeds=10),
+}
+#: Seeds and images per preset (views of :data:`PRESETS`).
+SEEDS = {name: size.seeds for name, size in PRESETS.items()}
+BATCH = {name: size.batch for name, size in PRESETS.items()}
 #: A ReLU input counts as positive when it exceeds ZERO_TOL times the root mean square of that
 #: layer's inputs over the batch (numerically zero below that).
 ZERO_TOL = 1e-6
@@ -102,11 +116,11 @@ def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
     check_preset(preset)
     dataset = dataset or sc.default_dataset(preset)
     model_list = sc.parse_choices(models, MODELS, "model") or MODELS
-    seed_list = seeds_for(preset, seeds, SEEDS)
+    seed_list = seeds_for(preset, seeds, PRESETS)
     source, path = sc.resolve_data(dataset, data)
     loaded, _, _ = sc.load_data(dataset, None if path is None else str(path))
     image_size, classes = loaded.x_train.shape[-1], loaded.num_classes
-    batch = min(BATCH[preset], len(loaded.y_train))
+    batch = min(PRESETS[preset].batch, len(loaded.y_train))
     lsuv = min(sc.lsuv_batch(preset), batch)
     return [ActivationCell(dataset, source, path, m,
                            sc.model_config(m, preset, image_size, classes), init, batch, lsuv,
@@ -297,5 +311,8 @@ def add_arguments(parser) -> None:
                         help=f"comma-separated subset of {','.join(MODELS)}")
 
 
-__all__ = ["ActivationCell", "BATCH", "DESCRIPTION", "NAME", "SEEDS", "add_arguments", "cells",
-           "format_summary", "positive_fractions", "run_cell", "spread", "summarize"]
+__all__ = [
+    "ActivationCell", "BATCH", "DESCRIPTION", "NAME", "PRESETS", "SEEDS", "Sizes",
+    "add_arguments", "cells", "format_summary", "positive_fractions", "run_cell", "spread",
+    "summarize",
+]

@@ -123,14 +123,26 @@ NOISE_SNR_DB = 10.0
 #: The recording used when no path is given.
 DEFAULT_RECORDING = "drumloop.wav"
 
-_SEEDS = {"smoke": 2, "cpu": 3, "paper": 10}
-_PRESETS = {
-    "smoke": {"rate": 8000, "seconds": 0.032, "width": 16, "depth": 2, "steps": 10, "lr": 1e-3,
-              "n_logs": 2, "chirp": (100.0, 3000.0)},
-    "cpu": {"rate": 8000, "seconds": 0.5, "width": 64, "depth": 4, "steps": 200, "lr": 1e-3,
-            "n_logs": 10, "chirp": (100.0, 3000.0)},
-    "paper": {"rate": 44100, "seconds": 6.0, "width": 256, "depth": 4, "steps": 5000,
-              "lr": 1e-4, "n_logs": 50, "chirp": (100.0, 8000.0)},
+@dataclass(frozen=True)
+class Sizes:
+    rate: int                    # sampling rate of the signal, Hz
+    seconds: float               # length of the excerpt, s
+    width: int                   # hidden width N
+    depth: int                   # hidden layers
+    steps: int                   # Adam steps
+    lr: float                    # Adam learning rate
+    n_logs: int                  # checkpoints logged along training
+    chirp: tuple[float, float]   # start and end frequency of the synthetic chirp, Hz
+    seeds: int                   # seeds per (signal, task, initialiser, omega_0 rule)
+
+
+PRESETS = {
+    "smoke": Sizes(rate=8000, seconds=0.032, width=16, depth=2, steps=10, lr=1e-3, n_logs=2,
+                   chirp=(100.0, 3000.0), seeds=2),
+    "cpu": Sizes(rate=8000, seconds=0.5, width=64, depth=4, steps=200, lr=1e-3, n_logs=10,
+                 chirp=(100.0, 3000.0), seeds=3),
+    "paper": Sizes(rate=44100, seconds=6.0, width=256, depth=4, steps=5000, lr=1e-4, n_logs=50,
+                   chirp=(100.0, 8000.0), seeds=10),
 }
 
 
@@ -322,23 +334,23 @@ def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | N
             asked for explicitly and none was found.
         ValueError: an invalid option.
     """
-    sizes = _PRESETS[check_preset(preset)]
-    seed_list = seeds_for(preset, seeds, _SEEDS)
+    sizes = PRESETS[check_preset(preset)]
+    seed_list = seeds_for(preset, seeds, PRESETS)
     init_list = sf.check_inits(DEFAULT_INITS if inits is None else inits)
-    n_steps = _positive(steps, "steps", sizes["steps"], int)
-    rate_lr = _positive(lr, "lr", sizes["lr"])
-    n_width = _positive(width, "width", sizes["width"], int)
-    dur = _positive(seconds, "seconds", sizes["seconds"])
+    n_steps = _positive(steps, "steps", sizes.steps, int)
+    rate_lr = _positive(lr, "lr", sizes.lr)
+    n_width = _positive(width, "width", sizes.width, int)
+    dur = _positive(seconds, "seconds", sizes.seconds)
     start = 0.0 if offset is None else float(offset)
     if not (math.isfinite(start) and start >= 0):
         raise ValueError(f"offset must be a finite number >= 0, got {offset!r}")
-    rate = sizes["rate"]
+    rate = sizes.rate
     samples = int(round(rate * dur))
     if samples < 8 or samples % 2:
         raise ValueError(f"the excerpt must hold an even number (>= 8) of samples at {rate} Hz; "
                          f"{dur} s gives {samples}")
-    if sizes["chirp"][1] > rate / 2:
-        raise ValueError(f"the chirp's {sizes['chirp'][1]} Hz exceeds the Nyquist frequency")
+    if sizes.chirp[1] > rate / 2:
+        raise ValueError(f"the chirp's {sizes.chirp[1]} Hz exceeds the Nyquist frequency")
     chosen, path, note = _signal_list(signals, audio)
     out: list = []
     if note.startswith("unavailable"):
@@ -355,10 +367,10 @@ def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | N
             for init, tag in arms:
                 for seed in seed_list:
                     out.append(AudioFitCell(
-                        signal, task, init, tag, omega[tag], n_width, sizes["depth"], rate, dur,
+                        signal, task, init, tag, omega[tag], n_width, sizes.depth, rate, dur,
                         start if signal == "recording" else 0.0,
                         path if signal == "recording" else None,
-                        *sizes["chirp"], NOISE_SNR_DB, n_steps, rate_lr, sizes["n_logs"], seed,
+                        *sizes.chirp, NOISE_SNR_DB, n_steps, rate_lr, sizes.n_logs, seed,
                         keep_output=seed == seed_list[0]))
     return out
 

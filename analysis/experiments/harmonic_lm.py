@@ -102,7 +102,6 @@ DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edg
 STRATEGIES: tuple[str, ...] = EMBEDDING_INITS
 BASELINE = "emb_random"
 HARMONIC = "emb_harmonic"
-SEEDS = {"smoke": 2, "cpu": 5, "paper": 10}
 #: The paper's reported values for harmonic initialisation (Table 4.1).
 CLAIMED = {"train_acc": 1.000, "val_acc": 1.000, "train_loss": 0.0037, "coherence": 0.912}
 #: Why a preset's medical settings are skipped without the file, and how to supply it.
@@ -118,40 +117,57 @@ BEST_METRICS = ("val_acc", "val_loss", "train_acc", "train_loss", "coherence")
 
 
 @dataclass(frozen=True)
-class _Model:
-    n_layer: int
-    d_model: int
-    n_head: int
-    batch_size: int
-    max_epochs: int
-    gen_tokens: int
-    ntk_points: int
-    device: str
-    threads: int | None
+class Setting:
+    corpus: str                # "medical", "hpo" (the ontology corpus) or a path
+    split: str                 # "windows" or "sentences" (corpora.PROTOCOLS)
+    stride: int                # step between training windows, tokens
+    max_sentences: int | None  # sentences kept of the corpus (None: all of them)
+    val_fraction: float        # share of the windows or sentences held out for validation
 
 
 @dataclass(frozen=True)
-class _Data:
-    corpus: str  # "medical", "hpo" or "path"
-    split: str
-    stride: int
-    max_sentences: int | None
-    val_fraction: float
+class Sizes:
+    n_layer: int                    # transformer blocks
+    d_model: int                    # embedding and residual width
+    n_head: int                     # attention heads
+    batch_size: int                 # windows per step
+    max_epochs: int                 # epochs (with early stopping on validation loss)
+    gen_tokens: int                 # tokens generated per prompt for the coherence score
+    ntk_points: int                 # windows of the embedding-NTK measurement
+    device: str                     # "cpu" or "auto" (the GPU when there is one)
+    threads: int | None             # torch threads per run (None: torch's default)
+    settings: tuple[Setting, ...]   # corpus and split protocol of each setting
+    seeds: int                      # seeds per (setting, strategy)
 
 
-_MODELS = {
-    "smoke": _Model(1, 16, 2, 16, 2, 8, 4, "cpu", 1),
-    "cpu": _Model(2, 64, 4, 16, 8, 24, 16, "cpu", 1),
-    "paper": _Model(8, 512, 4, 32, 30, 50, 64, "auto", None),
+PRESETS = {
+    "smoke": Sizes(n_layer=1, d_model=16, n_head=2, batch_size=16, max_epochs=2, gen_tokens=8,
+                   ntk_points=4, device="cpu", threads=1, seeds=2, settings=(
+                       Setting("hpo", "windows", stride=16, max_sentences=40, val_fraction=0.1),
+                       Setting("hpo", "sentences", stride=16, max_sentences=40,
+                               val_fraction=0.2))),
+    "cpu": Sizes(n_layer=2, d_model=64, n_head=4, batch_size=16, max_epochs=8, gen_tokens=24,
+                 ntk_points=16, device="cpu", threads=1, seeds=5, settings=(
+                     Setting("medical", "windows", stride=2, max_sentences=None,
+                             val_fraction=0.1),
+                     Setting("medical", "sentences", stride=2, max_sentences=None,
+                             val_fraction=0.2),
+                     Setting("hpo", "sentences", stride=16, max_sentences=300,
+                             val_fraction=0.2))),
+    "paper": Sizes(n_layer=8, d_model=512, n_head=4, batch_size=32, max_epochs=30,
+                   gen_tokens=50, ntk_points=64, device="auto", threads=None, seeds=10,
+                   settings=(
+                       Setting("medical", "windows", stride=1, max_sentences=None,
+                               val_fraction=0.1),
+                       Setting("medical", "sentences", stride=1, max_sentences=None,
+                               val_fraction=0.2),
+                       Setting("hpo", "windows", stride=32, max_sentences=5000,
+                               val_fraction=0.1),
+                       Setting("hpo", "sentences", stride=32, max_sentences=5000,
+                               val_fraction=0.2))),
 }
-_DATA = {
-    "smoke": (_Data("hpo", "windows", 16, 40, 0.1), _Data("hpo", "sentences", 16, 40, 0.2)),
-    "cpu": (_Data("medical", "windows", 2, None, 0.1), _Data("medical", "sentences", 2, None, 0.2),
-            _Data("hpo", "sentences", 16, 300, 0.2)),
-    "paper": (_Data("medical", "windows", 1, None, 0.1),
-              _Data("medical", "sentences", 1, None, 0.2),
-              _Data("hpo", "windows", 32, 5000, 0.1), _Data("hpo", "sentences", 32, 5000, 0.2)),
-}
+#: Seeds per (setting, strategy) at each preset.
+SEEDS = {name: size.seeds for name, size in PRESETS.items()}
 
 
 @dataclass(frozen=True)
@@ -242,11 +258,11 @@ def add_arguments(parser) -> None:
                              "text) or sentences (held-out sentences); default: the preset's")
 
 
-def _settings(preset: str, corpus: str | None, split: str | None) -> list[_Data]:
+def _settings(preset: str, corpus: str | None, split: str | None) -> list[Setting]:
     if split is not None and split not in corpora.PROTOCOLS:
         raise ValueError(f"unknown split {split!r}; valid splits are "
                          f"{', '.join(corpora.PROTOCOLS)}")
-    base = list(_DATA[preset])
+    base = list(PRESETS[preset].settings)
     if corpus is not None:
         key = corpus if corpus in corpora.CORPORA else "medical"
         # the sizes of that corpus in this preset (the medical ones for a path), both splits
@@ -255,7 +271,7 @@ def _settings(preset: str, corpus: str | None, split: str | None) -> list[_Data]
             sized = {d.split: d for d in base}
         default_val = {"windows": 0.1, "sentences": 0.2}
         ref = next(iter(sized.values()))
-        base = [sized.get(s, _Data(key, s, ref.stride, ref.max_sentences, default_val[s]))
+        base = [sized.get(s, Setting(key, s, ref.stride, ref.max_sentences, default_val[s]))
                 for s in corpora.PROTOCOLS]
         base = [dataclasses.replace(d, corpus=corpus,
                                     max_sentences=d.max_sentences if key == "hpo" else None)
@@ -277,7 +293,7 @@ def cells(preset: str, seeds: int | None = None, corpus: str | None = None,
         analysis.datasets.DataUnavailable: the corpus named by ``corpus`` is absent.
     """
     check_preset(preset)
-    model = _MODELS[preset]
+    model = PRESETS[preset]
     out: list = []
     for d in _settings(preset, corpus, split):
         try:
@@ -291,7 +307,7 @@ def cells(preset: str, seeds: int | None = None, corpus: str | None = None,
             continue
         sha = _sha(path)
         for strategy in STRATEGIES:
-            for seed in seeds_for(preset, seeds, SEEDS):
+            for seed in seeds_for(preset, seeds, PRESETS):
                 out.append(LMCell(
                     strategy=strategy, seed=seed, corpus=label, corpus_path=str(path),
                     corpus_sha256=sha, split=d.split, stride=d.stride,
@@ -709,6 +725,8 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BASELINE", "CLAIMED", "DESCRIPTION", "HARMONIC", "LMCell", "NAME", "SCALARS",
-           "STRATEGIES", "add_arguments", "cells", "format_summary", "run_cell",
-           "setting_key", "summarize"]
+__all__ = [
+    "BASELINE", "CLAIMED", "DESCRIPTION", "HARMONIC", "LMCell", "NAME", "PRESETS", "SCALARS",
+    "SEEDS", "Setting", "Sizes", "STRATEGIES", "add_arguments", "cells", "format_summary",
+    "run_cell", "setting_key", "summarize",
+]

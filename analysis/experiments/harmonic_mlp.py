@@ -116,27 +116,31 @@ MAIN_ARMS = ("full", "relu-mlp")
 
 
 @dataclass(frozen=True)
-class _Preset:
-    data: str  # "mnist" or "digits"
-    hidden: tuple[int, ...]
-    seeds: int
-    main_arms: tuple[str, ...]  # arms of the main setting (the reference and its baseline)
-    main_epochs: int
-    main_train: int | None  # None: the whole training set
-    ablation_epochs: int
-    ablation_train: int | None
-    sweep_lrs: tuple[float, ...]
-    sweep_epochs: int
-    sweep_train: int | None
-    sweep_seeds: int
+class Sizes:
+    data: str                    # "mnist" (28x28) or "digits" (scikit-learn's 8x8, for smoke)
+    hidden: tuple[int, ...]      # hidden widths of every network
+    seeds: int                   # seeds of the main setting and the ablation
+    main_arms: tuple[str, ...]   # arms of the main setting (the reference and its baseline)
+    main_epochs: int             # epochs of the main setting
+    main_train: int | None       # training images of the main setting (None: all of them)
+    ablation_epochs: int         # epochs of every ablation arm
+    ablation_train: int | None   # training images of the ablation (None: all of them)
+    sweep_lrs: tuple[float, ...]  # learning rates of the sweep (constant rate, no scheduler)
+    sweep_epochs: int            # epochs per sweep run
+    sweep_train: int | None      # training images of the sweep (None: all of them)
+    sweep_seeds: int             # seeds per learning rate (at most ``seeds``)
 
 
-_PRESETS = {
-    "smoke": _Preset("digits", (64, 32), 2, MAIN_ARMS, 2, None, 2, None, (1e-3, 1e-2), 1, None,
-                     1),
-    "cpu": _Preset("mnist", (512, 256), 5, MAIN_ARMS, 3, None, 3, 8000, SWEEP_LRS, 2, 8000, 2),
-    "paper": _Preset("mnist", (512, 256), 10, MAIN_ARMS, 15, None, 15, None, SWEEP_LRS, 5, None,
-                     5),
+PRESETS = {
+    "smoke": Sizes(data="digits", hidden=(64, 32), seeds=2, main_arms=MAIN_ARMS, main_epochs=2,
+                   main_train=None, ablation_epochs=2, ablation_train=None,
+                   sweep_lrs=(1e-3, 1e-2), sweep_epochs=1, sweep_train=None, sweep_seeds=1),
+    "cpu": Sizes(data="mnist", hidden=(512, 256), seeds=5, main_arms=MAIN_ARMS, main_epochs=3,
+                 main_train=None, ablation_epochs=3, ablation_train=8000, sweep_lrs=SWEEP_LRS,
+                 sweep_epochs=2, sweep_train=8000, sweep_seeds=2),
+    "paper": Sizes(data="mnist", hidden=(512, 256), seeds=10, main_arms=MAIN_ARMS,
+                   main_epochs=15, main_train=None, ablation_epochs=15, ablation_train=None,
+                   sweep_lrs=SWEEP_LRS, sweep_epochs=5, sweep_train=None, sweep_seeds=5),
 }
 
 
@@ -288,7 +292,7 @@ def _tensors(cell: HarmonicMLPCell, device):
 
 
 def _seed_count(preset: str, seeds: int | None) -> int:
-    return len(seeds_for(preset, seeds, {p: v.seeds for p, v in _PRESETS.items()}))
+    return len(seeds_for(preset, seeds, PRESETS))
 
 
 def _arms(ablation: str) -> list[str]:
@@ -305,7 +309,7 @@ def groups(preset: str, seeds: int | None = None, *, ablation: str = "all",
     ``data_fields`` are the cell fields that name the data (``data``, ``mnist_source``,
     ``mnist_path``); :func:`cells` resolves them.
     """
-    p = _PRESETS[check_preset(preset)]
+    p = PRESETS[check_preset(preset)]
     n_seeds = _seed_count(preset, seeds)
     arms = _arms(ablation)
     fields = dict(data_fields or {"data": p.data})
@@ -336,7 +340,7 @@ def cells(preset: str, seeds: int | None = None, *, ablation: str = "all",
         ValueError: unknown preset or ablation; a bad ``mnist`` path.
         analysis.datasets.DataUnavailable: MNIST is absent and no fallback is allowed.
     """
-    p = _PRESETS[check_preset(preset)]
+    p = PRESETS[check_preset(preset)]
     if p.data == "digits":
         fields = {"data": "digits", "mnist_source": "sklearn"}
     else:
@@ -557,7 +561,7 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
               "mnist_path": first.mnist_path}
     wanted = set(configs)
     g = preset = None
-    for name in _PRESETS:
+    for name in PRESETS:
         cand = groups(name, n_seeds, ablation=ablation, lr_sweep=lr_sweep, data_fields=fields)
         if wanted <= set(cand["main"] + cand["ablation"] + cand["lr_sweep"]):
             g, preset = cand, name

@@ -69,11 +69,18 @@ ARMS = ("harmonic", "relu-mlp")
 #: Kernel forms: the full (P k) x (P k) kernel and the output-trace (P x P) kernel.
 OUTPUTS = ("full", "trace")
 
-# preset -> (data, hidden widths, points, seeds)
-_PRESETS = {
-    "smoke": ("digits", (64, 32), 32, 2),
-    "cpu": ("mnist", (512, 256), 128, 5),
-    "paper": ("mnist", (512, 256), 1024, 10),
+@dataclass(frozen=True)
+class Sizes:
+    data: str                 # "mnist" (28x28) or "digits" (scikit-learn's 8x8, for smoke)
+    hidden: tuple[int, ...]   # hidden widths of both networks
+    points: int               # test images P: the full kernel is (10 P) x (10 P)
+    seeds: int                # networks per arm
+
+
+PRESETS = {
+    "smoke": Sizes(data="digits", hidden=(64, 32), points=32, seeds=2),
+    "cpu": Sizes(data="mnist", hidden=(512, 256), points=128, seeds=5),
+    "paper": Sizes(data="mnist", hidden=(512, 256), points=1024, seeds=10),
 }
 
 
@@ -110,16 +117,18 @@ def cells(preset: str, seeds: int | None = None, *, mnist: str | pathlib.Path = 
         ValueError: unknown preset.
         analysis.datasets.DataUnavailable: MNIST is absent and no fallback is allowed.
     """
-    data, hidden, points, n_seeds = _PRESETS[check_preset(preset)]
+    size = PRESETS[check_preset(preset)]
+    data = size.data
     if data == "digits":
         fields = {"data": "digits", "mnist_source": "sklearn"}
     else:
         source, path = resolve_mnist(mnist, allow_fallback)
         fields = {"data": "mnist", "mnist_source": source, "mnist_path": path}
-    base = HarmonicMLPConfig(input_size=64 if data == "digits" else 784, hidden_sizes=hidden)
+    base = HarmonicMLPConfig(input_size=64 if data == "digits" else 784,
+                             hidden_sizes=size.hidden)
     models = {"harmonic": base, "relu-mlp": replace(base, activation="relu")}
-    return [HarmonicNTKCell(arm=a, seed=s, model=models[a], n_points=points, **fields)
-            for a in ARMS for s in seeds_for(preset, seeds, {k: v[3] for k, v in _PRESETS.items()})]
+    return [HarmonicNTKCell(arm=a, seed=s, model=models[a], n_points=size.points, **fields)
+            for a in ARMS for s in seeds_for(preset, seeds, PRESETS)]
 
 
 def _points(cell: HarmonicNTKCell):

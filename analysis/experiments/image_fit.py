@@ -122,20 +122,43 @@ LOG_PIXELS = 4096
 #: Seed of those subsets (fixed: every cell logs the same pixels).
 LOG_SUBSET_SEED = 20251206
 
-_SEEDS = {"smoke": 2, "cpu": 3, "paper": 10}
-_PRESETS = {
-    "smoke": {"image_points": 64, "width": 16, "depths": (2, 3), "steps": 10, "batch": 128,
-              "lr": 1e-3, "n_logs": 2,
-              "sanity": {"points": 32, "width": 16, "depth": 2, "steps": 10, "batch": 256,
-                         "lr": 1e-4, "n_logs": 2}},
-    "cpu": {"image_points": 512, "width": 64, "depths": (4, 8, 16), "steps": 400, "batch": 2048,
-            "lr": 1e-3, "n_logs": 10,
-            "sanity": {"points": 256, "width": 256, "depth": 4, "steps": 150, "batch": 4096,
-                       "lr": 1e-4, "n_logs": 10}},
-    "paper": {"image_points": 512, "width": 256, "depths": (4, 8, 16, 32), "steps": 5000,
-              "batch": None, "lr": 1e-4, "n_logs": 50,
-              "sanity": {"points": 256, "width": 256, "depth": 4, "steps": 5000, "batch": None,
-                         "lr": 1e-4, "n_logs": 50}},
+@dataclass(frozen=True)
+class Sanity:
+    points: int           # image side of the SIREN paper's fit (every pixel trained on)
+    width: int            # hidden width
+    depth: int            # hidden layers
+    steps: int            # Adam steps
+    batch: int | None     # pixels per step (None: all of them)
+    lr: float             # Adam learning rate
+    n_logs: int           # checkpoints logged
+
+
+@dataclass(frozen=True)
+class Sizes:
+    image_points: int          # side of the image grid (every FACTOR-th pixel is trained on)
+    width: int                 # hidden width N
+    depths: tuple[int, ...]    # hidden layers of the depth sweep
+    steps: int                 # Adam steps
+    batch: int | None          # pixels per step (None: all of them)
+    lr: float                  # Adam learning rate
+    n_logs: int                # checkpoints logged along training
+    sanity: Sanity             # the SIREN paper's own fit, as a check of the training loop
+    seeds: int                 # seeds per (initialiser, depth)
+
+
+PRESETS = {
+    "smoke": Sizes(image_points=64, width=16, depths=(2, 3), steps=10, batch=128, lr=1e-3,
+                   n_logs=2, seeds=2,
+                   sanity=Sanity(points=32, width=16, depth=2, steps=10, batch=256, lr=1e-4,
+                                 n_logs=2)),
+    "cpu": Sizes(image_points=512, width=64, depths=(4, 8, 16), steps=400, batch=2048, lr=1e-3,
+                 n_logs=10, seeds=3,
+                 sanity=Sanity(points=256, width=256, depth=4, steps=150, batch=4096, lr=1e-4,
+                               n_logs=10)),
+    "paper": Sizes(image_points=512, width=256, depths=(4, 8, 16, 32), steps=5000, batch=None,
+                   lr=1e-4, n_logs=50, seeds=10,
+                   sanity=Sanity(points=256, width=256, depth=4, steps=5000, batch=None,
+                                 lr=1e-4, n_logs=50)),
 }
 #: Per-run metrics summarised with intervals.
 METRICS = ("train_psnr", "gen_psnr", "heldout_psnr", "gap", "high_share", "high_db")
@@ -266,13 +289,13 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ste
     Raises:
         ValueError: an invalid option; the message names the valid values.
     """
-    sizes = _PRESETS[check_preset(preset)]
-    seed_list = seeds_for(preset, seeds, _SEEDS)
+    sizes = PRESETS[check_preset(preset)]
+    seed_list = seeds_for(preset, seeds, PRESETS)
     init_list = sf.check_inits(DEFAULT_INITS if inits is None else inits)
-    depth_list = _depth_list(depths, sizes["depths"])
-    n_steps = _positive_int(steps, "steps", sizes["steps"])
-    rate = _positive_float(lr, "lr", sizes["lr"])
-    n_width = _positive_int(width, "width", sizes["width"])
+    depth_list = _depth_list(depths, sizes.depths)
+    n_steps = _positive_int(steps, "steps", sizes.steps)
+    rate = _positive_float(lr, "lr", sizes.lr)
+    n_width = _positive_int(width, "width", sizes.width)
     sanity = sanity or "with"
     if sanity not in SANITY_CHOICES:
         raise ValueError(f"unknown sanity option {sanity!r}; valid are {', '.join(SANITY_CHOICES)}")
@@ -282,14 +305,14 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ste
             for init in init_list:
                 for seed in seed_list:
                     out.append(ImageFitCell(
-                        "grid", init, depth, n_width, sizes["image_points"], FACTOR, OMEGA0,
-                        n_steps, rate, sizes["batch"], sizes["n_logs"], seed,
+                        "grid", init, depth, n_width, sizes.image_points, FACTOR, OMEGA0,
+                        n_steps, rate, sizes.batch, sizes.n_logs, seed,
                         keep_output=seed == seed_list[0]))
     if sanity != "skip":
-        s = sizes["sanity"]
+        s = sizes.sanity
         for seed in seed_list:
-            out.append(ImageFitCell("sanity", "siren", s["depth"], s["width"], s["points"], 1,
-                                    OMEGA0, s["steps"], s["lr"], s["batch"], s["n_logs"], seed))
+            out.append(ImageFitCell("sanity", "siren", s.depth, s.width, s.points, 1,
+                                    OMEGA0, s.steps, s.lr, s.batch, s.n_logs, seed))
     return out
 
 

@@ -121,7 +121,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -138,8 +138,8 @@ DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error a
                "solution vs steps, per initialiser and depth")
 
 __all__ = [
-    "ARMS", "BASELINE", "DEFAULT_MODES", "DEFAULT_OMEGA0", "LAPLACIANS", "PoissonCell",
-    "add_arguments", "arm_spec", "autograd_laplacian", "boundary_points", "cells",
+    "ARMS", "BASELINE", "DEFAULT_MODES", "DEFAULT_OMEGA0", "LAPLACIANS", "PRESETS", "PoissonCell",
+    "Sizes", "add_arguments", "arm_spec", "autograd_laplacian", "boundary_points", "cells",
     "collocation_points", "error_maps", "evaluation_grid", "exact_solution", "format_summary",
     "forward_laplacian", "relative_l2", "run_cell", "source_term", "summarize",
 ]
@@ -176,16 +176,26 @@ ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "ordered", "chaotic"
 #: Arms run when the caller names none.
 DEFAULT_ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic")
 
-# preset -> sizes (see the table in the module docstring)
-_PRESETS = {
-    "smoke": dict(width=16, depths=(2, 3), steps=30, n_collocation=64, n_boundary=32,
-                  eval_points=17, eval_every=10),
-    "cpu": dict(width=64, depths=(4, 8), steps=500, n_collocation=512, n_boundary=128,
-                eval_points=101, eval_every=25),
-    "paper": dict(width=256, depths=(4, 8, 16, 32), steps=10_000, n_collocation=4096,
-                  n_boundary=1024, eval_points=201, eval_every=250),
+@dataclass(frozen=True)
+class Sizes:
+    width: int               # hidden width N
+    depths: tuple[int, ...]  # hidden layers of the depth sweep
+    steps: int               # Adam steps
+    n_collocation: int       # interior collocation points (resampled each step)
+    n_boundary: int          # boundary points per step
+    eval_points: int         # side of the evaluation grid
+    eval_every: int          # steps between evaluations
+    seeds: int               # seeds per (arm, depth)
+
+
+PRESETS = {
+    "smoke": Sizes(width=16, depths=(2, 3), steps=30, n_collocation=64, n_boundary=32,
+                   eval_points=17, eval_every=10, seeds=2),
+    "cpu": Sizes(width=64, depths=(4, 8), steps=500, n_collocation=512, n_boundary=128,
+                 eval_points=101, eval_every=25, seeds=3),
+    "paper": Sizes(width=256, depths=(4, 8, 16, 32), steps=10_000, n_collocation=4096,
+                   n_boundary=1024, eval_points=201, eval_every=250, seeds=10),
 }
-_SEEDS = {"smoke": 2, "cpu": 3, "paper": 10}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -531,10 +541,11 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ome
     Raises:
         ValueError: unknown preset, arm or Laplacian; non-positive sizes.
     """
-    sizes = dict(_PRESETS[check_preset(preset)])
-    seed_ids = seeds_for(preset, seeds, _SEEDS)
+    size = PRESETS[check_preset(preset)]
+    seed_ids = seeds_for(preset, seeds, PRESETS)
     arms = _arm_list(inits)
-    depth_list = _depth_list(depths, sizes.pop("depths"))
+    depth_list = _depth_list(depths, size.depths)
+    sizes = {k: v for k, v in asdict(size).items() if k not in ("depths", "seeds")}
     if steps is not None:
         sizes["steps"] = steps
         sizes["eval_every"] = max(1, min(sizes["eval_every"], int(steps)))

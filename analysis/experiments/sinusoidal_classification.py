@@ -93,40 +93,53 @@ CLAIM_INITS = ("sinusoidal", "sinusoidal_paper")
 OPTIMIZER_SETTINGS = {"sgd": (0.01, 0.9, 0.0), "adam": (1e-3, 0.0, 0.0),
                       "adamw": (1e-3, 0.0, 1e-3)}
 
-SEEDS = {"smoke": 2, "cpu": 3, "paper": 10}
 THRESHOLD_FRACTION = 0.99
 #: The paper's patience (epochs without improvement), used at the paper preset.
 PAPER_PATIENCE = 10
 
 
 @dataclass(frozen=True)
-class _Preset:
-    dataset: str
-    n_train: int
-    n_val: int
-    n_test: int | None
-    epochs: int
-    patience: int
-    batch_size: int
-    lsuv_batch: int
-    settings: tuple[tuple[str, str], ...]
-    mlp: tuple[int, ...]
-    cnn: tuple[tuple[int, ...], int]
-    transformer: tuple[int, int, int, int, int]  # patch (28 px), dim, depth, heads, mlp_dim
+class Sizes:
+    dataset: str                       # default data set ("mnist"; "digits" for smoke)
+    n_train: int                       # training images (a seeded subset)
+    n_val: int                         # validation images (early stopping, best epoch)
+    n_test: int | None                 # test images (None: the whole test set)
+    epochs: int                        # largest number of epochs
+    patience: int                      # epochs without validation improvement before stopping
+    batch_size: int                    # minibatch size
+    lsuv_batch: int                    # images in LSUV's calibration batch
+    seeds: int                         # seeds per (setting, initialiser)
+    settings: tuple[tuple[str, str], ...]  # (model, optimiser) pairs run
+    mlp_hidden: tuple[int, ...]        # MLP: hidden widths
+    cnn_channels: tuple[int, ...]      # CNN: channels of the 3x3 convolutions
+    cnn_hidden: int                    # CNN: width of the dense layer
+    vit_patch: int                     # vision transformer: patch side on 28-pixel images
+    vit_dim: int                       # vision transformer: token width
+    vit_depth: int                     # vision transformer: blocks
+    vit_heads: int                     # vision transformer: attention heads
+    vit_mlp_dim: int                   # vision transformer: hidden width of the block MLP
 
 
-_PRESETS = {
-    "smoke": _Preset("digits", 600, 300, 400, 3, 2, 64, 128,
-                     (("mlp", "adam"), ("cnn", "adam"), ("transformer", "adam")),
-                     (64, 64), ((8, 16), 64), (7, 32, 1, 2, 64)),
-    "cpu": _Preset("mnist", 8000, 2000, 2000, 6, 3, 128, 256,
-                   (("mlp", "adam"), ("cnn", "adam"), ("transformer", "adam"),
-                    ("mlp", "sgd"), ("mlp", "adamw")),
-                   (256, 256), ((8, 16), 64), (7, 32, 1, 2, 64)),
-    "paper": _Preset("mnist", 50000, 10000, None, 50, PAPER_PATIENCE, 128, 512,
-                     tuple((m, o) for m in MODELS for o in OPTIMIZERS),
-                     (512, 512, 512), ((32, 64), 256), (7, 128, 4, 4, 256)),
+PRESETS = {
+    "smoke": Sizes(dataset="digits", n_train=600, n_val=300, n_test=400, epochs=3, patience=2,
+                   batch_size=64, lsuv_batch=128, seeds=2,
+                   settings=(("mlp", "adam"), ("cnn", "adam"), ("transformer", "adam")),
+                   mlp_hidden=(64, 64), cnn_channels=(8, 16), cnn_hidden=64, vit_patch=7,
+                   vit_dim=32, vit_depth=1, vit_heads=2, vit_mlp_dim=64),
+    "cpu": Sizes(dataset="mnist", n_train=8000, n_val=2000, n_test=2000, epochs=6, patience=3,
+                 batch_size=128, lsuv_batch=256, seeds=3,
+                 settings=(("mlp", "adam"), ("cnn", "adam"), ("transformer", "adam"),
+                           ("mlp", "sgd"), ("mlp", "adamw")),
+                 mlp_hidden=(256, 256), cnn_channels=(8, 16), cnn_hidden=64, vit_patch=7,
+                 vit_dim=32, vit_depth=1, vit_heads=2, vit_mlp_dim=64),
+    "paper": Sizes(dataset="mnist", n_train=50000, n_val=10000, n_test=None, epochs=50,
+                   patience=PAPER_PATIENCE, batch_size=128, lsuv_batch=512, seeds=10,
+                   settings=tuple((m, o) for m in MODELS for o in OPTIMIZERS),
+                   mlp_hidden=(512, 512, 512), cnn_channels=(32, 64), cnn_hidden=256,
+                   vit_patch=7, vit_dim=128, vit_depth=4, vit_heads=4, vit_mlp_dim=256),
 }
+#: Seeds per (setting, initialiser) at each preset.
+SEEDS = {name: size.seeds for name, size in PRESETS.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,18 +154,19 @@ def model_config(model: str, preset: str, image_size: int, num_classes: int):
     """
     from initaudit.models.classifiers import CNNConfig, MLPConfig, TransformerConfig
 
-    preset = _PRESETS[check_preset(preset)]
+    preset = PRESETS[check_preset(preset)]
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; valid models are {', '.join(MODELS)}")
     if model == "mlp":
-        return MLPConfig(image_size, 1, num_classes, tuple(preset.mlp))
+        return MLPConfig(image_size, 1, num_classes, tuple(preset.mlp_hidden))
     if model == "cnn":
-        channels, hidden = preset.cnn
-        return CNNConfig(image_size, 1, num_classes, tuple(channels), 3, hidden)
-    patch, dim, depth, heads, mlp_dim = preset.transformer
-    # 28-pixel images: patches of `patch`; 8-pixel digits: 2-pixel patches (16 tokens either way).
-    patch = patch if image_size % patch == 0 else 2
-    return TransformerConfig(image_size, 1, num_classes, patch, dim, depth, heads, mlp_dim)
+        return CNNConfig(image_size, 1, num_classes, tuple(preset.cnn_channels), 3,
+                         preset.cnn_hidden)
+    # 28-pixel images: patches of `vit_patch`; 8-pixel digits: 2-pixel patches (16 tokens
+    # either way).
+    patch = preset.vit_patch if image_size % preset.vit_patch == 0 else 2
+    return TransformerConfig(image_size, 1, num_classes, patch, preset.vit_dim,
+                             preset.vit_depth, preset.vit_heads, preset.vit_mlp_dim)
 
 
 @dataclass(frozen=True)
@@ -321,12 +335,12 @@ def build_model(arch, init: str, seed: int, lsuv_data):
 
 def lsuv_batch(preset: str) -> int:
     """Images in LSUV's batch at a preset."""
-    return _PRESETS[check_preset(preset)].lsuv_batch
+    return PRESETS[check_preset(preset)].lsuv_batch
 
 
 def default_dataset(preset: str) -> str:
     """The data set a preset uses when none is given."""
-    return _PRESETS[check_preset(preset)].dataset
+    return PRESETS[check_preset(preset)].dataset
 
 
 def parse_choices(value, valid: tuple[str, ...], what: str) -> tuple[str, ...] | None:
@@ -349,7 +363,7 @@ def parse_choices(value, valid: tuple[str, ...], what: str) -> tuple[str, ...] |
 
 def settings_for(preset: str, models=None, optimizers=None) -> tuple[tuple[str, str], ...]:
     """The (model, optimiser) settings of a run (see the module docstring)."""
-    p = _PRESETS[check_preset(preset)]
+    p = PRESETS[check_preset(preset)]
     ms = parse_choices(models, MODELS, "model")
     os_ = parse_choices(optimizers, OPTIMIZERS, "optimizer")
     if ms is None and os_ is None:
@@ -375,11 +389,11 @@ def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
         ValueError: unknown preset, dataset, model, optimiser, or a bad threshold fraction.
         analysis.datasets.DataUnavailable: the data set's files are absent.
     """
-    p = _PRESETS[check_preset(preset)]
+    p = PRESETS[check_preset(preset)]
     _check_fraction(threshold_fraction)
     dataset = dataset or p.dataset
     settings = settings_for(preset, models, optimizers)
-    seed_list = seeds_for(preset, seeds, SEEDS)
+    seed_list = seeds_for(preset, seeds, PRESETS)
     source, path = resolve_data(dataset, data)
     loaded, _, _ = load_data(dataset, None if path is None else str(path))
     image_size, classes = loaded.x_train.shape[-1], loaded.num_classes
@@ -683,8 +697,10 @@ def add_arguments(parser) -> None:
                              "initialiser's best accuracy (default %(default)s)")
 
 
-__all__ = ["CLAIM_INITS", "ClassificationCell", "DATASETS", "DESCRIPTION", "INITS", "MODELS",
-           "NAME", "OPTIMIZERS", "OPTIMIZER_SETTINGS", "SEEDS", "add_arguments", "build_model",
-           "cells", "default_dataset", "first_training_images", "format_summary", "load_data",
-           "lsuv_batch", "model_config", "parse_choices", "resolve_data", "run_cell",
-           "runs_table", "settings_for", "split", "summarize"]
+__all__ = [
+    "CLAIM_INITS", "ClassificationCell", "DATASETS", "DESCRIPTION", "INITS", "MODELS", "NAME",
+    "OPTIMIZERS", "OPTIMIZER_SETTINGS", "PRESETS", "SEEDS", "Sizes", "add_arguments",
+    "build_model", "cells", "default_dataset", "first_training_images", "format_summary",
+    "load_data", "lsuv_batch", "model_config", "parse_choices", "resolve_data", "run_cell",
+    "runs_table", "settings_for", "split", "summarize",
+]
