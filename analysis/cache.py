@@ -188,7 +188,8 @@ def cache_key(config: Any) -> str:
     Returns:
         A 64-character hex sha256 over the package version, the config's class name, the
         canonical JSON of its fields, the hash of the code that computes it and the versions of
-        torch, numpy and scipy (and the thread override, when one is set).
+        torch, numpy and scipy (and the thread override, when one is set, and the device,
+        when it is not the CPU: :func:`initaudit.models.device.device_name`).
 
     Raises:
         TypeError: if ``config`` is not a frozen dataclass or holds an unsupported type.
@@ -206,6 +207,12 @@ def cache_key(config: Any) -> str:
     if threads is not None:
         # Only when overridden, so that the keys of ordinary runs stay as they were.
         blob["threads"] = threads
+    from initaudit.models.device import device_name
+
+    device = device_name()
+    if device != "cpu":
+        # Results off the CPU differ in the last bits: they never stand in for CPU ones.
+        blob["device"] = device
     text = json.dumps(blob, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 

@@ -87,6 +87,7 @@ import torch
 from torch import nn
 
 from initaudit.theory.checks import choice as _check_choice, positive_int as _check_positive_int
+from initaudit.models.device import resolve_device
 
 __all__ = [
     "run_cell",
@@ -1140,12 +1141,6 @@ class NTKWidthCell:
     dtype: str = "float64"
 
 
-def _device() -> torch.device:
-    """Where the sweeps run: the GPU when there is one (networks are drawn on the CPU first, so
-    a seed gives the same network everywhere)."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def _network(init: str, activation: str, d_in: int, width: int, depth: int, omega0,
              convention: str | None, seed: int, dtype: str):
     """(network, spec) for a catalogue init, drawn by its rule (``convention`` None) or from its
@@ -1154,7 +1149,7 @@ def _network(init: str, activation: str, d_in: int, width: int, depth: int, omeg
 
     ens, sp = Ensemble.draw(init, d_in, width, depth, 1, activation=activation, omega0=omega0,
                             law=convention, seed=seed, dtype=dtype)
-    return ens.network(0).to(_device()), sp
+    return ens.network(0).to(resolve_device()), sp
 
 
 def run_width_cell(cfg: NTKWidthCell) -> pd.DataFrame:
@@ -1304,7 +1299,7 @@ def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     rows = []
     for s in range(cfg.n_seeds):
         net = build_mlp(sp, torch.Generator().manual_seed(cfg.seed * 10000 + s),
-                        cfg.dtype).to(_device())
+                        cfg.dtype).to(resolve_device())
         row = {"point": cfg.point, "label": catalogue.get(cfg.point).style.label,
                "c_w": math.sqrt(3 * sp.hidden.sigma_w2), "c_b": math.sqrt(3 * sp.hidden.sigma_b2),
                "sigma_g2": mf.sigma_g2, "phase": mf.phase, "depth": cfg.depth,

@@ -67,6 +67,7 @@ from initaudit.models.mlp import (Ensemble, activation_derivative, activation_fn
 from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
 from initaudit.theory.checks import positive_int
+from initaudit.models.device import resolve_device
 
 __all__ = [
     "run_cell",
@@ -352,10 +353,6 @@ class PropagationConfig:
     per_network: bool = False
 
 
-def _device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def build_ensemble(cfg: PropagationConfig, device=None) -> tuple[Ensemble, tspec.NetworkSpec]:
     """The ensemble and spec of one cell (:meth:`models.mlp.Ensemble.draw`)."""
     from_spec = cfg.init.startswith("spec:")
@@ -378,7 +375,7 @@ def run_config(cfg: PropagationConfig, per_network: bool | None = None,
     """
     per_network = cfg.per_network if per_network is None else per_network
     dtype_from_name(cfg.dtype)
-    device = _device() if device is None else device
+    device = resolve_device(device)
     ens, sp = build_ensemble(cfg, device)
     x = sample_inputs(cfg.n_inputs, cfg.d_in, cfg.input_seed)
     meas = measure(ens, x, direction_seed=cfg.seed)

@@ -163,10 +163,16 @@ def collect(threads: int | None = None) -> dict[str, Any]:
     Returns:
         ``initaudit`` (version), ``source_sha256``, ``python``, ``numpy``, ``scipy``,
         ``torch``, ``pandas``, ``sympy``, ``machine``, ``processor``, ``cpu_count``, ``torch_blas``,
-        ``torch_cpu_capability`` (the SIMD kernels torch dispatches to), ``numpy_blas`` and
-        ``threads``.
+        ``torch_cpu_capability`` (the SIMD kernels torch dispatches to), ``numpy_blas``,
+        ``threads`` and ``device`` (:func:`initaudit.models.device.device_name`).
     """
     out = dict(_static())
+    try:
+        from initaudit.models.device import device_name
+
+        out["device"] = device_name()
+    except ImportError:  # torch absent
+        out["device"] = "unknown"
     if threads is None:
         try:
             import torch
@@ -200,12 +206,16 @@ def summary_line(records: list[dict]) -> str:
         return " / ".join(seen)
 
     threads = sorted({r.get("threads") for r in records if r.get("threads") is not None})
+    # Records made before the device was recorded ran on the CPU.
+    on = sorted({str(r.get("device", "cpu")) for r in records})
+    devices = "" if on == ["cpu"] else f", on {' and '.join(on)}"
     return (f"initaudit {values('initaudit')} (source {values('source_sha256', 16)}), "
             f"torch {values('torch')}, numpy {values('numpy')}, scipy {values('scipy')}; "
             f"{values('processor')} ({first.get('machine')}, torch kernels "
             f"{values('torch_cpu_capability')}, torch BLAS {values('torch_blas')}, numpy BLAS "
             f"{values('numpy_blas')}); "
-            f"{', '.join(str(t) for t in threads) or 'unknown'} thread(s) per computation")
+            f"{', '.join(str(t) for t in threads) or 'unknown'} thread(s) per computation"
+            f"{devices}")
 
 
 __all__ = ["ENV_THREADS", "PACKAGES", "collect", "distinct", "note_threads", "processor",

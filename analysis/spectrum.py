@@ -129,6 +129,7 @@ from initaudit.models.activations import ACTIVATIONS as _ACTIVATIONS
 from initaudit.analysis.weights import RANK_RTOL_EPS, RANK_RTOL_FLOOR, numerical_rank, rank_rtol
 from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_float as _positive
+from initaudit.models.device import resolve_device
 
 __all__ = [
     "run_cell",
@@ -407,12 +408,6 @@ def linear_inits() -> list[str]:
     return linear_init_names()
 
 
-def _device(device=None) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: int = 1,
                    omega0: float = OMEGA0, first_layer: str = "auto", activation: str = "sin",
                    seed: int = 0, dtype: str = "float64", device=None):
@@ -446,7 +441,7 @@ def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: 
                            first_layer=first_layer, seed=seed, dtype=dtype)
     if ens.omega0 is None:
         ens.omega0 = omega0
-    return ens.to(device=_device(device))
+    return ens.to(device=resolve_device(device))
 
 
 def evaluate(ens, x) -> np.ndarray:

@@ -19,6 +19,7 @@ import os
 from initaudit.analysis import experiment, provenance
 from initaudit.analysis.presets import PRESETS
 from initaudit.figures.cli import emit, positive_int
+from initaudit.models.device import DEVICES, ENV_DEVICE, device_name
 
 
 def _format(run: experiment.ExperimentRun, module) -> str:
@@ -56,6 +57,10 @@ def register(subparsers) -> None:
         q.add_argument("--threads", type=positive_int, default=None, metavar="N",
                        help="torch/BLAS threads of every run, overriding the experiment's own "
                        "(cached apart; $INITAUDIT_THREADS)")
+        q.add_argument("--device", choices=DEVICES, default=None,
+                       help="where the runs compute: auto (a GPU when torch sees one, else "
+                       "the CPU), cpu or cuda; results off the CPU are cached apart "
+                       f"(default ${ENV_DEVICE} or auto)")
         q.add_argument("--force", action="store_true", help="recompute every run")
         q.add_argument("--json", action="store_true", help="print the result as JSON")
         adder = getattr(module, "add_arguments", None)
@@ -65,7 +70,7 @@ def register(subparsers) -> None:
 
 
 _COMMON = {"func", "_module", "command", "experiment", "preset", "seeds", "executor", "workers",
-           "threads", "force", "json"}
+           "threads", "device", "force", "json"}
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -73,6 +78,9 @@ def run_command(args: argparse.Namespace) -> int:
     module = args._module
     if args.threads:
         os.environ[provenance.ENV_THREADS] = str(args.threads)
+    if args.device:
+        os.environ[ENV_DEVICE] = args.device
+    device_name()  # an unusable device (cuda without a GPU) fails here, before any run
     options = {k: v for k, v in vars(args).items() if k not in _COMMON}
     run = experiment.run_experiment(module.NAME, args.preset, args.seeds,
                                     executor=args.executor, workers=args.workers,

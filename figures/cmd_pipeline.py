@@ -5,7 +5,7 @@
     initaudit figures   [--preset smoke|cpu|paper] [--only NAME ...] [--force] [--json]
     initaudit paper     [--preset ...]
     initaudit reproduce [--preset ...] [--force] [--json] [--executor local|process|submitit|ray]
-                        [--workers W] [--data-dir DIR] [--threads N]
+                        [--workers W] [--data-dir DIR] [--threads N] [--device D]
 
 ``figures`` computes (through the cache) and draws the figures. ``paper`` writes the generated
 LaTeX, runs the figures whose PDF is missing or was made at another preset, and builds
@@ -34,6 +34,7 @@ from initaudit.analysis.datasets import ENV_DATA_DIR
 from initaudit.analysis.presets import PRESETS
 from initaudit.figures import paper, pipeline
 from initaudit.figures.cli import emit, positive_int
+from initaudit.models.device import DEVICES, ENV_DEVICE, device_name
 
 
 def _add_preset(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +90,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
                         help="torch/BLAS threads of every computation, overriding each "
                         "experiment's own (1 for the small training runs); results made with "
                         f"it are cached apart (default ${provenance.ENV_THREADS} or unset)")
+    parser.add_argument("--device", choices=DEVICES, default=None,
+                        help="where every computation runs: auto (a GPU when torch sees one, "
+                        "else the CPU), cpu or cuda; results off the CPU are cached apart "
+                        f"(default ${ENV_DEVICE} or auto)")
 
 
 def _apply_run_options(args: argparse.Namespace) -> None:
@@ -103,6 +108,10 @@ def _apply_run_options(args: argparse.Namespace) -> None:
         if not path.is_dir():
             raise ValueError(f"--data-dir {data_dir}: not a directory")
         os.environ[ENV_DATA_DIR] = str(path.resolve())
+    device = getattr(args, "device", None)
+    if device:
+        os.environ[ENV_DEVICE] = device
+    device_name()  # an unusable device (cuda without a GPU) fails here, before any run
     threads = getattr(args, "threads", None)
     if threads:
         os.environ[provenance.ENV_THREADS] = str(threads)

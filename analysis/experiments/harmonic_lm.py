@@ -93,6 +93,7 @@ from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threa
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
+from initaudit.models.device import resolve_device
 
 NAME = "harmonic-lm"
 DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edge of chaos) of a "
@@ -371,12 +372,6 @@ def _spectrum(model: TransformerLM) -> dict:
             "emb_low_token_share": s["low_rows"], "emb_singular_values": sv}
 
 
-def _device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def run_cell(cfg: LMCell) -> dict:
     """Train one model and measure it (see the module docstring).
 
@@ -390,7 +385,7 @@ def run_cell(cfg: LMCell) -> dict:
 
 
 def _run(cfg: LMCell) -> dict:
-    device = _device(cfg.device)
+    device = resolve_device(cfg.device)
     data = corpora.make_split(_load(cfg), cfg.split, seq_len=cfg.seq_len, stride=cfg.stride,
                               val_fraction=cfg.val_fraction, seed=cfg.seed,
                               max_sentences=cfg.max_sentences)

@@ -83,6 +83,7 @@ from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
 from initaudit.models.harmonic import HarmonicMLPConfig
+from initaudit.models.device import resolve_device
 
 NAME = "harmonic-mlp"
 DESCRIPTION = ("HarmonicMLP on MNIST as its reference code trains it: 95%-in-a-few-epochs, "
@@ -416,7 +417,7 @@ def _train(cell: HarmonicMLPCell) -> dict:
     import torch.nn.functional as F
 
     start = time.perf_counter()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = str(resolve_device())
     xtr, ytr, xte, yte, data = _tensors(cell, device)
     model, opt, sched = build(cell, device)
     torch.manual_seed(int(cell.seed))  # dropout draws from the global generator

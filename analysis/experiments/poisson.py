@@ -132,6 +132,7 @@ from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.theory.checks import positive_int
+from initaudit.models.device import resolve_device
 
 NAME = "poisson"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
@@ -563,11 +564,6 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ome
 # One run
 
 
-def _device() -> torch.device:
-    """Where a run trains: the GPU when there is one (the paper preset), else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
 def run_cell(cfg: PoissonCell) -> dict:
     """Train one network (module docstring, "The loss") in one torch thread; see :func:`_train`."""
     with torch_threads(1):
@@ -587,7 +583,7 @@ def _train(cfg: PoissonCell) -> dict:
     from initaudit.models.mlp import build_mlp, dtype_from_name
 
     dtype = dtype_from_name(cfg.dtype)
-    device = _device()
+    device = resolve_device()
     spec = arm_spec(cfg.init, cfg.width, cfg.depth, cfg.omega0)
     # drawn on the CPU, then moved: a seed gives the same network and points on every device
     net = build_mlp(spec, torch.Generator().manual_seed(int(cfg.seed)), dtype).to(device)

@@ -62,6 +62,7 @@ import torch
 
 from initaudit.analysis import spectrum
 from initaudit.theory import spec as tspec
+from initaudit.models.device import resolve_device
 
 __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
@@ -216,8 +217,8 @@ def device_of(model: torch.nn.Module) -> torch.device:
 
 
 def default_device() -> torch.device:
-    """CUDA when available (the paper preset), else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """Where a fit trains (:func:`initaudit.models.device.resolve_device`)."""
+    return resolve_device()
 
 
 def predict(model: torch.nn.Module, x, chunk: int = 65536) -> np.ndarray:

@@ -77,6 +77,7 @@ from initaudit.analysis import metrics, stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
+from initaudit.models.device import resolve_device
 
 NAME = "sinusoidal-classification"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
@@ -467,7 +468,7 @@ def _train(config: ClassificationCell) -> dict:
     if config.init not in INITS:
         raise ValueError(f"unknown initialiser {config.init!r}; valid are {', '.join(INITS)}")
     start, cpu = time.perf_counter(), time.process_time()
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device()
     data = split(config.dataset, config.source, config.data_path, config.n_train, config.n_val,
                  config.n_test, config.seed)
     # built and initialised on the CPU (the same weights on every machine), then moved
