@@ -69,6 +69,7 @@ import numpy as np
 import torch
 
 from initaudit.analysis.datasets import DataUnavailable, find_file
+from initaudit.theory.checks import positive_int
 
 __all__ = [
     "CORPORA", "Corpus", "LMData", "MEDICAL_FILENAME", "PROTOCOLS", "SENTENCE_END", "UNKNOWN",
@@ -196,8 +197,7 @@ def build_vocabulary(tokens: Iterable[str], max_words: int = VOCAB_WORDS) -> Voc
     Returns:
         A :class:`Vocabulary` of ``min(max_words, distinct tokens) + 1`` entries.
     """
-    if not isinstance(max_words, int) or max_words < 1:
-        raise ValueError(f"max_words must be an integer >= 1, got {max_words!r}")
+    positive_int(max_words, "max_words")
     counts = collections.Counter(t for t in tokens if t != UNKNOWN)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_words]
     return Vocabulary((UNKNOWN,) + tuple(t for t, _ in ranked))
@@ -441,8 +441,7 @@ def make_split(corpus: Corpus, protocol: str, *, seq_len: int = 32, stride: int 
                          f"{', '.join(PROTOCOLS)}")
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction!r}")
-    if not isinstance(seq_len, int) or seq_len < 1:
-        raise ValueError(f"seq_len must be a positive integer, got {seq_len!r}")
+    positive_int(seq_len, "seq_len")
     rng = np.random.default_rng(seed)
     sents = list(corpus.sentences)
     if max_sentences is not None:

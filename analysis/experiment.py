@@ -61,6 +61,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from initaudit.analysis import cache
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import positive_int, positive_int_text
 
 #: Executors known to :func:`run_experiment`; the last two need optional packages.
 EXECUTORS: tuple[str, ...] = ("local", "process", "submitit", "ray")
@@ -185,9 +186,8 @@ def torch_threads(n: int | None = 1):
     if n is None:
         yield
         return
-    if int(n) != n or n < 1:
-        raise ValueError(f"thread count must be a positive integer or None, got {n!r}")
-    provenance.note_threads(int(n))
+    n = positive_int(n, "thread count")
+    provenance.note_threads(n)
     import torch
     from threadpoolctl import threadpool_limits
 
@@ -349,13 +349,7 @@ def default_executor() -> tuple[str, int | None]:
     workers = os.environ.get(ENV_WORKERS)
     if workers is None or workers == "":
         return name, None
-    try:
-        count = int(workers)
-    except ValueError:
-        raise ValueError(f"{ENV_WORKERS} must be a positive integer, got {workers!r}") from None
-    if count < 1:
-        raise ValueError(f"{ENV_WORKERS} must be a positive integer, got {workers!r}")
-    return name, count
+    return name, positive_int_text(workers, ENV_WORKERS)
 
 
 def map_cells(configs: Sequence[Any], *, executor: str | None = None, workers: int | None = None,
@@ -380,9 +374,7 @@ def map_cells(configs: Sequence[Any], *, executor: str | None = None, workers: i
 
     env_name, env_workers = default_executor()
     name = check_executor(executor or env_name)
-    workers = workers or env_workers or _default_workers()
-    if workers < 1:
-        raise ValueError(f"workers must be a positive integer, got {workers}")
+    workers = positive_int(workers or env_workers or _default_workers(), "workers")
     cache_dir = None if cache.cache_disabled() else str(cache.cache_dir())
     out: list[Any] = [None] * len(configs)
     todo = []
@@ -510,8 +502,8 @@ def run_experiment(name: str, preset: str = "cpu", seeds: int | None = None, *,
     """
     module = get(name)
     check_preset(preset)
-    if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
-        raise ValueError(f"seeds must be a positive integer, got {seeds!r}")
+    if seeds is not None:
+        positive_int(seeds, "seeds")
     start = time.perf_counter()
     configs, skipped = _plan(module, name, preset, seeds, options)
     for s in skipped:
@@ -594,9 +586,7 @@ def seeds_for(preset: str, seeds: int | None, per_preset: dict) -> tuple[int, ..
     check_preset(preset)
     default = per_preset[preset]
     n = getattr(default, "seeds", default) if seeds is None else seeds
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"seeds must be a positive integer, got {n!r}")
-    return tuple(range(n))
+    return tuple(range(positive_int(n, "seeds")))
 
 
 __all__ = ["EXECUTORS", "ExecutorUnavailable", "ExperimentModuleError", "ExperimentRun",

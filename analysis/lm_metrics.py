@@ -49,6 +49,7 @@ import torch
 import torch.nn.functional as F
 
 from initaudit.analysis.corpus import SENTENCE_END, Vocabulary, words
+from initaudit.theory.checks import positive_int
 
 __all__ = [
     "COPY_N", "MEDICAL_TERMS", "PROMPT", "coherence", "coherence_parts", "copy_rate",
@@ -86,8 +87,7 @@ def _text_words(text: str | Sequence[str]) -> list[str]:
 
 def ngrams(tokens: Sequence, n: int) -> list[tuple]:
     """Every run of ``n`` consecutive tokens, in order."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    positive_int(n, "n")
     tokens = list(tokens)
     return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from initaudit.theory.checks import positive_int
 
 
 def _curve(values, name: str = "curve") -> np.ndarray:
@@ -98,8 +99,7 @@ def best_before_patience(curve, patience: int = 10) -> tuple[float, int]:
         ValueError: empty curve or ``patience < 1``.
     """
     v = _curve(curve)
-    if int(patience) != patience or patience < 1:
-        raise ValueError(f"patience must be a positive integer, got {patience}")
+    positive_int(patience, "patience")
     best, best_epoch, waited = -math.inf, 0, 0
     for epoch, value in enumerate(v, start=1):
         if value > best:

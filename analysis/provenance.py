@@ -30,6 +30,7 @@ import platform
 from typing import Any, Iterator
 
 from initaudit.analysis import codehash
+from initaudit.theory.checks import positive_int_text
 
 #: Environment variable overriding the torch/BLAS thread count of every computation.
 ENV_THREADS = "INITAUDIT_THREADS"
@@ -50,13 +51,7 @@ def thread_override() -> int | None:
     raw = os.environ.get(ENV_THREADS, "").strip()
     if not raw:
         return None
-    try:
-        n = int(raw)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise ValueError(f"{ENV_THREADS} must be a positive integer (a thread count), got {raw!r}")
-    return n
+    return positive_int_text(raw, ENV_THREADS)
 
 
 def note_threads(n: int) -> None:

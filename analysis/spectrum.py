@@ -130,6 +130,7 @@ from initaudit.analysis.weights import RANK_RTOL_EPS, RANK_RTOL_FLOOR, numerical
 from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_float as _positive
 from initaudit.models.device import resolve_device
+from initaudit.theory.checks import int_at_least
 
 __all__ = [
     "run_cell",
@@ -173,9 +174,7 @@ _CHUNK_VALUES = 1 << 24
 
 
 def _count(value, what: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{what} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return int_at_least(value, minimum, what)
 
 
 def _check_points(points, what: str = "points") -> int:

@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from initaudit.models import embeddings as emb
+from initaudit.theory.checks import positive_int
 
 __all__ = ["EMBEDDING_INITS", "LMConfig", "TransformerLM", "init_lm_embedding_"]
 
@@ -82,8 +83,7 @@ class LMConfig:
     def __post_init__(self):
         for name in ("vocab_size", "seq_len", "n_layer", "d_model", "n_head", "ff_mult"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            positive_int(value, name)
         if self.d_model % self.n_head:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head "
                              f"({self.n_head})")

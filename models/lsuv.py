@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.nn import functional as F
+from initaudit.theory.checks import positive_int
 
 __all__ = ["LSUV_MAX_ITER", "LSUV_TOL", "LSUVLayer", "lsuv_"]
 
@@ -164,8 +165,7 @@ def lsuv_(model: nn.Module, data: torch.Tensor, *, tol: float = LSUV_TOL,
     """
     if not (isinstance(tol, (int, float)) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
-    if isinstance(max_iter, bool) or int(max_iter) != max_iter or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+    positive_int(max_iter, "max_iter")
     if not isinstance(data, torch.Tensor) or data.numel() == 0 or data.shape[0] == 0:
         raise ValueError("data must be a non-empty batch of inputs (a tensor with batch size >= 1)")
     targets = _targets(model)

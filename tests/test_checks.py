@@ -41,3 +41,29 @@ def test_optional_and_positive_ints():
     assert checks.positive_ints([1, np.int32(2)], "depths") == (1, 2)
     with pytest.raises(ValueError, match="depths must hold at least one"):
         checks.positive_ints([], "depths")
+
+
+@given(st.integers(min_value=-5, max_value=50), st.integers(min_value=1, max_value=20))
+def test_int_at_least_accepts_exactly_the_integers_from_its_minimum(n, minimum):
+    if n >= minimum:
+        assert checks.int_at_least(n, minimum, "seeds") == n
+    else:
+        need = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        with pytest.raises(ValueError, match=f"seeds must be {need}, got {n}"):
+            checks.int_at_least(n, minimum, "seeds")
+
+
+def test_no_layer_writes_its_own_positive_integer_check():
+    """Every 'must be a positive integer' message comes from theory.checks."""
+    import pathlib
+
+    root = pathlib.Path(checks.__file__).resolve().parents[1]
+    own = []
+    for folder in ("theory", "models", "analysis", "figures"):
+        for path in (root / folder).rglob("*.py"):
+            if path.name == "checks.py" and folder == "theory":
+                continue
+            for i, line in enumerate(path.read_text().splitlines(), 1):
+                if "must be a positive integer" in line:
+                    own.append(f"{path.relative_to(root)}:{i}")
+    assert not own, "inline positive-integer checks: " + ", ".join(own)

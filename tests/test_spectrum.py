@@ -490,7 +490,7 @@ def test_weight_spectra_table_covers_every_initializer(cache_tmp):
     ({"first_layer": "x"}, "valid first_layers are auto, own, omega0"),
     ({"points": 101}, "must be even"),
     ({"points": 16}, "use at least"),
-    ({"depth": 0}, "depth must be an integer >= 1"),
+    ({"depth": 0}, "depth must be a positive integer"),
     ({"omega0": -1.0}, "omega0 must be a positive finite number"),
     ({"ks": ()}, "at least one threshold"),
     ({"dtype": "float16"}, "valid dtypes are float32, float64"),

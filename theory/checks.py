@@ -12,11 +12,28 @@ import numbers
 from typing import Iterable, Sequence
 
 
+def int_at_least(value, minimum: int, what: str) -> int:
+    """``value`` as an int >= ``minimum`` (bool and non-integral numbers are refused)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)) or value < minimum:
+        need = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{what} must be {need}, got {value!r}")
+    return int(value)
+
+
 def positive_int(value, what: str) -> int:
     """``value`` as an int >= 1 (bool and non-integral numbers are refused)."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
+    return int_at_least(value, 1, what)
+
+
+def positive_int_text(text: str, what: str) -> int:
+    """A positive integer written as text (an environment variable, a config file)."""
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{what} must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {text!r}")
+    return value
 
 
 def positive_ints(values: Iterable, what: str) -> tuple[int, ...]:
@@ -59,4 +76,5 @@ def optional(check, value, what: str, default):
     return default if value is None else check(value, what)
 
 
-__all__ = ["choice", "optional", "plural", "positive_float", "positive_int", "positive_ints"]
+__all__ = ["choice", "int_at_least", "optional", "plural", "positive_float", "positive_int", "positive_int_text",
+           "positive_ints"]

@@ -38,6 +38,7 @@ import scipy.special
 import sympy as sp
 
 from initaudit.theory.symbolic import c_w, q, sigma_b2, sigma_w2, to_numpy
+from initaudit.theory.checks import positive_int
 
 #: Domain of the unit-gain curve in c_w: [sqrt(3), sqrt(6)).
 CW_MIN = float(np.sqrt(3.0))
@@ -200,8 +201,7 @@ def siren_reference_point(width: int, omega0: float = SIREN_OMEGA0) -> tuple[flo
     default bias ``U(+-1/sqrt(N))`` (Sitzmann et al. 2020, reference code), so in folded form
     ``c_w = sqrt(6)`` and ``c_b = omega0 / sqrt(N)``.
     """
-    if int(width) < 1:
-        raise ValueError(f"width must be a positive integer, got {width}")
+    width = positive_int(width, "width")
     return CW_MAX, float(omega0 / np.sqrt(width))
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from initaudit.theory.gaussian import ACTIVATIONS
+from initaudit.theory.checks import positive_int
 
 CONVENTIONS = ("uniform", "normal")
 
@@ -84,9 +85,7 @@ class NetworkSpec:
 
     def __post_init__(self):
         for fname in ("d_in", "width", "depth", "d_out"):
-            val = getattr(self, fname)
-            if not isinstance(val, (int, np.integer)) or val < 1:
-                raise ValueError(f"{fname} must be a positive integer, got {val!r}")
+            positive_int(getattr(self, fname), fname)
         if self.activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {self.activation!r}; valid activations are {', '.join(ACTIVATIONS)}"

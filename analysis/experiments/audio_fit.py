@@ -101,6 +101,7 @@ from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.stats import holm, paired_difference, t_interval
 from initaudit.analysis.evidence import Evidence
+from initaudit.theory.checks import positive_int
 
 NAME = "audio-fit"
 DESCRIPTION = ("sine networks fitted to a recording and a chirp, clean and noisy: SNR per "
@@ -152,8 +153,7 @@ def rule_omega0(samples: int) -> float:
     Raises:
         ValueError: ``samples`` is not a positive integer.
     """
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)) or samples < 1:
-        raise ValueError(f"samples must be a positive integer, got {samples!r}")
+    samples = positive_int(samples, "samples")
     return IMAGE_OMEGA0 * samples / (IMAGE_D_IN * IMAGE_TRAIN_POINTS)
 
 
@@ -304,9 +304,7 @@ def _positive(value, what: str, default, kind=float):
     if value is None:
         return default
     if kind is int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{what} must be a positive integer, got {value!r}")
-        return int(value)
+        return positive_int(value, what)
     value = float(value)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{what} must be a positive finite number, got {value!r}")

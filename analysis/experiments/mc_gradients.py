@@ -19,6 +19,7 @@ import pandas as pd
 from initaudit.analysis import propagate as mc
 from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "mc-gradients"
 DESCRIPTION = ("Monte-Carlo Jacobian gain and first-layer gradient against depth for the "
@@ -44,8 +45,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[mc.Propagat
     """One cell per (initialiser, depth); ``seeds`` sets the networks per cell."""
     size = PRESETS[check_preset(preset)]
     n = size.n_networks if seeds is None else seeds
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"seeds (networks per cell) must be an integer >= 2, got {n!r}")
+    n = int_at_least(n, 2, "seeds (networks per cell)")
     return [mc.PropagationConfig(init=init, activation=act, depth=depth, width=size.width,
                                  n_networks=n, n_inputs=size.n_inputs)
             for init, act in mc.AUDIT_CASES for depth in size.depths]

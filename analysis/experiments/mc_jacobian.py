@@ -16,6 +16,7 @@ import pandas as pd
 
 from initaudit.analysis import propagate as mc
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "mc-jacobian"
 DESCRIPTION = ("singular values of the end-to-end hidden Jacobian dz_L/dz_1 for the audited "
@@ -44,8 +45,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[mc.Jacobian
     """One cell per case; ``seeds`` sets the networks per cell."""
     size = PRESETS[check_preset(preset)]
     n = size.n_networks if seeds is None else seeds
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"seeds (networks per cell) must be a positive integer, got {n!r}")
+    n = int_at_least(n, 1, "seeds (networks per cell)")
     return [mc.JacobianConfig(init=init, activation=act, depth=size.depth, width=size.width,
                               n_networks=n, n_inputs=size.n_inputs)
             for init, act in CASES]

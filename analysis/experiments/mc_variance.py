@@ -16,6 +16,7 @@ import pandas as pd
 
 from initaudit.analysis import propagate as mc
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "mc-variance"
 DESCRIPTION = ("Monte-Carlo pre-activation variance q_l against depth for the audited "
@@ -41,8 +42,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[mc.Propagat
     """One cell per initialiser; ``seeds`` sets the networks per cell."""
     size = PRESETS[check_preset(preset)]
     n = size.n_networks if seeds is None else seeds
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"seeds (networks per cell) must be an integer >= 2, got {n!r}")
+    n = int_at_least(n, 2, "seeds (networks per cell)")
     return [mc.PropagationConfig(init=init, activation=act, depth=size.depth, width=size.width,
                                  n_networks=n, n_inputs=size.n_inputs)
             for init, act in mc.AUDIT_CASES]

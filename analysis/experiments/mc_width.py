@@ -16,6 +16,7 @@ import pandas as pd
 
 from initaudit.analysis import propagate as mc
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "mc-width"
 DESCRIPTION = ("Monte-Carlo deviation of q, chi and the gradient from the law-exact theory "
@@ -51,9 +52,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[mc.Propagat
     """One cell per (initialiser, width); ``seeds`` sets the networks at the largest width."""
     size = PRESETS[check_preset(preset)]
     n_top = size.n_top if seeds is None else seeds
-    if not isinstance(n_top, int) or n_top < 2:
-        raise ValueError(f"seeds (networks at the largest width) must be an integer >= 2, "
-                         f"got {n_top!r}")
+    n_top = int_at_least(n_top, 2, "seeds (networks at the largest width)")
     nets = networks_per_width(size.widths, n_top, max(size.max_networks, n_top))
     return [cfg for init, act in mc.AUDIT_CASES
             for cfg in mc.width_cells(init, act, size.depth, size.widths, nets,

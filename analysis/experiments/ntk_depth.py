@@ -18,6 +18,7 @@ import pandas as pd
 from initaudit.analysis import ntk
 from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "ntk-depth"
 DESCRIPTION = ("mean empirical NTK eigenvalue against depth at ordered, unit-gain and chaotic "
@@ -43,8 +44,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[ntk.NTKDept
     """One cell per (point, depth); ``seeds`` sets the networks per cell."""
     size = PRESETS[check_preset(preset)]
     n = size.n_seeds if seeds is None else seeds
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"seeds (networks per cell) must be an integer >= 2, got {n!r}")
+    n = int_at_least(n, 2, "seeds (networks per cell)")
     return [ntk.NTKDepthCell(point=point, depth=int(depth), width=size.width, n_seeds=n,
                              n_points=size.n_points)
             for point in ntk.DEPTH_POINTS for depth in size.depths]

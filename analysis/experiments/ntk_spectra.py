@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from initaudit.analysis import ntk
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "ntk-spectra"
 DESCRIPTION = ("eigenvalues of the empirical NTK at initialisation for every initialiser of "
@@ -36,8 +37,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[ntk.NTKSpec
     """One cell per initialiser; ``seeds`` sets the networks per random initialiser."""
     size = PRESETS[check_preset(preset)]
     n = size.n_seeds if seeds is None else seeds
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"seeds (networks per cell) must be a positive integer, got {n!r}")
+    n = int_at_least(n, 1, "seeds (networks per cell)")
     return ntk.spectra_cells(None, size.depth, size.width, n_seeds=n, n_points=size.n_points)
 
 

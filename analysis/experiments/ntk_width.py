@@ -16,6 +16,7 @@ import pandas as pd
 
 from initaudit.analysis import ntk
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "ntk-width"
 DESCRIPTION = ("relative distance of the empirical NTK to the infinite-width NTK against "
@@ -51,8 +52,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[ntk.NTKWidt
     """One cell per (case, law, width); ``seeds`` sets the networks per cell."""
     size = PRESETS[check_preset(preset)]
     n = size.n_seeds if seeds is None else seeds
-    if not isinstance(n, int) or n < 2:
-        raise ValueError(f"seeds (networks per cell) must be an integer >= 2, got {n!r}")
+    n = int_at_least(n, 2, "seeds (networks per cell)")
     return [cfg for init, act, law in runs()
             for cfg in ntk.width_cells(init, act, size.depth, size.widths, n_seeds=n,
                                        n_points=size.n_points, convention=law)]

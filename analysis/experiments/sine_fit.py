@@ -63,6 +63,7 @@ import torch
 from initaudit.analysis import spectrum
 from initaudit.theory import spec as tspec
 from initaudit.models.device import resolve_device
+from initaudit.theory.checks import optional, positive_int
 
 __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
@@ -183,8 +184,7 @@ def subsample(values: np.ndarray, factor: int) -> np.ndarray:
         ValueError: ``factor`` is not a positive integer or does not divide every axis.
     """
     v = np.asarray(values)
-    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    factor = positive_int(factor, "factor")
     if any(n % factor for n in v.shape):
         raise ValueError(f"factor {factor} must divide every axis of the shape {v.shape}")
     return v[tuple(slice(None, None, factor) for _ in v.shape)]
@@ -199,8 +199,7 @@ def block_mean(image: np.ndarray, factor: int) -> np.ndarray:
     v = np.asarray(image, dtype=np.float64)
     if v.ndim != 2:
         raise ValueError(f"block_mean needs a 2-D array, got shape {v.shape}")
-    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
-        raise ValueError(f"factor must be a positive integer, got {factor!r}")
+    factor = positive_int(factor, "factor")
     h, w = v.shape
     if h % factor or w % factor:
         raise ValueError(f"factor {factor} must divide both axes of the shape {v.shape}")
@@ -261,8 +260,7 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
     Raises:
         ValueError: non-positive steps, learning rate or batch size, mismatched shapes.
     """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    steps = positive_int(steps, "steps")
     if not (math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a positive finite number, got {lr!r}")
     device = device_of(model)
@@ -272,8 +270,7 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
         raise ValueError(f"x must be (P, d) and y (P,); got {tuple(xt.shape)} and "
                          f"{tuple(yt.shape)}")
     n = xt.shape[0]
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    batch_size = optional(positive_int, batch_size, "batch_size", None)
     full = batch_size is None or batch_size >= n
     log_at = sorted({int(s) for s in log_steps})
     if any(s < 0 or s > steps for s in log_at):

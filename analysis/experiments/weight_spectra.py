@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from initaudit.analysis import spectrum as sp
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import int_at_least
 
 NAME = "weight-spectra"
 DESCRIPTION = ("singular values, ranks, Marchenko-Pastur distance and index-order Fourier "
@@ -41,9 +42,7 @@ def config(preset: str, seeds: int | None = None) -> sp.WeightSpectraConfig:
     """The one cell at ``preset``; ``seeds`` sets the draws per random initialiser."""
     size = PRESETS[check_preset(preset)]
     n = size.n_seeds if seeds is None else seeds
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"seeds (draws per random initialiser) must be a positive integer, "
-                         f"got {n!r}")
+    n = int_at_least(n, 1, "seeds (draws per random initialiser)")
     return sp.WeightSpectraConfig(linear_shapes=size.linear_shapes,
                                   embedding_shape=size.embedding_shape, n_seeds=n)
 
