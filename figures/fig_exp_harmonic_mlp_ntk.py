@@ -11,7 +11,7 @@ matrix of the same shape.
 
 from __future__ import annotations
 
-import math
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.spectrum import mp_pdf, mp_support
-from initaudit.figures import style
+from initaudit.figures import style, text
 
 NAME = "exp_harmonic_mlp_ntk"
 CAPTION = (
@@ -105,7 +105,13 @@ def plot(data: dict) -> plt.Figure:
 
 
 def _fmt(v: float, spec: str = ".2f") -> str:
-    return format(v, spec) if math.isfinite(v) else "n/a"
+    """``spec`` as in ``format``: an optional ``+``, ``.N`` and ``f`` (decimals) or ``g``
+    (significant digits), set by :func:`initaudit.figures.text.tex_number`."""
+    m = re.fullmatch(r"(\+?)\.(\d+)([fg])", spec)
+    if m is None:
+        raise ValueError(f"unsupported number format {spec!r}; valid are [+].N f or g")
+    return text.tex_number(v, int(m.group(2)), significant=m.group(3) == "g",
+                           signed=bool(m.group(1)))
 
 
 def macros(data: dict) -> dict[str, str]:

@@ -24,7 +24,7 @@ import numpy as np
 
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import poisson
-from initaudit.figures import style
+from initaudit.figures import style, text
 
 NAME = "exp_poisson"
 CAPTION = (
@@ -153,9 +153,7 @@ def _map_axes(fig: plt.Figure, ax: plt.Axes, im) -> None:
 
 
 def _fmt(x: float, digits: int = 2) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:.{digits}g}" if abs(x) >= 1e-3 else f"{x:.1e}"
+    return text.tex_number(x, digits, significant=True)
 
 
 def _pct(x: float) -> str:

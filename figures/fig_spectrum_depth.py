@@ -21,7 +21,6 @@ own where it carries omega_0 = 30, else the edge-of-chaos first layer ``U(+-omeg
 
 from __future__ import annotations
 
-import math
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,7 +28,7 @@ import numpy as np
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import spectrum_depth
 from initaudit.analysis.presets import check_preset
-from initaudit.figures import style
+from initaudit.figures import style, text
 
 NAME = "spectrum_depth"
 CAPTION = (
@@ -167,14 +166,7 @@ def plot(data: dict) -> plt.Figure:
 
 
 def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return "--"
-    if x == 0:
-        return "0"
-    if abs(x) >= 0.01:
-        return f"{x:.2f}"
-    exp = int(math.floor(math.log10(abs(x))))
-    return f"\\ensuremath{{{x / 10 ** exp:.1f}\\times 10^{{{exp}}}}}"
+    return text.tex_number(x, 2, missing="--")
 
 
 def macros(data: dict) -> dict[str, str]:

@@ -28,18 +28,49 @@ def fmt(value: float, digits: int = 2, signed: bool = False) -> str:
     return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
 
 
-def signed_tex(x: float, digits: int = 2) -> str:
-    """A signed number for running LaTeX text (signs as ``$-$``/``$+$``)."""
+def tex_number(x: float, digits: int = 2, *, significant: bool = False, signed: bool = False,
+               missing: str = "n/a") -> str:
+    """The one number formatter of the paper's LaTeX.
+
+    Args:
+        x: the number.
+        digits: decimals (fixed point), or significant digits when ``significant``.
+        significant: ``digits`` significant digits instead of decimals.
+        signed: a leading ``+`` for positive numbers.
+        missing: what a non-finite number (or None) prints as.
+
+    Returns:
+        Fixed or significant-digit text with the signs as ``\\ensuremath{-}`` and
+        ``\\ensuremath{+}`` (running text sets a hyphen for a bare ``-``; these read right in text
+        and in math mode alike). A non-zero number that would print as zero, or one that
+        significant digits write with an exponent, is set as ``m\times 10^{e}`` in math mode,
+        with one decimal in ``m`` (``digits - 1`` with ``significant``).
+    """
     if not _finite(x):
-        return "n/a"
-    return f"{x:+.{digits}f}".replace("-", "$-$").replace("+", "$+$")
+        return missing
+    x = float(x)
+    sign = "+" if signed else ""
+    body = f"{x:{sign}.{digits}g}" if significant else f"{x:{sign}.{digits}f}"
+    tiny = x != 0 and not significant and float(body) == 0
+    if tiny or "e" in body:
+        exp = int(math.floor(math.log10(abs(x))))
+        mantissa = x / 10 ** exp
+        places = max(digits - 1, 0) if significant else 1
+        if round(abs(mantissa), places) >= 10:  # 9.96 -> 1.0 x 10^(e+1)
+            exp += 1
+            mantissa = x / 10 ** exp
+        return f"\\ensuremath{{{mantissa:{sign}.{places}f}\\times 10^{{{exp}}}}}"
+    return body.replace("-", r"\ensuremath{-}").replace("+", r"\ensuremath{+}")
+
+
+def signed_tex(x: float, digits: int = 2) -> str:
+    """A signed number for running LaTeX text (:func:`tex_number` with ``signed``)."""
+    return tex_number(x, digits, signed=True)
 
 
 def plain_tex(x: float, digits: int = 2) -> str:
-    """A number for running LaTeX text (minus as ``$-$``)."""
-    if not _finite(x):
-        return "n/a"
-    return f"{x:.{digits}f}".replace("-", "$-$")
+    """A number for running LaTeX text (:func:`tex_number`)."""
+    return tex_number(x, digits)
 
 
 def interval_tex(lo: float, hi: float, digits: int = 2) -> str:
