@@ -42,6 +42,7 @@ import pandas as pd
 from initaudit.analysis import claimed, stats
 from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
+from initaudit.theory.checks import choice
 
 #: Reasons of a "not run": a cell of the experiment is not cached at this preset, or its summary
 #: lacks the record (the preset does not measure it).
@@ -77,8 +78,7 @@ class Rule:
     min_n: int = 3
 
     def __post_init__(self):
-        if self.kind not in RULE_KINDS:
-            raise ValueError(f"unknown rule kind {self.kind!r}; valid kinds are {', '.join(RULE_KINDS)}")
+        choice(self.kind, RULE_KINDS, "rule kind")
         if self.kind == "within" and not self.low < self.high:
             raise ValueError(f"a 'within' rule needs low < high, got [{self.low}, {self.high}]")
         if self.min_n < 2:

@@ -69,7 +69,7 @@ import numpy as np
 import torch
 
 from initaudit.analysis.datasets import DataUnavailable, find_file
-from initaudit.theory.checks import positive_int
+from initaudit.theory.checks import choice, positive_int
 
 __all__ = [
     "CORPORA", "Corpus", "LMData", "MEDICAL_FILENAME", "PROTOCOLS", "SENTENCE_END", "UNKNOWN",
@@ -436,9 +436,7 @@ def make_split(corpus: Corpus, protocol: str, *, seq_len: int = 32, stride: int 
     Raises:
         ValueError: a bad option, or a split that leaves no training or validation window.
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"unknown split protocol {protocol!r}; valid protocols are "
-                         f"{', '.join(PROTOCOLS)}")
+    choice(protocol, PROTOCOLS, "split protocol")
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction!r}")
     positive_int(seq_len, "seq_len")

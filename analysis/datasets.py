@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from initaudit.theory.checks import choice
+
 #: Environment variable naming a directory of user-supplied data files.
 ENV_DATA_DIR = "INITAUDIT_DATA_DIR"
 
@@ -291,8 +293,7 @@ def load_mnist(source: str = "auto", path: os.PathLike | str | None = None,
         ValueError: unknown source, or ``idx`` without a path.
         DataUnavailable: the source is not installed and no fallback is allowed.
     """
-    if source not in MNIST_SOURCES:
-        raise ValueError(f"unknown MNIST source {source!r}; valid sources are {', '.join(MNIST_SOURCES)}")
+    choice(source, MNIST_SOURCES, "MNIST source")
     if source == "idx" or (source == "auto" and path is not None):
         if path is None:
             raise ValueError("the idx source needs a path to a directory of MNIST IDX files")
@@ -385,8 +386,7 @@ def packaged_wav(name: str = "drumloop.wav") -> pathlib.Path:
         ValueError: ``name`` is not one of :data:`PYO_WAVS`.
         DataUnavailable: pyo is not installed.
     """
-    if name not in PYO_WAVS:
-        raise ValueError(f"unknown packaged recording {name!r}; valid are {', '.join(PYO_WAVS)}")
+    choice(name, PYO_WAVS, "packaged recording")
     root = _package_dir("pyo")
     path = root / "examples" / "snds" / name if root else None
     if path is None or not path.is_file():

@@ -61,7 +61,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from initaudit.analysis import cache
 from initaudit.analysis.presets import check_preset
-from initaudit.theory.checks import positive_int, positive_int_text
+from initaudit.theory.checks import choice, positive_int, positive_int_text
 
 #: Executors known to :func:`run_experiment`; the last two need optional packages.
 EXECUTORS: tuple[str, ...] = ("local", "process", "submitit", "ray")
@@ -338,9 +338,7 @@ _EXECUTOR_FUNCS = {"local": _local, "process": _process, "submitit": _submitit, 
 
 def check_executor(name: str) -> str:
     """Validate an executor name (the message lists the valid ones)."""
-    if name not in EXECUTORS:
-        raise ValueError(f"unknown executor {name!r}; valid executors are {', '.join(EXECUTORS)}")
-    return name
+    return choice(name, EXECUTORS, "executor")
 
 
 def default_executor() -> tuple[str, int | None]:

@@ -16,6 +16,8 @@ budgets from it. There are three:
 
 from __future__ import annotations
 
+from initaudit.theory.checks import choice
+
 #: Valid preset names, smallest first.
 PRESETS: tuple[str, ...] = ("smoke", "cpu", "paper")
 
@@ -32,6 +34,4 @@ def check_preset(name: str) -> str:
     Raises:
         ValueError: if ``name`` is not a known preset; the message lists the valid ones.
     """
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; valid presets are {', '.join(PRESETS)}")
-    return name
+    return choice(name, PRESETS, "preset")

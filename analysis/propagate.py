@@ -66,7 +66,7 @@ from initaudit.models.mlp import (Ensemble, activation_derivative, activation_fn
                                   dtype_from_name, linear_init_names)
 from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
-from initaudit.theory.checks import positive_int
+from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
 
 __all__ = [
@@ -127,10 +127,7 @@ class Measurement:
     grad_norm2: np.ndarray
 
     def __getitem__(self, name: str) -> np.ndarray:
-        if name not in QUANTITIES:
-            raise ValueError(f"unknown quantity {name!r}; valid quantities are "
-                             f"{', '.join(QUANTITIES)}")
-        return getattr(self, name)
+        return getattr(self, choice(name, QUANTITIES, "quantity"))
 
 
 def _as_input(ens: Ensemble, x) -> torch.Tensor:
@@ -531,10 +528,7 @@ _REFERENCES = {"theory": "predicted", "law": "predicted_law"}
 
 
 def _check_reference(reference: str) -> str:
-    if reference not in _REFERENCES:
-        raise ValueError(f"unknown reference {reference!r}; valid references are "
-                         f"{', '.join(_REFERENCES)}")
-    return _REFERENCES[reference]
+    return _REFERENCES[choice(reference, tuple(_REFERENCES), "reference")]
 
 
 def width_cells(init: str, activation: str, depth: int, widths: Sequence[int], n_networks=8, *,

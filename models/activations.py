@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from initaudit.theory.activations import ACTIVATIONS as _ACTIVATIONS
+from initaudit.theory.checks import choice
 
 #: Activations a finite network can use: those the theory has expectations for.
 ACTIVATIONS = _ACTIVATIONS
@@ -73,10 +74,7 @@ DERIVATIVES: dict[str, Callable] = {
 
 def check(name: str) -> str:
     """``name`` if it is one of :data:`ACTIVATIONS`."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid activations are "
-                         f"{', '.join(ACTIVATIONS)}")
-    return name
+    return choice(name, ACTIVATIONS, "activation")
 
 
 def module_derivative(module: nn.Module) -> Callable | None:

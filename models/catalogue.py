@@ -29,6 +29,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from initaudit.theory.checks import choice
+
 __all__ = [
     "LAYER_KINDS", "SCOPES", "Entry", "Source", "Style", "add", "available", "default_activation",
     "entries", "frequency_inits", "get", "spec", "tensor_rule",
@@ -157,8 +159,7 @@ def add(name: str, fn: Callable, *, paper: str, arxiv: str | None, formula: str,
     if bad:
         raise ValueError(f"unknown layer kind(s) {', '.join(bad)}; valid kinds are "
                          f"{', '.join(LAYER_KINDS)}")
-    if scope not in SCOPES:
-        raise ValueError(f"unknown scope {scope!r}; valid scopes are {', '.join(SCOPES)}")
+    choice(scope, SCOPES, "scope")
     if name in _ENTRIES and _ENTRIES[name].fn is not fn:
         raise ValueError(f"initializer {name!r} is already in the catalogue")
     entry = Entry(
@@ -200,8 +201,8 @@ def available(kind: str | None = None, *, layer: bool = False, spec: bool = Fals
             off the unit-gain curve), which no source proposes as an initialiser.
     """
     _load()
-    if kind is not None and kind not in LAYER_KINDS:
-        raise ValueError(f"unknown layer kind {kind!r}; valid kinds are {', '.join(LAYER_KINDS)}")
+    if kind is not None:
+        choice(kind, LAYER_KINDS, "layer kind")
     return sorted(n for n, e in _ENTRIES.items()
                   if (kind is None or kind in e.applies_to)
                   and (not layer or e.layer is not None) and (not spec or e.spec is not None)
@@ -269,10 +270,7 @@ def spec(name: str, d_in: int, width: int, depth: int, activation: str | None = 
     if entry.spec is None:
         raise ValueError(f"{name!r} has no mean-field spec; valid names are "
                          f"{', '.join(available(spec=True))}")
-    activation = activation or entry.activation
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; valid activations are "
-                         f"{', '.join(ACTIVATIONS)}")
+    activation = choice(activation or entry.activation, ACTIVATIONS, "activation")
     if omega0 is not None:
         if entry.omega0 is None:
             raise ValueError(f"omega0 applies only to {', '.join(frequency_inits())}; {name!r} "

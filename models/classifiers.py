@@ -46,6 +46,7 @@ from typing import Union
 import torch
 from torch import nn
 
+from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_int as _positive_int, positive_ints as _positive_ints
 
 __all__ = [
@@ -352,9 +353,7 @@ def initialize_(model: nn.Module, name: str, *, data: torch.Tensor | None = None
         ValueError: unknown ``name`` (the message lists the valid ones), or ``lsuv`` without
             ``data``.
     """
-    if name not in INIT_NAMES:
-        raise ValueError(f"unknown initialiser {name!r}; valid initialisers are "
-                         f"{', '.join(INIT_NAMES)}")
+    _choice(name, INIT_NAMES, "initialiser")
     if name == "torch_default":
         return model
     if name == "orthogonal":

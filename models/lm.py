@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from initaudit.models import embeddings as emb
-from initaudit.theory.checks import positive_int
+from initaudit.theory.checks import choice, positive_int
 
 __all__ = ["EMBEDDING_INITS", "LMConfig", "TransformerLM", "init_lm_embedding_"]
 
@@ -62,9 +62,7 @@ def init_lm_embedding_(tensor: torch.Tensor, strategy: str,
         return emb.sinusoidal_embedding_(tensor, generator=generator)
     if strategy == "emb_edge_of_chaos":
         return emb.edge_of_chaos_embedding_(tensor, generator=generator)
-    if strategy not in emb.EMBEDDING_STRATEGIES:
-        raise ValueError(f"unknown embedding strategy {strategy!r}; valid strategies are "
-                         f"{', '.join(EMBEDDING_INITS)}")
+    choice(strategy, EMBEDDING_INITS, "embedding strategy")
     return emb.init_embedding_(tensor, strategy, generator=generator)
 
 
@@ -87,9 +85,7 @@ class LMConfig:
         if self.d_model % self.n_head:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_head "
                              f"({self.n_head})")
-        if self.embedding_init not in EMBEDDING_INITS:
-            raise ValueError(f"unknown embedding_init {self.embedding_init!r}; valid strategies "
-                             f"are {', '.join(EMBEDDING_INITS)}")
+        choice(self.embedding_init, EMBEDDING_INITS, "embedding_init")
 
     @property
     def n_params(self) -> int:

@@ -126,7 +126,7 @@ def test_spec_and_lookups_refuse_bad_input():
         catalogue.spec("lsuv", 2, 8, 2)
     with pytest.raises(ValueError, match="omega0 applies only to .*siren"):
         catalogue.spec("xavier_uniform", 2, 8, 2, omega0=30.0)
-    with pytest.raises(ValueError, match="valid kinds are"):
+    with pytest.raises(ValueError, match="valid layer kinds are"):
         catalogue.available("dense")
     with pytest.raises(ValueError, match="no rule for fully connected layers"):
         catalogue.default_activation("emb_random")

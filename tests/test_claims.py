@@ -51,7 +51,7 @@ def test_rules_on_samples_drawn_for_the_purpose():
 
 
 def test_bad_rules_are_refused():
-    with pytest.raises(ValueError, match="valid kinds"):
+    with pytest.raises(ValueError, match="valid rule kinds"):
         Rule("bigger")
     with pytest.raises(ValueError, match="low < high"):
         Rule("within", low=1, high=0)

@@ -199,7 +199,7 @@ def test_split_is_seeded():
 
 
 def test_split_rejects_bad_options():
-    with pytest.raises(ValueError, match="valid protocols"):
+    with pytest.raises(ValueError, match="valid split protocols"):
         C.make_split(synthetic(), "random")
     with pytest.raises(ValueError, match="val_fraction"):
         C.make_split(synthetic(), "windows", val_fraction=1.0)

@@ -74,7 +74,7 @@ def test_fallback_warns_and_no_fallback_raises(monkeypatch):
         datasets.load_mnist(allow_fallback=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="valid sources"):
+        with pytest.raises(ValueError, match="valid MNIST sources"):
             datasets.load_mnist("kaggle")
 
 

@@ -119,11 +119,11 @@ def test_edge_of_chaos_embedding_is_the_uniform_rule():
 def test_config_validation():
     with pytest.raises(ValueError, match="divisible"):
         LMConfig(d_model=30, n_head=4)
-    with pytest.raises(ValueError, match="valid strategies"):
+    with pytest.raises(ValueError, match="valid embedding_inits"):
         LMConfig(embedding_init="emb_sinusoid")
     with pytest.raises(ValueError, match="positive integer"):
         LMConfig(n_layer=0)
-    with pytest.raises(ValueError, match="valid strategies"):
+    with pytest.raises(ValueError, match="valid embedding strategies"):
         init_lm_embedding_(torch.empty(4, 4), "xavier")
 
 

@@ -37,6 +37,7 @@ import numpy as np
 import sympy as sp
 
 from initaudit.theory.activations import ACTIVATIONS as _ACTIVATIONS
+from initaudit.theory.checks import choice
 from initaudit.theory.symbolic import q, q1, q12, q2, t, to_numpy, u, v, z
 
 #: Parameters of the sine family f(z) = alpha sin(beta z + phi).
@@ -54,9 +55,7 @@ MAX_ORDER = 300
 
 
 def _check_activation(name: str) -> str:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; valid activations are {', '.join(ACTIVATIONS)}")
-    return name
+    return choice(name, ACTIVATIONS, "activation")
 
 
 def activation_expr(name: str) -> sp.Expr:
@@ -276,9 +275,7 @@ def expectations(name: str, method: str = "auto", order: int = DEFAULT_ORDER) ->
         An :class:`Expectations` with ``f2(q)``, ``df2(q)``, ``ff(q1, q2, q12)``, ``dfdf(q1, q2, q12)``.
     """
     _check_activation(name)
-    methods = ("auto", "closed", "quadrature")
-    if method not in methods:
-        raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(methods)}")
+    choice(method, ("auto", "closed", "quadrature"), "method")
     if method == "auto":
         method = "closed" if name in CLOSED_FORM else "quadrature"
     if method == "closed":

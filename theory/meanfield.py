@@ -29,6 +29,7 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import brentq
 
+from initaudit.theory.checks import choice
 from initaudit.theory.gaussian import expectations
 
 
@@ -99,9 +100,7 @@ def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", metho
             (e.g. relu with sigma_w^2 >= 2 and sigma_b^2 > 0).
     """
     _validate_variances(sigma_w2, sigma_b2)
-    methods = ("auto", "closed", "root")
-    if method not in methods:
-        raise ValueError(f"unknown method {method!r}; valid methods are {', '.join(methods)}")
+    choice(method, ("auto", "closed", "root"), "method")
     if method in ("auto", "closed") and activation == "sin":
         from initaudit.theory.sine import fixed_point_closed
 

@@ -101,7 +101,7 @@ from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.stats import holm, paired_difference, t_interval
 from initaudit.analysis.evidence import Evidence
-from initaudit.theory.checks import positive_int
+from initaudit.theory.checks import choice, positive_int
 
 NAME = "audio-fit"
 DESCRIPTION = ("sine networks fitted to a recording and a chirp, clean and noisy: SNR per "
@@ -285,8 +285,7 @@ def noisy(clean: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
 def _signal_list(signals: str | None, audio) -> tuple[tuple[str, ...], str | None, str]:
     """(signals to run, recording path or None, note on the recording)."""
     signals = signals or "auto"
-    if signals not in SIGNAL_CHOICES:
-        raise ValueError(f"unknown signals option {signals!r}; valid are {', '.join(SIGNAL_CHOICES)}")
+    choice(signals, SIGNAL_CHOICES, "signals option")
     if signals == "chirp":
         return ("chirp",), None, "not requested"
     need = signals in ("recording", "both") or audio is not None

@@ -94,6 +94,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 from initaudit.models.device import resolve_device
+from initaudit.theory.checks import choice
 
 NAME = "harmonic-lm"
 DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edge of chaos) of a "
@@ -260,9 +261,8 @@ def add_arguments(parser) -> None:
 
 
 def _settings(preset: str, corpus: str | None, split: str | None) -> list[Setting]:
-    if split is not None and split not in corpora.PROTOCOLS:
-        raise ValueError(f"unknown split {split!r}; valid splits are "
-                         f"{', '.join(corpora.PROTOCOLS)}")
+    if split is not None:
+        choice(split, corpora.PROTOCOLS, "split")
     base = list(PRESETS[preset].settings)
     if corpus is not None:
         key = corpus if corpus in corpora.CORPORA else "medical"

@@ -84,6 +84,7 @@ from initaudit.analysis.evidence import Evidence
 from initaudit.analysis.presets import check_preset
 from initaudit.models.harmonic import HarmonicMLPConfig
 from initaudit.models.device import resolve_device
+from initaudit.theory.checks import choice
 
 NAME = "harmonic-mlp"
 DESCRIPTION = ("HarmonicMLP on MNIST as its reference code trains it: 95%-in-a-few-epochs, "
@@ -190,9 +191,7 @@ def arm_cell(arm: str, base: HarmonicMLPCell) -> HarmonicMLPCell:
     Raises:
         ValueError: unknown arm (the message lists the valid ones).
     """
-    if arm not in ABLATIONS:
-        raise ValueError(f"unknown ablation {arm!r}; valid ablations are "
-                         f"{', '.join(ABLATION_CHOICES)}")
+    choice(arm, tuple(ABLATIONS), "ablation")
     m = base.model
     change = {
         "full": {},
@@ -297,9 +296,7 @@ def _seed_count(preset: str, seeds: int | None) -> int:
 
 
 def _arms(ablation: str) -> list[str]:
-    if ablation not in ABLATION_CHOICES:
-        raise ValueError(f"unknown ablation {ablation!r}; valid ablations are "
-                         f"{', '.join(ABLATION_CHOICES)}")
+    choice(ablation, ABLATION_CHOICES, "ablation")
     return list(ABLATIONS) if ablation == "all" else list(dict.fromkeys(["full", ablation]))
 
 

@@ -297,8 +297,7 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ste
     rate = _positive_float(lr, "lr", sizes.lr)
     n_width = _positive_int(width, "width", sizes.width)
     sanity = sanity or "with"
-    if sanity not in SANITY_CHOICES:
-        raise ValueError(f"unknown sanity option {sanity!r}; valid are {', '.join(SANITY_CHOICES)}")
+    checks.choice(sanity, SANITY_CHOICES, "sanity option")
     out = []
     if sanity != "only":
         for depth in depth_list:

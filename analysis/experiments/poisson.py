@@ -131,7 +131,7 @@ from torch import nn
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
-from initaudit.theory.checks import positive_int
+from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
 
 NAME = "poisson"
@@ -483,11 +483,8 @@ class PoissonCell:
         bw = self.boundary_weight
         if not (isinstance(bw, (int, float)) and math.isfinite(bw) and bw >= 0):
             raise ValueError(f"boundary_weight must be a non-negative finite number, got {bw!r}")
-        if self.laplacian not in LAPLACIANS:
-            raise ValueError(f"unknown laplacian {self.laplacian!r}; valid ones are "
-                             f"{', '.join(LAPLACIANS)}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"unknown dtype {self.dtype!r}; valid dtypes are float32, float64")
+        choice(self.laplacian, LAPLACIANS, "laplacian")
+        choice(self.dtype, ("float32", "float64"), "dtype")
         _check_modes(self.modes)
 
     def checkpoints(self) -> np.ndarray:

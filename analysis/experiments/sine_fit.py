@@ -63,7 +63,7 @@ import torch
 from initaudit.analysis import spectrum
 from initaudit.theory import spec as tspec
 from initaudit.models.device import resolve_device
-from initaudit.theory.checks import optional, positive_int
+from initaudit.theory.checks import choice, optional, positive_int
 
 __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
@@ -120,8 +120,7 @@ def sine_spec(init: str, d_in: int, width: int, depth: int, omega0: float = 30.0
     Raises:
         ValueError: unknown ``init`` or a non-positive frequency.
     """
-    if init not in INITS:
-        raise ValueError(f"unknown initialiser {init!r}; valid are {', '.join(INITS)}")
+    choice(init, INITS, "initialiser")
     for what, val in (("omega0", omega0), ("hidden_omega0", hidden_omega0)):
         if not (math.isfinite(val) and val > 0):
             raise ValueError(f"{what} must be a positive finite number, got {val!r}")

