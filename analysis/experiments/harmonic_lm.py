@@ -95,6 +95,7 @@ from initaudit.analysis.evidence import Evidence
 from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
+from initaudit.analysis import seeds
 
 NAME = "harmonic-lm"
 DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edge of chaos) of a "
@@ -387,7 +388,8 @@ def run_cell(cfg: LMCell) -> dict:
 def _run(cfg: LMCell) -> dict:
     device = resolve_device(cfg.device)
     data = corpora.make_split(_load(cfg), cfg.split, seq_len=cfg.seq_len, stride=cfg.stride,
-                              val_fraction=cfg.val_fraction, seed=cfg.seed,
+                              val_fraction=cfg.val_fraction,
+                              seed=seeds.derived_seed(cfg.seed, seeds.STREAM_SUBSET),
                               max_sentences=cfg.max_sentences)
     mcfg = LMConfig(vocab_size=cfg.vocab_size, seq_len=cfg.seq_len, n_layer=cfg.n_layer,
                     d_model=cfg.d_model, n_head=cfg.n_head, ff_mult=cfg.ff_mult,
@@ -397,11 +399,11 @@ def _run(cfg: LMCell) -> dict:
     # Shared across strategies for one seed: the other weights and the batch order. The
     # embedding draw gets its own stream per strategy (else emb_edge_of_chaos, a uniform draw
     # rescaled like emb_random, would repeat emb_random's matrix).
-    gen = torch.Generator().manual_seed(1_000_003 * cfg.seed + 17)
-    emb_gen = torch.Generator().manual_seed(
-        1_000_003 * cfg.seed + 101 + STRATEGIES.index(cfg.strategy))
+    gen = seeds.torch_generator(cfg.seed, seeds.STREAM_INIT)
+    emb_gen = seeds.torch_generator(cfg.seed, seeds.STREAM_STRATEGY,
+                                    seeds.name_key(cfg.strategy))
     model = TransformerLM(mcfg, generator=gen, embedding_generator=emb_gen).to(device)
-    order_gen = torch.Generator().manual_seed(cfg.seed)
+    order_gen = seeds.torch_generator(cfg.seed, seeds.STREAM_BATCHES)
 
     train, val = data.train, data.val
     n_pts = min(cfg.ntk_points, train.shape[0])
@@ -461,7 +463,8 @@ def _run(cfg: LMCell) -> dict:
     train_ids = data.vocab.encode(data.train_tokens)
     for mode in ("greedy", "sampled"):
         toks = lmm.generate(model, data.vocab, cfg.prompt, cfg.gen_tokens,
-                            greedy=mode == "greedy", seed=cfg.seed)
+                            greedy=mode == "greedy",
+                            seed=seeds.derived_seed(cfg.seed, seeds.STREAM_SAMPLE))
         parts = lmm.coherence_parts(toks)
         out[f"{mode}_text"] = lmm.join(toks)
         out[f"{mode}_coherence"] = parts["coherence"]

@@ -31,10 +31,10 @@ Arms (``--ablation``; each differs from ``full`` in one part):
                            NeurIPS 2025, arXiv 2505.12909)
 =========================  ======================================================================
 
-Pairing. Seed ``s`` fixes the training subset (when one is used), the minibatch order (a torch
-generator seeded from ``s``), the initial weights (a generator seeded from ``s``: arms with the
-same initialiser start from the same weights) and dropout (the global generator, seeded with
-``s`` after the model is built). Every comparison is the per-seed difference arm - full.
+Pairing. Seed ``s`` fixes, each from a stream of its own (:mod:`initaudit.analysis.seeds`),
+the training subset (when one is used), the minibatch order, the initial weights (arms with the
+same initialiser start from the same weights) and dropout (the global generator, seeded after
+the model is built). Every comparison is the per-seed difference arm - full.
 
 Measured per run: test accuracy after every epoch, mean training loss and accuracy per epoch,
 the training loss of every step, the learning rate per epoch, the count of non-finite losses.
@@ -85,6 +85,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.models.harmonic import HarmonicMLPConfig
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
+from initaudit.analysis import seeds
 
 NAME = "harmonic-mlp"
 DESCRIPTION = ("HarmonicMLP on MNIST as its reference code trains it: 95%-in-a-few-epochs, "
@@ -273,8 +274,8 @@ def _tensors(cell: HarmonicMLPCell, device):
     n_all = len(data.y_train)
     xtr, ytr = data.x_train, data.y_train
     if cell.train_subset is not None and cell.train_subset < n_all:
-        idx = np.sort(np.random.default_rng(cell.seed).choice(n_all, cell.train_subset,
-                                                              replace=False))
+        idx = np.sort(seeds.numpy_rng(cell.seed, seeds.STREAM_SUBSET).choice(
+            n_all, cell.train_subset, replace=False))
         xtr, ytr = xtr[idx], ytr[idx]
 
     def flat(x):
@@ -369,7 +370,7 @@ def build(cell: HarmonicMLPCell, device="cpu"):
 
     from initaudit.models.harmonic import FrequencyAwareOptimizer, HarmonicMLP
 
-    gen = torch.Generator().manual_seed(int(cell.seed))
+    gen = seeds.torch_generator(cell.seed, seeds.STREAM_INIT)
     model = HarmonicMLP(cell.model, generator=gen).to(device)
     if cell.optimizer == "adam":
         base = torch.optim.Adam(model.parameters(), lr=cell.lr, weight_decay=cell.weight_decay)
@@ -417,8 +418,8 @@ def _train(cell: HarmonicMLPCell) -> dict:
     device = str(resolve_device())
     xtr, ytr, xte, yte, data = _tensors(cell, device)
     model, opt, sched = build(cell, device)
-    torch.manual_seed(int(cell.seed))  # dropout draws from the global generator
-    order = torch.Generator().manual_seed(1_000_003 + int(cell.seed))
+    seeds.seed_torch_global(cell.seed)  # dropout draws from the global generator
+    order = seeds.torch_generator(cell.seed, seeds.STREAM_BATCHES)
     n = len(ytr)
     test_acc, train_loss, train_acc, lrs, step_loss = [], [], [], [], []
     acc0 = _accuracy(model, xte, yte)

@@ -51,6 +51,7 @@ from initaudit.analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, 
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.harmonic import HarmonicActivation, HarmonicMLPConfig
+from initaudit.analysis import seeds
 
 
 def _harmonic_derivative(module: HarmonicActivation, z):
@@ -142,19 +143,18 @@ def _points(cell: HarmonicNTKCell):
     n = len(data.y_test)
     if not 1 <= cell.n_points <= n:
         raise ValueError(f"n_points must lie in 1..{n}, got {cell.n_points}")
-    idx = np.sort(np.random.default_rng(cell.seed).choice(n, cell.n_points, replace=False))
+    idx = np.sort(seeds.numpy_rng(cell.seed, seeds.STREAM_POINTS).choice(n, cell.n_points,
+                                                                          replace=False))
     x = normalize_mnist(data.x_test[idx]).reshape(cell.n_points, -1)
     return torch.from_numpy(x.astype(np.float64)), data.source
 
 
 def network(cell: HarmonicNTKCell):
-    """The cell's network in eval mode (weights from a generator seeded with the seed)."""
-    import torch
-
+    """The cell's network in eval mode (the weights of the seed's init stream)."""
     from initaudit.models.harmonic import HarmonicMLP
     from initaudit.models.mlp import dtype_from_name
 
-    gen = torch.Generator().manual_seed(int(cell.seed))
+    gen = seeds.torch_generator(cell.seed, seeds.STREAM_INIT)  # the weights of harmonic-mlp's seed
     return HarmonicMLP(cell.model, generator=gen, dtype=dtype_from_name(cell.dtype)).eval()
 
 

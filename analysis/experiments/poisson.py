@@ -62,9 +62,9 @@ The loss
     residual term is a relative squared error of order 1 at the start, like the boundary term
     for ``|u*| ~ 1``) and ``lambda`` = ``boundary_weight`` (default 1). ``C_t``:
     ``n_collocation`` points uniform in the square; ``B_t``: ``n_boundary`` points uniform on its
-    perimeter; both are drawn afresh at every step from a ``torch.Generator`` seeded with
-    ``10_000 + seed``, so every arm and depth of one seed sees the same points (the comparisons
-    are paired). Adam (Kingma and Ba 2015) with an exponentially decaying learning rate,
+    perimeter; both are drawn afresh at every step from a ``torch.Generator`` on the seed's
+    points stream (:mod:`initaudit.analysis.seeds`), so every arm and depth of one seed sees the
+    same points (the comparisons are paired). Adam (Kingma and Ba 2015) with an exponentially decaying learning rate,
     ``lr_k = lr * lr_decay^(k / steps)`` (default 1e-3 to 1e-4), so that the last iterates do not
     jitter at the full step size and the final error is a stable read-out.
 
@@ -133,6 +133,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
+from initaudit.analysis import seeds
 
 NAME = "poisson"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
@@ -164,8 +165,6 @@ DEFAULT_LR = 1e-3
 DEFAULT_LR_DECAY = 0.1
 #: Weight lambda of the boundary term.
 DEFAULT_BOUNDARY_WEIGHT = 1.0
-#: Offset of the collocation generator's seed from the run seed (network and points differ).
-POINT_SEED_OFFSET = 10_000
 #: Ways to compute the Laplacian of the network.
 LAPLACIANS = ("forward", "autograd")
 #: The reference arm every other arm is compared with.
@@ -431,8 +430,8 @@ class PoissonCell:
         init: arm name (:data:`ARMS`).
         depth: activated layers L.
         width: hidden width N.
-        seed: seeds the network (``torch.Generator().manual_seed(seed)``) and, offset by
-            :data:`POINT_SEED_OFFSET`, the collocation and boundary points.
+        seed: the replicate: the network and the collocation and boundary points draw from
+            its streams (:mod:`initaudit.analysis.seeds`).
         steps: Adam steps.
         lr: Adam learning rate at the first step.
         lr_decay: factor the learning rate has shrunk by after the last step (exponential
@@ -583,8 +582,8 @@ def _train(cfg: PoissonCell) -> dict:
     device = resolve_device()
     spec = arm_spec(cfg.init, cfg.width, cfg.depth, cfg.omega0)
     # drawn on the CPU, then moved: a seed gives the same network and points on every device
-    net = build_mlp(spec, torch.Generator().manual_seed(int(cfg.seed)), dtype).to(device)
-    points_gen = torch.Generator().manual_seed(POINT_SEED_OFFSET + int(cfg.seed))
+    net = build_mlp(spec, seeds.torch_generator(cfg.seed, seeds.STREAM_INIT), dtype).to(device)
+    points_gen = seeds.torch_generator(cfg.seed, seeds.STREAM_POINTS)
     optimiser = torch.optim.Adam(net.parameters(), lr=float(cfg.lr))
     schedule = torch.optim.lr_scheduler.ExponentialLR(
         optimiser, gamma=float(cfg.lr_decay) ** (1.0 / cfg.steps))

@@ -64,6 +64,7 @@ from initaudit.analysis import spectrum
 from initaudit.theory import spec as tspec
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice, optional, positive_int
+from initaudit.analysis.seeds import STREAM_BATCHES, STREAM_INIT, STREAM_NOISE, derived_seed
 
 __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
@@ -132,16 +133,6 @@ def sine_spec(init: str, d_in: int, width: int, depth: int, omega0: float = 30.0
 
         sp = catalogue.spec(init, d_in, width, depth, omega0=float(omega0))
     return sp.with_(name=init)
-
-
-def derived_seed(seed: int, stream: int) -> int:
-    """An independent 63-bit seed for stream ``stream`` of replicate ``seed`` (numpy SeedSequence)."""
-    state = np.random.SeedSequence([int(seed), int(stream)]).generate_state(2, dtype=np.uint32)
-    return int((int(state[0]) << 31) ^ int(state[1]))
-
-
-#: Streams of :func:`derived_seed`: weights, minibatch order, noise.
-STREAM_INIT, STREAM_BATCHES, STREAM_NOISE = 0, 1, 2
 
 
 def build_network(init: str, d_in: int, width: int, depth: int, omega0: float, seed: int,

@@ -25,12 +25,12 @@ accuracy after each; the best-before-patience walk is applied to the recorded cu
 (so every curve has the same length and the AUCs compare).
 
 Data protocol (the pairing). For seed ``s`` every initialiser sees the same data: a permutation
-of the training set drawn from ``numpy.random.default_rng(s)`` gives the training subset (its
-first ``n_train`` images) and the validation set (the next ``n_val``), the same generator then
-draws ``n_test`` test images; minibatches are shuffled by a torch generator seeded from ``s``;
-the LSUV batch is the first ``lsuv_batch`` training images. Random initialisers draw from
-torch generators seeded from ``s`` (the default one from the global seed set to ``s`` before
-the model is built). Pixels are standardised with the scalar mean and standard deviation of the
+of the training set drawn from seed ``s``'s subset stream (:mod:`initaudit.analysis.seeds`)
+gives the training subset (its first ``n_train`` images) and the validation set (the next
+``n_val``), the same generator then draws ``n_test`` test images; minibatches are shuffled by a
+torch generator on the seed's batch stream; the LSUV batch is the first ``lsuv_batch`` training
+images. Random initialisers draw from the seed's init stream (torch's default initialisation
+from the global generator, seeded from the seed's global stream before the model is built). Pixels are standardised with the scalar mean and standard deviation of the
 full training set (for MNIST these are the reference scripts' 0.1307 and 0.3081). The final
 accuracy is the *test* accuracy at the epoch that the best-before-patience walk selects on the
 validation set.
@@ -79,6 +79,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
+from initaudit.analysis import seeds
 
 NAME = "sinusoidal-classification"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
@@ -277,7 +278,7 @@ def split(dataset: str, source: str, path: pathlib.Path | None, n_train: int, n_
     n_te_all = len(data.y_test)
     if n_test is not None and not 1 <= n_test <= n_te_all:
         raise ValueError(f"n_test must lie in 1..{n_te_all} for {dataset}, got {n_test}")
-    rng = np.random.default_rng(seed)
+    rng = seeds.numpy_rng(seed, seeds.STREAM_SUBSET)
     perm = rng.permutation(n_all)
     tr, va = perm[:n_train], perm[n_train:n_train + n_val]
     te = (np.arange(n_te_all) if n_test is None
@@ -312,20 +313,18 @@ def first_training_images(dataset: str, source: str, path: pathlib.Path | None, 
                          f"set up for {source}; make the cells again")
     if not 1 <= n <= len(data.y_train):
         raise ValueError(f"n must lie in 1..{len(data.y_train)} for {dataset}, got {n}")
-    perm = np.random.default_rng(seed).permutation(len(data.y_train))
+    perm = seeds.numpy_rng(seed, seeds.STREAM_SUBSET).permutation(len(data.y_train))
     return _images(data.x_train, perm[:n], mean, sd)
 
 
 def build_model(arch, init: str, seed: int, lsuv_data):
     """The model of one cell, initialised: the same (arch, init, seed, LSUV batch) gives the
     same weights in every experiment."""
-    import torch
-
     from initaudit.models.classifiers import build_classifier, initialize_
 
-    torch.manual_seed(seed)  # torch's default initialisation draws from the global generator
+    seeds.seed_torch_global(seed)  # torch's default initialisation draws from it
     model = build_classifier(arch)
-    gen = torch.Generator().manual_seed(10_007 + seed)
+    gen = seeds.torch_generator(seed, seeds.STREAM_INIT)
     return initialize_(model, init, data=lsuv_data if init == "lsuv" else None, generator=gen)
 
 
@@ -476,7 +475,7 @@ def _train(config: ClassificationCell) -> dict:
     opt = _optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
                      config.weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss()
-    order_gen = torch.Generator().manual_seed(20_011 + config.seed)
+    order_gen = seeds.torch_generator(config.seed, seeds.STREAM_BATCHES)
     initial = _accuracy(model, xva, yva)
     val, test, losses = [], [], []
     n = len(ytr)
