@@ -271,8 +271,12 @@ def macros(data: dict) -> dict[str, str]:
             if strategy in g.index:
                 out[f"Hlm{s}Greedy{key}"] = latex_text(g.loc[strategy, "greedy"])
                 out[f"Hlm{s}Sampled{key}"] = latex_text(g.loc[strategy, "sampled"])
-    out.update(_lists(data, out))
-    return {k: v for k, v in out.items() if isinstance(v, str) and v}
+    lists = _lists(data, out)
+    out = {k: v for k, v in out.items() if isinstance(v, str) and v}
+    # These read at any set of settings and the text always uses them, so they stay defined
+    # when empty (HlmPrimaryNote is empty exactly when the paper's own setting ran).
+    out.update(lists)
+    return out
 
 
 def _lists(data: dict, out: dict[str, str]) -> dict[str, str]:

@@ -9,6 +9,7 @@ preset (plumbing, determinism, the evidence records), not for its science.
 from __future__ import annotations
 
 import math
+import pathlib
 
 import numpy as np
 import pytest
@@ -193,3 +194,35 @@ def _nan_equal(a: dict, b: dict) -> bool:
             elif v != w:
                 return False
     return set(a) == set(b)
+
+
+def test_figure_macros_the_text_always_uses_stay_defined_when_the_paper_setting_ran(cache_tmp):
+    """With medical.txt the paper's own setting is the primary one and its note is empty: the
+    macro must still be defined, or the paper has an undefined \\gen{HlmPrimaryNote}. The smoke
+    data (ontology corpus) is relabelled as the paper's setting to reach that case here."""
+    import re
+
+    import pandas as pd
+
+    from initaudit.figures import fig_exp_harmonic_lm as fig
+    from initaudit.figures.lm_settings import PAPER_SETTING
+
+    data = fig.compute("smoke")
+    ran = list(data["settings"].setting)
+    rename = {ran[0]: PAPER_SETTING}
+
+    def relabel(value):
+        if isinstance(value, pd.DataFrame) and "setting" in value.columns:
+            return value.assign(setting=value.setting.replace(rename))
+        if isinstance(value, dict):
+            return {rename.get(k, k): relabel(v) for k, v in value.items()}
+        return value
+
+    as_paper = {k: relabel(v) for k, v in data.items()}
+    macros = fig.macros(as_paper)
+    assert macros["HlmPrimaryNote"] == ""
+    section = (pathlib.Path(fig.__file__).resolve().parents[1] / "paper" / "sections"
+               / "exp_harmonic_lm.tex").read_text()
+    for name in ("HlmPrimaryNote", "HlmSettingsRan", "HlmSettingsNotRun"):
+        assert f"\\gen{{{name}}}" in section and name in macros
+    assert re.search(r"did not run", fig.macros(data)["HlmPrimaryNote"])
