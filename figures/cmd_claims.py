@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "claims", help="print the claims ledger with verdicts",
         description="Print every audited claim, its pre-registered decision rule, the measured "
-        "effect with its 95%% interval and the verdict, from cached results.")
+        "effect with its 95% interval and the verdict, from cached results.")
     p.add_argument("--preset", choices=PRESETS, default="cpu",
                    help="preset whose cached results are read (default cpu)")
     p.add_argument("--json", action="store_true", help="print the ledger as JSON records")

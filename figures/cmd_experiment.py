@@ -43,9 +43,10 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="experiment", metavar="NAME", required=True,
                            parser_class=type(p))
     for name, module in experiment.available().items():
-        # argparse %-formats help strings: a literal percent sign ("95%") must be doubled
-        text = module.DESCRIPTION.replace("%", "%%")
-        q = sub.add_parser(name, help=text, description=text)
+        # argparse %-formats help strings, not descriptions: a literal percent sign ("95%")
+        # is doubled in the one and kept in the other
+        q = sub.add_parser(name, help=module.DESCRIPTION.replace("%", "%%"),
+                           description=module.DESCRIPTION)
         q.add_argument("--preset", choices=PRESETS, default="cpu",
                        help="size: smoke (seconds), cpu (default), paper (published scale)")
         q.add_argument("--seeds", type=positive_int, default=None,

@@ -46,7 +46,7 @@ def register(subparsers) -> None:
         "spectrum", help="frequency content of initialised networks (or a weight matrix)",
         description="Draw S networks with a registered initializer, evaluate them on a dense "
         "grid of [-1, 1]^d and print the share of the energy above k*omega_0, the spectral "
-        "centroid and the spectrum (angular frequency in rad per unit x; 95%% t-intervals over "
+        "centroid and the spectrum (angular frequency in rad per unit x; 95% t-intervals over "
         "the networks). With --weights: singular values, numerical and effective rank, "
         "Marchenko-Pastur distance and index-order Fourier power of one weight matrix.")
     add_network_arguments(p, required=False)

@@ -242,3 +242,4 @@ def test_every_command_and_experiment_prints_help(argv, capsys):
     # plain text, not the docstrings' reStructuredText
     for markup in ("``", ":func:", ":mod:", ":class:", ":data:"):
         assert markup not in out, markup
+    assert "%%" not in out  # a doubled percent belongs in help= strings only, not descriptions
