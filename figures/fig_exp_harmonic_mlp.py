@@ -21,7 +21,7 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis import claims
 from initaudit.analysis.experiments.harmonic_mlp import CLAIM_ACCURACY
 from initaudit.analysis.presets import check_preset
-from initaudit.figures import style
+from initaudit.figures import style, text
 
 NAME = "exp_harmonic_mlp"
 CAPTION = (
@@ -155,13 +155,11 @@ def plot(data: dict) -> plt.Figure:
 
 
 def _pct(v: float, signed: bool = False) -> str:
-    if not math.isfinite(v):
-        return "n/a"
-    return f"{100 * v:+.2f}" if signed else f"{100 * v:.2f}"
+    return text.tex_number(100 * v, 2, signed=signed) if math.isfinite(v) else "n/a"
 
 
 def _pts(v: float) -> str:
-    return f"{v:+.2f}" if math.isfinite(v) else "n/a"
+    return text.tex_number(v, 2, signed=True)
 
 
 def effect_word(lo: float, hi: float, ref: str = "the reference's") -> str:
@@ -180,8 +178,9 @@ def _table_body(t: pd.DataFrame) -> str:
         if r.arm == "full":
             diff = "\\multicolumn{2}{c}{(reference)}"
         else:
-            diff = (f"${r.d_final_acc:+.2f}$ [{r.d_final_acc_lo:+.2f}, {r.d_final_acc_hi:+.2f}] & "
-                    f"${r.d_acc_epoch1:+.2f}$ [{r.d_acc_epoch1_lo:+.2f}, {r.d_acc_epoch1_hi:+.2f}]")
+            diff = (f"{_pts(r.d_final_acc)} [{_pts(r.d_final_acc_lo)}, {_pts(r.d_final_acc_hi)}] & "
+                    f"{_pts(r.d_acc_epoch1)} [{_pts(r.d_acc_epoch1_lo)}, "
+                    f"{_pts(r.d_acc_epoch1_hi)}]")
         p = "--" if r.arm == "full" or not math.isfinite(r.d_final_acc_p_holm) \
             else f"{r.d_final_acc_p_holm:.2g}"
         rows.append(f"\\texttt{{{name}}} & {100 * r.final_acc:.2f} & {diff} & {p} & "

@@ -260,9 +260,9 @@ def macros(data: dict) -> dict[str, str]:
         wheres = [_depth_key(row.depth)] + ([alias[row.depth]] if row.depth in alias else [])
         for where in wheres:
             base = prefix + where
-            out[base] = f"{row.mean:+.2f}"
-            out[base + "Lo"] = f"{row.lo:+.2f}"
-            out[base + "Hi"] = f"{row.hi:+.2f}"
+            out[base] = text.tex_number(row.mean, 2, signed=True)
+            out[base + "Lo"] = text.tex_number(row.lo, 2, signed=True)
+            out[base + "Hi"] = text.tex_number(row.hi, 2, signed=True)
             out[base + "Ratio"] = _fmt(row.ratio)
             out[base + "P"] = _p(row.p)
             out[base + "PHolm"] = _p(row.p_holm)

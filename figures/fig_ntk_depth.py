@@ -26,7 +26,7 @@ from initaudit.analysis import ntk
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import ntk_depth
 from initaudit.analysis.presets import check_preset
-from initaudit.figures import style
+from initaudit.figures import style, text
 
 NAME = "ntk_depth"
 CAPTION = (
@@ -87,7 +87,8 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
             continue
         out[f"NtkDepthGrowth{key}"] = f"{s.measured[hi] / s.measured[lo]:.3g}"
         out[f"NtkDepthGrowthTheory{key}"] = f"{s.predicted[hi] / s.predicted[lo]:.3g}"
-        out[f"NtkDepthDeviation{key}"] = f"{100 * (s.measured[hi] / s.predicted[hi] - 1):+.1f}"
+        out[f"NtkDepthDeviation{key}"] = text.tex_number(
+            100 * (s.measured[hi] / s.predicted[hi] - 1), 1, signed=True)
         out[f"NtkDepthSigmaGSq{key}"] = f"{s.sigma_g2[hi]:.3g}"
     # the sigma_a = 1 slope per layer, from the prediction (linear growth)
     t = summ[summ.point == "edge_of_chaos_sigma_a1"]
