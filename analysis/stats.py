@@ -73,8 +73,10 @@ def bootstrap_interval(values, level: float = LEVEL, n_boot: int = 1000,
 
     Used where per-replicate values are non-negative and heavy-tailed (spectral shares): the
     percentile interval stays inside [min, max] of the replicates, so it can be drawn on a log
-    axis, where a t-interval would reach below zero. ``n_boot`` resamples of the S rows with
-    replacement, from a generator seeded with ``seed``; with one row, nan.
+    axis, where a t-interval would reach below zero. ``scipy.stats.bootstrap`` (percentile
+    method) with ``n_boot`` resamples of the S rows with replacement, from
+    ``numpy.random.default_rng(seed)``, batched so a batch holds at most 2^22 values; with one
+    row, nan.
 
     Args:
         values: (S, K) array.
@@ -92,14 +94,12 @@ def bootstrap_interval(values, level: float = LEVEL, n_boot: int = 1000,
     s, k = v.shape
     if s < 2:
         return np.full(k, math.nan), np.full(k, math.nan)
-    idx = np.random.default_rng(seed).integers(0, s, size=(n_boot, s))
-    q = (0.5 - level / 2.0, 0.5 + level / 2.0)
-    lo, hi = np.empty(k), np.empty(k)
-    step = max(1, (1 << 22) // (n_boot * s))  # bound the (n_boot, S, step) temporary
-    for start in range(0, k, step):
-        means = v[idx, start:start + step].mean(axis=1)  # (n_boot, step)
-        lo[start:start + step], hi[start:start + step] = np.quantile(means, q, axis=0)
-    return lo, hi
+    res = _stats.bootstrap((v,), np.mean, n_resamples=n_boot, batch=max(1, (1 << 22) // (s * k)),
+                           vectorized=True, axis=0, confidence_level=level,
+                           method="percentile", rng=np.random.default_rng(seed))
+    # a constant column has a degenerate (but correct) interval: its value at both ends
+    return (np.asarray(res.confidence_interval.low, dtype=np.float64),
+            np.asarray(res.confidence_interval.high, dtype=np.float64))
 
 
 def paired_difference(a, b, level: float = LEVEL) -> dict:
@@ -134,6 +134,9 @@ def paired_difference(a, b, level: float = LEVEL) -> dict:
     if n >= 2:
         sd = out["sd"]
         if sd > 0:
+            # scipy.stats.ttest_rel(b, a) on the pairs kept, written with its t distribution:
+            # ttest_rel warns of precision loss on nearly identical pairs, which are common here
+            # (deterministic arms); the value is the same
             t = out["mean"] / (sd / math.sqrt(n))
             p = float(2.0 * _stats.t.sf(abs(t), n - 1))
             d_z = out["mean"] / sd

@@ -113,3 +113,24 @@ def test_auc_and_relative_auc_by_hand():
 def test_epochs_to_threshold():
     assert metrics.epochs_to_threshold([0.8, 0.94, 0.95, 0.97], 0.95) == 3.0
     assert math.isnan(metrics.epochs_to_threshold([0.8, 0.9], 0.95))
+
+
+def test_bootstrap_interval_is_the_percentile_bootstrap_written_out():
+    """Against the recipe written out here (resample rows, mean, quantiles), float64 at 1e-12."""
+    rng = np.random.default_rng(3)
+    v = rng.lognormal(size=(7, 40))
+    lo, hi = stats.bootstrap_interval(v, n_boot=500, seed=11)
+    idx = np.random.default_rng(11).integers(0, 7, size=(500, 7))
+    means = v[idx].mean(axis=1)
+    want_lo, want_hi = np.quantile(means, (0.025, 0.975), axis=0)
+    np.testing.assert_allclose(lo, want_lo, rtol=1e-12)
+    np.testing.assert_allclose(hi, want_hi, rtol=1e-12)
+
+
+def test_paired_p_is_scipys_paired_t_test():
+    from scipy.stats import ttest_rel
+
+    rng = np.random.default_rng(5)
+    a = rng.normal(size=9)
+    b = a + rng.normal(0.3, 1.0, size=9)
+    assert stats.paired_difference(a, b)["p"] == pytest.approx(ttest_rel(b, a).pvalue, rel=1e-12)
