@@ -204,6 +204,24 @@ def torch_threads(n: int | None = 1):
 # Running one cell (also inside workers: everything here must be importable and picklable)
 
 
+def cell_runner(module: str, runners: Mapping[type, Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    """A module's ``run_cell`` for several cell types: ``runners`` maps each config class to the
+    function that computes it; another type is refused with the module's valid cell types."""
+    runners = dict(runners)
+
+    def run_cell(cfg):
+        fn = runners.get(type(cfg))
+        if fn is None:
+            raise TypeError(f"{module} has no cell type {type(cfg).__qualname__}; its cells are "
+                            + ", ".join(t.__name__ for t in runners))
+        return fn(cfg)
+
+    run_cell.__doc__ = (f"The experiment runner's entry for the cells of {module} "
+                        "(:func:`initaudit.analysis.experiment.execute_cell`): "
+                        + ", ".join(f"{t.__name__} -> {f.__name__}" for t, f in runners.items()))
+    return run_cell
+
+
 def _run_cell_of(config: Any) -> Callable[[Any], Any]:
     module = importlib.import_module(type(config).__module__)
     fn = getattr(module, "run_cell", None)
@@ -589,5 +607,5 @@ def seeds_for(preset: str, seeds: int | None, per_preset: dict) -> tuple[int, ..
 
 __all__ = ["EXECUTORS", "ExecutorUnavailable", "ExperimentModuleError", "ExperimentRun",
            "SkippedSetting",
-           "available", "cached_run", "check_executor", "default_executor", "execute_cell", "get",
+           "available", "cached_run", "cell_runner", "check_executor", "default_executor", "execute_cell", "get",
            "map_cells", "run_experiment", "seeds_for", "torch_threads"]

@@ -88,6 +88,7 @@ from torch import nn
 
 from initaudit.theory.checks import choice as _check_choice, positive_int as _check_positive_int
 from initaudit.models.device import resolve_device
+from initaudit.analysis.experiment import cell_runner
 
 __all__ = [
     "run_cell",
@@ -1448,13 +1449,6 @@ def spectra_summary(results: Sequence[dict]) -> dict[str, pd.DataFrame]:
             "summary": pd.concat([r["summary"] for r in results], ignore_index=True)}
 
 
-def run_cell(cfg):
-    """The experiment runner's entry for this module's cells
-    (:func:`initaudit.analysis.experiment.execute_cell`)."""
-    runners = {NTKDepthCell: run_depth_cell, NTKWidthCell: run_width_cell,
-               NTKSpectrumCell: run_spectrum_cell}
-    try:
-        return runners[type(cfg)](cfg)
-    except KeyError:
-        raise TypeError(f"analysis.ntk has no cell type {type(cfg).__qualname__}; its cells are "
-                        + ", ".join(t.__name__ for t in runners)) from None
+run_cell = cell_runner("analysis.ntk", {NTKDepthCell: run_depth_cell,
+                                        NTKWidthCell: run_width_cell,
+                                        NTKSpectrumCell: run_spectrum_cell})

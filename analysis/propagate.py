@@ -68,6 +68,7 @@ from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
 from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
+from initaudit.analysis.experiment import cell_runner
 
 __all__ = [
     "run_cell",
@@ -720,13 +721,5 @@ def run_jacobian_cell(cfg: JacobianConfig) -> dict[str, pd.DataFrame]:
     return jacobian_spectrum(ens, x, n_inputs=cfg.n_inputs, spec=spec)
 
 
-def run_cell(cfg):
-    """The experiment runner's entry for this module's cells
-    (:func:`initaudit.analysis.experiment.execute_cell`): :func:`run_config` with its defaults
-    for a :class:`PropagationConfig`, :func:`run_jacobian_cell` for a :class:`JacobianConfig`."""
-    runners = {PropagationConfig: run_config, JacobianConfig: run_jacobian_cell}
-    try:
-        return runners[type(cfg)](cfg)
-    except KeyError:
-        raise TypeError(f"analysis.propagate has no cell type {type(cfg).__qualname__}; its "
-                        "cells are " + ", ".join(t.__name__ for t in runners)) from None
+run_cell = cell_runner("analysis.propagate", {PropagationConfig: run_config,
+                                              JacobianConfig: run_jacobian_cell})

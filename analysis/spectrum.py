@@ -131,6 +131,7 @@ from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_float as _positive
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import int_at_least
+from initaudit.analysis.experiment import cell_runner
 
 __all__ = [
     "run_cell",
@@ -1092,12 +1093,5 @@ def weight_spectra(cfg: WeightSpectraConfig | None = None, **overrides) -> dict:
     return cached(cfg, run_weight_spectra)
 
 
-def run_cell(cfg):
-    """The experiment runner's entry for this module's cells
-    (:func:`initaudit.analysis.experiment.execute_cell`)."""
-    runners = {SpectrumConfig: run_spectrum, WeightSpectraConfig: run_weight_spectra}
-    try:
-        return runners[type(cfg)](cfg)
-    except KeyError:
-        raise TypeError(f"analysis.spectrum has no cell type {type(cfg).__qualname__}; its cells "
-                        "are " + ", ".join(t.__name__ for t in runners)) from None
+run_cell = cell_runner("analysis.spectrum", {SpectrumConfig: run_spectrum,
+                                             WeightSpectraConfig: run_weight_spectra})

@@ -225,3 +225,12 @@ def test_seeds_for_refuses_bad_counts():
     for bad in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match="seeds must be a positive integer"):
             experiment.seeds_for("cpu", bad, {"cpu": 3})
+
+
+def test_a_module_with_several_cell_types_refuses_another_with_the_valid_ones():
+    from initaudit.analysis import ntk, propagate, spectrum
+
+    for module, name in ((propagate, "analysis.propagate"), (ntk, "analysis.ntk"),
+                         (spectrum, "analysis.spectrum")):
+        with pytest.raises(TypeError, match=f"{name} has no cell type dict; its cells are "):
+            module.run_cell({})
