@@ -1124,7 +1124,9 @@ class NTKWidthCell:
         convention: law the networks are drawn from: "normal" (the spec's variances with Gaussian
             weights and biases, whose limit the Gaussian theory describes exactly), "uniform",
             or None for the catalogue initializer itself.
-        seed: networks ``seed * 10000 + s``; input_seed: the inputs.
+        seed: the replicate; network ``s`` is drawn from ``(seed, STREAM_INIT, s)``
+            (:mod:`initaudit.models.seeds`);
+            input_seed: the inputs.
         dtype: "float32" or "float64".
     """
 
@@ -1143,13 +1145,14 @@ class NTKWidthCell:
 
 
 def _network(init: str, activation: str, d_in: int, width: int, depth: int, omega0,
-             convention: str | None, seed: int, dtype: str):
+             convention: str | None, seed: int, index: int, dtype: str):
     """(network, spec) for a catalogue init, drawn by its rule (``convention`` None) or from its
-    spec's variances with that law (:meth:`models.mlp.Ensemble.draw`, one network)."""
+    spec's variances with that law (:meth:`models.mlp.Ensemble.draw`, one network: network
+    ``index`` of replicate ``seed``, the child stream ``(seed, STREAM_INIT, index)``)."""
     from initaudit.models.mlp import Ensemble
 
     ens, sp = Ensemble.draw(init, d_in, width, depth, 1, activation=activation, omega0=omega0,
-                            law=convention, seed=seed, dtype=dtype)
+                            law=convention, seed=seed, keys=(index,), dtype=dtype)
     return ens.network(0).to(resolve_device()), sp
 
 
@@ -1162,7 +1165,7 @@ def run_width_cell(cfg: NTKWidthCell) -> pd.DataFrame:
     inf = None
     for s in range(cfg.n_seeds):
         net, sp = _network(cfg.init, cfg.activation, cfg.d_in, cfg.width, cfg.depth, cfg.omega0,
-                           cfg.convention, cfg.seed * 10000 + s, cfg.dtype)
+                           cfg.convention, cfg.seed, s, cfg.dtype)
         if inf is None:
             inf = theory_ntk(sp, x)
         theta = empirical_ntk(net, x, method="structured")
@@ -1266,7 +1269,8 @@ class NTKDepthCell:
         n_seeds: networks drawn from the point's spec (uniform laws, :func:`models.mlp.build_mlp`).
         n_points, d_in, input_seed: inputs uniform on [-1, 1]^d.
         omega0: first-layer frequency (SIREN: first and hidden).
-        seed: networks ``seed * 10000 + s``.
+        seed: the replicate; network ``s`` is drawn from ``(seed, STREAM_INIT, s)``
+            (:mod:`initaudit.models.seeds`).
         dtype: "float32" or "float64".
         full: also form the P x P kernel (its largest eigenvalue and the distance to theory);
             otherwise only its diagonal (the mean eigenvalue), O(L P N^2).
@@ -1288,7 +1292,7 @@ class NTKDepthCell:
 def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     """One row per network: measured and predicted mean eigenvalue of ``Theta / N``."""
     from initaudit.analysis.propagate import sample_inputs
-    from initaudit.models import catalogue
+    from initaudit.models import catalogue, seeds
     from initaudit.models.mlp import build_mlp
     from initaudit.theory import meanfield
 
@@ -1299,7 +1303,7 @@ def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     pred = float(np.trace(inf)) / cfg.n_points
     rows = []
     for s in range(cfg.n_seeds):
-        net = build_mlp(sp, torch.Generator().manual_seed(cfg.seed * 10000 + s),
+        net = build_mlp(sp, seeds.torch_generator(cfg.seed, seeds.STREAM_INIT, s),
                         cfg.dtype).to(resolve_device())
         row = {"point": cfg.point, "label": catalogue.get(cfg.point).style.label,
                "c_w": math.sqrt(3 * sp.hidden.sigma_w2), "c_b": math.sqrt(3 * sp.hidden.sigma_b2),
@@ -1375,7 +1379,8 @@ class NTKSpectrumCell:
         n_seeds: networks (1 for a deterministic initializer).
         n_points, d_in, input_seed: inputs uniform on [-1, 1]^d.
         omega0: frequency of the sine inits (None: 30).
-        seed: networks ``seed * 10000 + s``.
+        seed: the replicate; network ``s`` is drawn from ``(seed, STREAM_INIT, s)``
+            (:mod:`initaudit.models.seeds`).
         dtype: "float32" or "float64".
     """
 
@@ -1405,7 +1410,7 @@ def run_spectrum_cell(cfg: NTKSpectrumCell) -> dict[str, pd.DataFrame]:
     eig_frames, rows = [], []
     for s in range(n_seeds):
         net, _ = _network(cfg.init, act, cfg.d_in, cfg.width, cfg.depth, cfg.omega0, None,
-                          cfg.seed * 10000 + s, cfg.dtype)
+                          cfg.seed, s, cfg.dtype)
         theta = empirical_ntk(net, x, method="structured") / cfg.width
         summ = spectrum_summary(theta)
         meta = {"init": cfg.init, "activation": act, "depth": cfg.depth, "width": cfg.width,

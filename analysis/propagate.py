@@ -61,7 +61,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from initaudit.models import catalogue
+from initaudit.models import catalogue, seeds
 from initaudit.models.mlp import (Ensemble, activation_derivative, activation_fn,
                                   dtype_from_name, linear_init_names)
 from initaudit.theory import spec as tspec
@@ -103,10 +103,12 @@ def mc_inits() -> list[str]:
 
 
 def sample_inputs(n_points: int, d_in: int = D_IN, seed: int = 0) -> np.ndarray:
-    """``n_points`` inputs uniform on [-1, 1]^d (float64), ``numpy.random.default_rng(seed)``."""
+    """``n_points`` inputs uniform on [-1, 1]^d (float64), drawn from replicate ``seed``'s
+    points stream (:func:`initaudit.models.seeds.numpy_rng` ``(seed, STREAM_POINTS)``)."""
     for what, val in (("n_points", n_points), ("d_in", d_in)):
         positive_int(val, what)
-    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(n_points), int(d_in)))
+    rng = seeds.numpy_rng(seed, seeds.STREAM_POINTS)
+    return rng.uniform(-1.0, 1.0, size=(int(n_points), int(d_in)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +146,7 @@ def _directions(ens: Ensemble, n_points: int, seed: int) -> torch.Tensor:
     s, d_out = ens.n_networks, ens.d_out
     if d_out == 1:
         return torch.ones(s, n_points, 1, dtype=ens.dtype, device=ens.device)
-    g = torch.Generator().manual_seed(seed)
+    g = seeds.torch_generator(seed, seeds.STREAM_DIRECTIONS)
     u = torch.randn(s, n_points, d_out, generator=g, dtype=torch.float64)
     return (u / u.norm(dim=-1, keepdim=True)).to(device=ens.device, dtype=ens.dtype)
 
@@ -188,7 +190,8 @@ def measure(ens: Ensemble, x, *, direction_seed: int = 0,
     Args:
         ens: the ensemble.
         x: inputs (P, d_in), shared by all networks (numpy or torch).
-        direction_seed: seed of the random unit output directions (used only when d_out > 1).
+        direction_seed: replicate of the random unit output directions, drawn from its
+            ``STREAM_DIRECTIONS`` (used only when d_out > 1).
         chunk_networks: networks per chunk.
 
     Returns:
@@ -329,8 +332,10 @@ class PropagationConfig:
         n_inputs: P inputs uniform on [-1, 1]^d.
         d_in: input dimension d.
         omega0: frequency for the sine inits (None: the source's default).
-        seed: seed of the networks (the inputs use ``input_seed``).
-        input_seed: seed of the inputs (shared by every cell, so inits see the same inputs).
+        seed: the replicate; the networks come from its weight stream
+            (:mod:`initaudit.models.seeds`).
+        input_seed: replicate of the inputs (its points stream; shared by every cell, so inits see
+            the same inputs).
         dtype: "float32" or "float64".
         convention: for ``spec:`` cells, override the spec's law ("uniform" or "normal").
         per_network: also return one row per network (see :func:`compare`).
@@ -693,7 +698,8 @@ class JacobianConfig:
         n_inputs: P inputs uniform on [-1, 1]^d per network.
         d_in: input dimension d.
         omega0: frequency for the sine inits (None: the source's default).
-        seed: seed of the networks; input_seed: seed of the inputs.
+        seed: replicate of the networks; input_seed: replicate of the inputs (both through
+            :mod:`initaudit.models.seeds`).
         dtype: "float32" or "float64" (the product is formed in float64 either way).
     """
 

@@ -129,6 +129,7 @@ from initaudit.models.activations import ACTIVATIONS as _ACTIVATIONS
 from initaudit.analysis.weights import RANK_RTOL_EPS, RANK_RTOL_FLOOR, numerical_rank, rank_rtol
 from initaudit.theory.checks import choice as _choice
 from initaudit.theory.checks import positive_float as _positive
+from initaudit.models import seeds
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import int_at_least
 from initaudit.analysis.experiment import cell_runner
@@ -413,8 +414,8 @@ def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: 
                    seed: int = 0, dtype: str = "float64", device=None):
     """S networks ``[-1, 1]^dims -> R`` with the registered initializer ``init``.
 
-    :meth:`models.mlp.Ensemble.draw` (the catalogue rule, folded form, generator seeded with
-    ``seed``), with the first layer by ``first_layer`` (:data:`FIRST_LAYERS`; see the module
+    :meth:`models.mlp.Ensemble.draw` (the catalogue rule, folded form, replicate ``seed``'s weight
+    stream), with the first layer by ``first_layer`` (:data:`FIRST_LAYERS`; see the module
     docstring): ``auto`` keeps the entry's own first layer when it has a frequency and replaces
     it by ``W_0 ~ U(+-omega0/dims)``, ``b_0 = 0`` otherwise. A deterministic initializer with a
     random first layer gives S networks that share their hidden weights; with its own first
@@ -644,7 +645,7 @@ def run_spectrum(cfg: SpectrumConfig, device=None) -> dict:
         bins, e = spec["radial_omega"], spec["radial"]
     with np.errstate(invalid="ignore", divide="ignore"):
         norm = e / energy.sum(axis=-1, keepdims=True)
-    lo, hi = bootstrap_interval(norm, seed=cfg.seed)
+    lo, hi = bootstrap_interval(norm, seed=seeds.derived_seed(cfg.seed, seeds.STREAM_RESAMPLE))
     spectrum = pd.DataFrame({
         "omega": bins, "omega_over_omega0": bins / cfg.omega0,
         "power": norm.mean(axis=0), "power_lo": lo, "power_hi": hi})
@@ -728,12 +729,14 @@ def depth_sweep(cfg: DepthSweepConfig | None = None, **overrides) -> pd.DataFram
 
 
 def make_weight(name: str, shape: Sequence[int], seed: int = 0,
-                dtype: torch.dtype = torch.float32, **kwargs) -> torch.Tensor:
+                dtype: torch.dtype = torch.float32, *, keys: tuple[int, ...] = (),
+                **kwargs) -> torch.Tensor:
     """A tensor of ``shape`` filled by the registered initializer ``name``.
 
     The catalogue entry's function is called as ``fn(tensor, generator=g, **kwargs)`` with ``g``
-    seeded by ``seed`` (for a linear initializer: its hidden-layer weight rule in the source's
-    own parameterisation; for an embedding strategy: the (V, D) matrix at Xavier scale).
+    on replicate ``seed``'s weight stream, ``(seed, STREAM_INIT, *keys)`` of
+    :mod:`initaudit.models.seeds` (for a linear initializer: its hidden-layer weight rule in the
+    source's own parameterisation; for an embedding strategy: the (V, D) matrix at Xavier scale).
 
     Raises:
         ValueError: unknown name (listing the valid ones) or a bad shape.
@@ -747,7 +750,7 @@ def make_weight(name: str, shape: Sequence[int], seed: int = 0,
         raise ValueError(f"shape must hold at least two positive integers (OUT IN ...), "
                          f"got {shape!r}")
     tensor = torch.empty(tuple(int(d) for d in shape), dtype=dtype)
-    rule(tensor, generator=torch.Generator().manual_seed(int(seed)), **kwargs)
+    rule(tensor, generator=seeds.torch_generator(seed, seeds.STREAM_INIT, *keys), **kwargs)
     return tensor
 
 
@@ -1000,7 +1003,8 @@ class WeightSpectraConfig:
         embedding_shape: (vocabulary, width) for the 12 embedding strategies (the language
             model of Fatykhov 2026: 407 tokens, width 512).
         n_seeds: draws per (initializer, shape); deterministic ones are drawn once.
-        seed: first seed (draw i uses seed + i).
+        seed: the replicate; draw i comes from ``(seed, STREAM_INIT, i)``
+            (:mod:`initaudit.models.seeds`), the i.i.d. reference from ``STREAM_REFERENCE``.
         dtype: "float32" (as nn.Linear holds them; sets the numerical-rank tolerance).
         linear: linear initializers (empty: all of :func:`linear_inits`).
         embeddings: embedding strategies (empty: every catalogue entry for "embedding").
@@ -1040,7 +1044,7 @@ def run_weight_spectra(cfg: WeightSpectraConfig) -> dict:
 
     Returns:
         dict with
-        ``per_draw``: one row per (kind, init, shape, seed) with every :func:`matrix_spectrum`
+        ``per_draw``: one row per (kind, init, shape, draw) with every :func:`matrix_spectrum`
         key; ``summary``: one row per (kind, init, shape, quantity) with ``mean``, ``lo``,
         ``hi`` (95% t-interval over draws; nan for deterministic initializers) for the
         quantities rank_ratio, erank, erank_ratio, stable_rank, cond, mp_ks, mp_edge_hi,
@@ -1058,16 +1062,16 @@ def run_weight_spectra(cfg: WeightSpectraConfig) -> dict:
         shapes.add(shape)
         draws = cfg.n_seeds if catalogue.get(name).random else 1
         for i in range(draws):
-            w = make_weight(name, shape, cfg.seed + i, dtype)
+            w = make_weight(name, shape, cfg.seed, dtype, keys=(i,))
             sv = singular_values(w)
             rec = {"kind": kind, "init": name, "shape": f"{shape[0]}x{shape[1]}",
-                   "seed": cfg.seed + i, "random": draws > 1, **matrix_spectrum(w, sv)}
+                   "seed": cfg.seed, "draw": i, "random": draws > 1, **matrix_spectrum(w, sv)}
             rows.append(rec)
             if i == 0:
                 eig, _ = gram_eigenvalues(w, sv)
                 curves[(name, *shape)] = {"eig": eig, "sv": sv, **index_marginals(w)}
     iid = {}
-    g = torch.Generator().manual_seed(cfg.seed + 7)
+    g = seeds.torch_generator(cfg.seed, seeds.STREAM_REFERENCE)
     for shape in sorted(shapes):
         w = torch.randn(*shape, generator=g, dtype=torch.float64)
         sv = singular_values(w)

@@ -201,8 +201,9 @@ def weight_stats_for(name: str, shape: Sequence[int], seed: int = 0, *,
     Args:
         name: a name from :func:`models.catalogue.available`.
         shape: the tensor shape, e.g. (out_features, in_features) or (C_out, C_in, k, k).
-        seed: seed of the ``torch.Generator`` passed to the initializer (deterministic
-            initializers ignore it).
+        seed: the replicate: the initializer draws from its weight stream,
+            ``(seed, STREAM_INIT)`` of :mod:`initaudit.models.seeds` (deterministic initializers
+            ignore it).
         dtype: dtype of the tensor (float32, as in nn.Linear, by default).
         **kwargs: options of the initializer (e.g. ``gain``, ``mode``, ``omega0``).
 
@@ -213,14 +214,14 @@ def weight_stats_for(name: str, shape: Sequence[int], seed: int = 0, *,
         ValueError: for an unknown name (the message lists the valid ones), a shape with a
             non-positive or non-integer entry, or a shape the initializer cannot fill.
     """
-    from initaudit.models import catalogue
+    from initaudit.models import catalogue, seeds
 
     rule = catalogue.tensor_rule(name)
     shape = tuple(shape)
     if not shape or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1
                         for d in shape):
         raise ValueError(f"shape must be a non-empty sequence of positive integers; got {shape!r}")
-    generator = torch.Generator().manual_seed(int(seed))
+    generator = seeds.torch_generator(seed, seeds.STREAM_INIT)
     tensor = torch.empty(shape, dtype=dtype)
     rule(tensor, generator=generator, **kwargs)
     out = weight_stats(tensor)

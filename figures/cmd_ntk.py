@@ -97,11 +97,10 @@ def _format(payload: dict) -> str:
 def run_ntk(args) -> int:
     """Build the network, compute its NTK and print the summary."""
     import numpy as np
-    import torch
 
     from initaudit.analysis import ntk
     from initaudit.analysis import propagate as mc
-    from initaudit.models import catalogue
+    from initaudit.models import catalogue, seeds
     from initaudit.models.mlp import Ensemble
 
     names = mc.mc_inits()
@@ -111,7 +110,7 @@ def run_ntk(args) -> int:
     activation = args.activation or catalogue.default_activation(args.init)
     if args.top_k is not None and args.top_k >= args.points:
         raise ValueError(f"--top-k must be smaller than --points ({args.points}), got {args.top_k}")
-    gen = torch.Generator().manual_seed(args.seed)
+    gen = seeds.torch_generator(args.seed, seeds.STREAM_INIT)
     net = Ensemble.from_init(args.init, args.d_in, args.width, args.depth, 1, activation,
                              args.omega0, gen, args.dtype).network(0)
     x = mc.sample_inputs(args.points, args.d_in, seed=args.seed)

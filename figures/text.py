@@ -53,13 +53,11 @@ def tex_number(x: float, digits: int = 2, *, significant: bool = False, signed: 
     body = f"{x:{sign}.{digits}g}" if significant else f"{x:{sign}.{digits}f}"
     tiny = x != 0 and not significant and float(body) == 0
     if tiny or "e" in body:
-        exp = int(math.floor(math.log10(abs(x))))
-        mantissa = x / 10 ** exp
         places = max(digits - 1, 0) if significant else 1
-        if round(abs(mantissa), places) >= 10:  # 9.96 -> 1.0 x 10^(e+1)
-            exp += 1
-            mantissa = x / 10 ** exp
-        return f"\\ensuremath{{{mantissa:{sign}.{places}f}\\times 10^{{{exp}}}}}"
+        # Python's own scientific form rounds the mantissa (9.96 -> 1.0e+01) and reaches the
+        # subnormals (5e-324), where 10 ** exp underflows to zero
+        mantissa, exp = f"{x:{sign}.{places}e}".split("e")
+        return f"\\ensuremath{{{mantissa}\\times 10^{{{int(exp)}}}}}"
     return body.replace("-", r"\ensuremath{-}").replace("+", r"\ensuremath{+}")
 
 

@@ -281,8 +281,9 @@ class Ensemble:
     @classmethod
     def draw(cls, init: str, d_in: int, width: int, depth: int, n_networks: int, *,
              activation: str | None = None, omega0: float | None = None, law: str | None = None,
-             first_layer: str = "own", seed: int = 0, dtype: torch.dtype | str = torch.float32,
-             device=None, d_out: int = 1) -> tuple["Ensemble", object]:
+             first_layer: str = "own", seed: int = 0, keys: tuple[int, ...] = (),
+             dtype: torch.dtype | str = torch.float32, device=None,
+             d_out: int = 1) -> tuple["Ensemble", object]:
         """The one builder of every measurement's networks: S networks of a catalogue entry.
 
         Args:
@@ -298,9 +299,12 @@ class Ensemble:
                 (:meth:`from_spec`).
             first_layer: ``"own"`` keeps the entry's first layer; ``"omega0"`` replaces it by
                 the edge-of-chaos one, ``W_0 ~ U(+-omega0/d)``, ``b_0 = 0``, drawn from its own
-                generator seeded with ``seed + 104729`` (so the hidden layers do not depend on
+                stream, ``(seed, STREAM_FIRST_LAYER)`` (so the hidden layers do not depend on
                 it; deterministic hidden layers are then shared by the S networks).
-            seed: seed of the ``torch.Generator`` (CPU) the networks are drawn from.
+            seed: the replicate; the networks are drawn from a CPU ``torch.Generator`` on its
+                weight stream, ``(seed, STREAM_INIT)`` of :mod:`initaudit.models.seeds`.
+            keys: child keys of those streams (network ``i`` of a sweep that draws one network
+                at a time passes ``(i,)``).
             dtype: floating dtype; device: where the tensors live (drawn on the CPU first, so
                 a seed gives the same networks on every device).
 
@@ -308,7 +312,7 @@ class Ensemble:
             ``(ensemble, spec)``; ``spec`` is the entry's :class:`theory.spec.NetworkSpec`
             (with the law drawn when ``law`` is given), None when the first layer was replaced.
         """
-        from initaudit.models import catalogue
+        from initaudit.models import catalogue, seeds
         from initaudit.models.init import EDGE_OF_CHAOS_OMEGA0, edge_of_chaos_first_
         from initaudit.theory.checks import choice
 
@@ -325,7 +329,7 @@ class Ensemble:
         if replace_first and entry.omega0 is not None:
             own_omega0 = omega0  # a frequency init keeps its hidden omega_0 in step
         sp = catalogue.spec(init, d_in, width, depth, activation, own_omega0, d_out)
-        gen = torch.Generator().manual_seed(int(seed))
+        gen = seeds.torch_generator(seed, seeds.STREAM_INIT, *keys)
         if law is None:
             ens = cls.from_init(init, d_in, width, depth, n_networks, activation, own_omega0,
                                 gen, dtype, d_out=d_out)
@@ -340,7 +344,7 @@ class Ensemble:
             if ens.n_networks != n_networks:  # deterministic hidden layers: share them
                 weights = [w.expand(n_networks, -1, -1) for w in weights]
                 biases = [b.expand(n_networks, -1) for b in biases]
-            g0 = torch.Generator().manual_seed(int(seed) + 104729)
+            g0 = seeds.torch_generator(seed, seeds.STREAM_FIRST_LAYER, *keys)
             w0 = torch.empty(n_networks, width, d_in, dtype=weights[0].dtype)
             for s in range(n_networks):
                 edge_of_chaos_first_(w0[s], omega0, generator=g0)

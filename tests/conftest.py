@@ -4,6 +4,9 @@
 * Tests never write into the repository: ``INITAUDIT_CACHE`` points at a temporary result cache
   and ``INITAUDIT_PAPER_DIR`` at a temporary copy of ``paper/`` (one of each per test process,
   so pytest-xdist workers do not share them).
+* Hypothesis is derandomised (the ``default`` profile): its examples depend only on the test, so
+  a test that fails once fails every time. ``HYPOTHESIS_PROFILE=explore`` draws fresh examples on
+  each run (to search further; keep a failure it finds as an ``@example``).
 * A test that uses pytest-benchmark's ``benchmark`` fixture gets the ``benchmark`` marker, so
   ``-m "not benchmark"`` leaves it out even where the author forgot to mark it.
 """
@@ -21,6 +24,11 @@ matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")  # for subprocesses started by tests
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("default", derandomize=True, deadline=None)
+settings.register_profile("explore", derandomize=False, deadline=None, max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from initaudit.models import catalogue, init as I
+from initaudit.models import catalogue, init as I, seeds
 from initaudit.models.mlp import Ensemble
 
 
@@ -134,9 +134,11 @@ def test_spec_and_lookups_refuse_bad_input():
 
 def test_one_builder_draws_rule_or_spec_and_replaces_the_first_layer():
     ens, sp = Ensemble.draw("siren", 2, 16, 3, 4, seed=5, dtype="float64")
-    ref = Ensemble.from_init("siren", 2, 16, 3, 4, "sin", None, torch.Generator().manual_seed(5),
-                             torch.float64)
+    ref = Ensemble.from_init("siren", 2, 16, 3, 4, "sin", None,
+                             seeds.torch_generator(5, seeds.STREAM_INIT), torch.float64)
     assert all(torch.equal(a, b) for a, b in zip(ens.weights, ref.weights))
+    one, _ = Ensemble.draw("siren", 2, 16, 3, 1, seed=5, keys=(0,), dtype="float64")
+    assert not torch.equal(one.weights[1][0], ens.weights[1][0])  # a child stream of its own
     assert sp == catalogue.spec("siren", 2, 16, 3)
     g, gsp = Ensemble.draw("siren", 2, 16, 3, 4, law="normal", seed=5, dtype="float64")
     assert gsp.convention == "normal" and g.spec is gsp

@@ -1,4 +1,4 @@
-"""analysis.seeds: one SeedSequence stream per (replicate, stream), independent of the others."""
+"""models.seeds: one SeedSequence stream per (replicate, stream), independent of the others."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from initaudit.analysis import seeds
+from initaudit.models import seeds
 
 STREAMS = [seeds.STREAM_INIT, seeds.STREAM_BATCHES, seeds.STREAM_NOISE, seeds.STREAM_SUBSET,
-           seeds.STREAM_POINTS, seeds.STREAM_GLOBAL, seeds.STREAM_STRATEGY, seeds.STREAM_SAMPLE]
+           seeds.STREAM_POINTS, seeds.STREAM_GLOBAL, seeds.STREAM_STRATEGY, seeds.STREAM_SAMPLE,
+           seeds.STREAM_DIRECTIONS, seeds.STREAM_RESAMPLE, seeds.STREAM_REFERENCE,
+           seeds.STREAM_FIRST_LAYER]
 
 
 def test_the_seed_is_numpys_seedsequence_of_replicate_and_stream():
@@ -17,6 +19,25 @@ def test_the_seed_is_numpys_seedsequence_of_replicate_and_stream():
     state = np.random.SeedSequence([3, 1]).generate_state(2, dtype=np.uint32)
     assert seeds.derived_seed(3, 1) == (int(state[0]) << 31) ^ int(state[1])
     assert 0 <= seeds.derived_seed(3, 1) < 2 ** 63
+
+
+def test_keys_are_spawn_keys_of_the_stream():
+    # The documented recipe, written out: keys are SeedSequence's spawn_key, not more entropy.
+    state = np.random.SeedSequence([3, 1], spawn_key=(0, 7)).generate_state(2, dtype=np.uint32)
+    assert seeds.derived_seed(3, 1, 0, 7) == (int(state[0]) << 31) ^ int(state[1])
+
+
+def test_a_zero_key_is_a_stream_of_its_own():
+    # SeedSequence pads entropy with zeros: [s, k] and [s, k, 0] are one sequence. As spawn keys,
+    # (), (0,) and (0, 0) are three.
+    assert (np.random.SeedSequence([3, 1]).generate_state(2)
+            == np.random.SeedSequence([3, 1, 0]).generate_state(2)).all()
+    values = {seeds.derived_seed(3, 1), seeds.derived_seed(3, 1, 0), seeds.derived_seed(3, 1, 0, 0),
+              seeds.derived_seed(3, 1, 1)}
+    assert len(values) == 4
+    # the networks of a one-at-a-time sweep: 50 replicates x 20 networks, no repeat
+    nets = {seeds.derived_seed(s, seeds.STREAM_INIT, i) for s in range(50) for i in range(20)}
+    assert len(nets) == 1000
 
 
 def test_streams_and_replicates_never_repeat_a_seed():

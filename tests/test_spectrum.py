@@ -388,7 +388,15 @@ def test_numerical_rank_tolerance():
     ranks = [sp.matrix_spectrum(sp.make_weight("xavier_uniform", (512, 512), seed=s))
              for s in range(4)]
     assert all(r["rank"] == 512 for r in ranks)
-    assert any(r["rank_default"] < 512 for r in ranks)  # seed 2 under the default rule
+    # a float32 matrix whose smallest singular value, 1e-5 s_max, lies between the two rules'
+    # thresholds (4 eps = 4.8e-7 and 512 eps = 6.1e-5 relative; float32 rounding ~ eps = 1.2e-7):
+    # full rank under this rule, deficient under the default one
+    q1, _ = torch.linalg.qr(torch.randn(512, 512, generator=g, dtype=torch.float64))
+    q2, _ = torch.linalg.qr(torch.randn(512, 512, generator=g, dtype=torch.float64))
+    s = torch.linspace(1.0, 0.5, 512, dtype=torch.float64)
+    s[-1] = 1e-5
+    st = sp.matrix_spectrum(((q1 * s) @ q2.T).to(torch.float32))
+    assert st["rank"] == 512 and st["rank_default"] == 511
 
 
 def test_non_square_sinusoidal_matrices_are_full_rank():

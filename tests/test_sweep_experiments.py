@@ -19,7 +19,7 @@ from initaudit.analysis import propagate as mc
 from initaudit.analysis import spectrum as sp
 from initaudit.analysis.experiments import (mc_jacobian, mc_variance, mc_width, ntk_spectra,
                                             ntk_width, weight_spectra)
-from initaudit.models import catalogue
+from initaudit.models import catalogue, seeds
 from initaudit.models.mlp import Ensemble
 
 MODULES = (mc_variance, mc_width, mc_jacobian, ntk_width, ntk_spectra, weight_spectra)
@@ -110,7 +110,8 @@ def test_mc_jacobian_is_jacobian_spectrum_of_the_entry_rule(cache_tmp):
     svs, sums = [], []
     for init, act in mc_jacobian.CASES:
         ens = Ensemble.from_init(init, mc.D_IN, size.width, size.depth, size.n_networks, act,
-                                 None, torch.Generator().manual_seed(0), torch.float64)
+                                 None, seeds.torch_generator(0, seeds.STREAM_INIT),
+                                 torch.float64)
         spec = catalogue.spec(init, mc.D_IN, size.width, size.depth, act)
         res = mc.jacobian_spectrum(ens, x, n_inputs=size.n_inputs, spec=spec)
         svs.append(res["singular_values"])

@@ -19,7 +19,7 @@ def _read_back(tex: str) -> float:
     """The number a reader sees: signs and the m x 10^e form turned back into a float."""
     m = _SCI.fullmatch(tex)
     if m:
-        return float(m.group(1)) * 10.0 ** int(m.group(2))
+        return float(f"{m.group(1)}e{m.group(2)}")  # 10.0 ** -324 would underflow
     assert "$" not in tex  # no math-mode switches: the text also sits inside $...$
     return float(tex.replace(r"\ensuremath{-}", "-").replace(r"\ensuremath{+}", "+"))
 

@@ -95,7 +95,7 @@ from initaudit.analysis.evidence import Evidence
 from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
-from initaudit.analysis import seeds
+from initaudit.models import seeds
 
 NAME = "harmonic-lm"
 DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edge of chaos) of a "

@@ -31,7 +31,7 @@ Arms (``--ablation``; each differs from ``full`` in one part):
                            NeurIPS 2025, arXiv 2505.12909)
 =========================  ======================================================================
 
-Pairing. Seed ``s`` fixes, each from a stream of its own (:mod:`initaudit.analysis.seeds`),
+Pairing. Seed ``s`` fixes, each from a stream of its own (:mod:`initaudit.models.seeds`),
 the training subset (when one is used), the minibatch order, the initial weights (arms with the
 same initialiser start from the same weights) and dropout (the global generator, seeded after
 the model is built). Every comparison is the per-seed difference arm - full.
@@ -85,7 +85,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.models.harmonic import HarmonicMLPConfig
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
-from initaudit.analysis import seeds
+from initaudit.models import seeds
 
 NAME = "harmonic-mlp"
 DESCRIPTION = ("HarmonicMLP on MNIST as its reference code trains it: 95%-in-a-few-epochs, "

@@ -51,7 +51,7 @@ from initaudit.analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, 
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.harmonic import HarmonicActivation, HarmonicMLPConfig
-from initaudit.analysis import seeds
+from initaudit.models import seeds
 
 
 def _harmonic_derivative(module: HarmonicActivation, z):

@@ -63,7 +63,7 @@ The loss
     for ``|u*| ~ 1``) and ``lambda`` = ``boundary_weight`` (default 1). ``C_t``:
     ``n_collocation`` points uniform in the square; ``B_t``: ``n_boundary`` points uniform on its
     perimeter; both are drawn afresh at every step from a ``torch.Generator`` on the seed's
-    points stream (:mod:`initaudit.analysis.seeds`), so every arm and depth of one seed sees the
+    points stream (:mod:`initaudit.models.seeds`), so every arm and depth of one seed sees the
     same points (the comparisons are paired). Adam (Kingma and Ba 2015) with an exponentially decaying learning rate,
     ``lr_k = lr * lr_decay^(k / steps)`` (default 1e-3 to 1e-4), so that the last iterates do not
     jitter at the full step size and the final error is a stable read-out.
@@ -133,7 +133,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
-from initaudit.analysis import seeds
+from initaudit.models import seeds
 
 NAME = "poisson"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
@@ -431,7 +431,7 @@ class PoissonCell:
         depth: activated layers L.
         width: hidden width N.
         seed: the replicate: the network and the collocation and boundary points draw from
-            its streams (:mod:`initaudit.analysis.seeds`).
+            its streams (:mod:`initaudit.models.seeds`).
         steps: Adam steps.
         lr: Adam learning rate at the first step.
         lr_decay: factor the learning rate has shrunk by after the last step (exponential

@@ -64,7 +64,7 @@ from initaudit.analysis import spectrum
 from initaudit.theory import spec as tspec
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice, optional, positive_int
-from initaudit.analysis.seeds import STREAM_BATCHES, STREAM_INIT, STREAM_NOISE, derived_seed
+from initaudit.models.seeds import STREAM_BATCHES, STREAM_INIT, STREAM_NOISE, derived_seed
 
 __all__ = [
     "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",

@@ -25,7 +25,7 @@ accuracy after each; the best-before-patience walk is applied to the recorded cu
 (so every curve has the same length and the AUCs compare).
 
 Data protocol (the pairing). For seed ``s`` every initialiser sees the same data: a permutation
-of the training set drawn from seed ``s``'s subset stream (:mod:`initaudit.analysis.seeds`)
+of the training set drawn from seed ``s``'s subset stream (:mod:`initaudit.models.seeds`)
 gives the training subset (its first ``n_train`` images) and the validation set (the next
 ``n_val``), the same generator then draws ``n_test`` test images; minibatches are shuffled by a
 torch generator on the seed's batch stream; the LSUV batch is the first ``lsuv_batch`` training
@@ -79,7 +79,7 @@ from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
-from initaudit.analysis import seeds
+from initaudit.models import seeds
 
 NAME = "sinusoidal-classification"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
