@@ -1069,11 +1069,12 @@ def spectrum_summary(theta, top_k: int | None = None, method: str = "auto",
 # Infinite width
 
 
-def theory_ntk(spec, x) -> np.ndarray:
-    """``lim Theta_SP / N`` of :func:`theory.kernels.kernels` on ``x`` (P x P, float64)."""
+def theory_ntk(spec, x, law: str = "exact") -> np.ndarray:
+    """``lim Theta_SP / N`` of :func:`theory.kernels.kernels` on ``x`` (P x P, float64), under
+    ``law`` ("exact": the laws the network draws; "gaussian": the textbook mean field)."""
     from initaudit.theory.kernels import kernels
 
-    return kernels(spec, np.asarray(x, dtype=np.float64)).ntk_sp_over_width
+    return kernels(spec, np.asarray(x, dtype=np.float64), law=law).ntk_sp_over_width
 
 
 def relative_distance(theta_emp, width: int, theta_inf: np.ndarray) -> float:
@@ -1157,25 +1158,28 @@ def _network(init: str, activation: str, d_in: int, width: int, depth: int, omeg
 
 
 def run_width_cell(cfg: NTKWidthCell) -> pd.DataFrame:
-    """One row per network: ``distance`` to theory, measured and predicted mean eigenvalue."""
+    """One row per network: ``distance`` to the infinite-width NTK under the exact law and
+    ``distance_gaussian`` under the Gaussian law, measured and predicted mean eigenvalue."""
     from initaudit.analysis.propagate import sample_inputs
 
     x = sample_inputs(cfg.n_points, cfg.d_in, cfg.input_seed)
     rows = []
-    inf = None
+    inf = inf_g = None
     for s in range(cfg.n_seeds):
         net, sp = _network(cfg.init, cfg.activation, cfg.d_in, cfg.width, cfg.depth, cfg.omega0,
                            cfg.convention, cfg.seed, s, cfg.dtype)
         if inf is None:
-            inf = theory_ntk(sp, x)
+            inf, inf_g = theory_ntk(sp, x), theory_ntk(sp, x, law="gaussian")
         theta = empirical_ntk(net, x, method="structured")
         rows.append({"init": cfg.init, "activation": cfg.activation, "depth": cfg.depth,
                      "width": cfg.width, "seed": s, "convention": cfg.convention or "own",
                      "n_points": cfg.n_points,
                      "distance": relative_distance(theta, cfg.width, inf),
+                     "distance_gaussian": relative_distance(theta, cfg.width, inf_g),
                      "measured_mean": float(torch.diagonal(theta).sum())
                      / (cfg.width * cfg.n_points),
-                     "predicted_mean": float(np.trace(inf)) / cfg.n_points})
+                     "predicted_mean": float(np.trace(inf)) / cfg.n_points,
+                     "predicted_mean_gaussian": float(np.trace(inf_g)) / cfg.n_points})
     return pd.DataFrame(rows)
 
 
@@ -1188,14 +1192,17 @@ def width_sweep(init: str, activation: str, depth: int, widths: Sequence[int], *
     Each width is an :class:`NTKWidthCell` computed through :func:`analysis.cache.cached`.
     Expected: ``E dist^2 = A/N + B/N^2`` (fluctuations of variance O(1/N) in every entry plus an
     O(1/N) bias from the first layer and the biases, which ``Theta / N`` keeps and the limit
-    drops), so the fitted exponent lies between -1 and -1/2 and tends to -1/2 at large N. With
-    ``convention="uniform"`` or the initializer's own law and few input dimensions the first-layer
-    pre-activations are not Gaussian at any width, and the distance levels off at an O(1) floor.
+    drops), so the fitted exponent lies between -1 and -1/2 and tends to -1/2 at large N, against
+    the infinite-width NTK of the laws the networks draw (``distance``, the exact law). Against
+    the Gaussian law's NTK (``distance_gaussian``) networks with uniform laws and few input
+    dimensions level off at an O(1) floor: their first-layer pre-activations are not Gaussian at
+    any width, and neither is ``G + B`` with a uniform bias.
 
     Returns:
-        ``{"table": one row per (width, seed), "summary": per width mean distance, its standard
-        error over seeds (se), measured and predicted mean eigenvalue, "fit": exponent,
-        exponent_se, prefactor (fit of the mean distance over all widths)}``.
+        ``{"table": one row per (width, seed), "summary": per width mean distance (both laws), its
+        standard error over seeds (se, se_gaussian), measured and predicted mean eigenvalue,
+        "fit": exponent, exponent_se, prefactor of the exact-law distance over all widths, and
+        exponent_gaussian, exponent_gaussian_se of the Gaussian-law distance}``.
     """
     from initaudit.analysis.cache import cached
 
@@ -1227,17 +1234,24 @@ def width_summary(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     depth, convention = int(table.depth.iloc[0]), str(table.convention.iloc[0])
     summary = (table.groupby("width", sort=True)
                .agg(distance=("distance", "mean"), sd=("distance", "std"),
+                    distance_gaussian=("distance_gaussian", "mean"),
+                    sd_gaussian=("distance_gaussian", "std"),
                     n_seeds=("distance", "size"), measured_mean=("measured_mean", "mean"),
-                    predicted_mean=("predicted_mean", "first"))
+                    predicted_mean=("predicted_mean", "first"),
+                    predicted_mean_gaussian=("predicted_mean_gaussian", "first"))
                .reset_index())
     summary["se"] = summary.sd / np.sqrt(summary.n_seeds)
-    summary = summary.drop(columns="sd")
+    summary["se_gaussian"] = summary.sd_gaussian / np.sqrt(summary.n_seeds)
+    summary = summary.drop(columns=["sd", "sd_gaussian"])
     for i, (key, val) in enumerate((("init", init), ("activation", activation), ("depth", depth),
                                     ("convention", convention))):
         summary.insert(i, key, val)
     fit = fit_power_law(summary.width, summary.distance)
+    fit_g = fit_power_law(summary.width, summary.distance_gaussian)
     fit_df = pd.DataFrame([{"init": init, "activation": activation, "depth": depth,
-                            "convention": convention, **fit}])
+                            "convention": convention, **fit,
+                            "exponent_gaussian": fit_g["exponent"],
+                            "exponent_gaussian_se": fit_g["exponent_se"]}])
     return {"table": table, "summary": summary, "fit": fit_df}
 
 
@@ -1290,7 +1304,9 @@ class NTKDepthCell:
 
 
 def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
-    """One row per network: measured and predicted mean eigenvalue of ``Theta / N``."""
+    """One row per network: measured and predicted mean eigenvalue of ``Theta / N`` (the
+    prediction under the exact law, ``predicted``, and the Gaussian law, ``predicted_gaussian``;
+    ``sigma_g2`` and ``phase`` of the hidden layer under both)."""
     from initaudit.analysis.propagate import sample_inputs
     from initaudit.models import catalogue, seeds
     from initaudit.models.mlp import build_mlp
@@ -1299,16 +1315,22 @@ def run_depth_cell(cfg: NTKDepthCell) -> pd.DataFrame:
     sp = depth_point_spec(cfg.point, cfg.d_in, cfg.width, cfg.depth, cfg.omega0)
     x = sample_inputs(cfg.n_points, cfg.d_in, cfg.input_seed)
     inf = theory_ntk(sp, x)
-    mf = meanfield.mean_field(sp.hidden.sigma_w2, sp.hidden.sigma_b2, sp.activation)
+    mf = meanfield.mean_field(sp.hidden.sigma_w2, sp.hidden.sigma_b2, sp.activation,
+                              convention=sp.convention)
+    mf_g = meanfield.mean_field(sp.hidden.sigma_w2, sp.hidden.sigma_b2, sp.activation,
+                                law="gaussian")
     pred = float(np.trace(inf)) / cfg.n_points
+    pred_g = float(np.trace(theory_ntk(sp, x, law="gaussian"))) / cfg.n_points
     rows = []
     for s in range(cfg.n_seeds):
         net = build_mlp(sp, seeds.torch_generator(cfg.seed, seeds.STREAM_INIT, s),
                         cfg.dtype).to(resolve_device())
         row = {"point": cfg.point, "label": catalogue.get(cfg.point).style.label,
                "c_w": math.sqrt(3 * sp.hidden.sigma_w2), "c_b": math.sqrt(3 * sp.hidden.sigma_b2),
-               "sigma_g2": mf.sigma_g2, "phase": mf.phase, "depth": cfg.depth,
-               "width": cfg.width, "seed": s, "n_points": cfg.n_points, "predicted": pred}
+               "sigma_g2": mf.sigma_g2, "phase": mf.phase,
+               "sigma_g2_gaussian": mf_g.sigma_g2, "phase_gaussian": mf_g.phase,
+               "depth": cfg.depth, "width": cfg.width, "seed": s, "n_points": cfg.n_points,
+               "predicted": pred, "predicted_gaussian": pred_g}
         if cfg.full:
             theta = empirical_ntk(net, x, method="structured")
             row["measured"] = float(torch.diagonal(theta).sum()) / (cfg.width * cfg.n_points)
@@ -1331,11 +1353,13 @@ def depth_sweep(points: Sequence[str] = DEPTH_POINTS, depths: Sequence[int] = (4
     """Mean NTK eigenvalue ``tr(Theta) / (N P)`` against depth, measured and predicted.
 
     Each (point, depth) is an :class:`NTKDepthCell` through :func:`analysis.cache.cached`.
-    The prediction is ``tr(Theta_inf) / P`` of :func:`theory_ntk`.
+    The prediction is ``tr(Theta_inf) / P`` of :func:`theory_ntk` under the exact law
+    (``predicted``) and the Gaussian law (``predicted_gaussian``).
 
     Returns:
-        Tidy rows (point, label, c_w, c_b, sigma_g2, phase, depth, width, seed, n_points,
-        predicted, measured, max_eig, distance, predicted_max_eig, rel_error), one per network.
+        Tidy rows (point, label, c_w, c_b, sigma_g2, phase, sigma_g2_gaussian, phase_gaussian,
+        depth, width, seed, n_points, predicted, predicted_gaussian, measured, max_eig, distance,
+        predicted_max_eig, rel_error), one per network.
     """
     from initaudit.analysis.cache import cached
 
@@ -1351,15 +1375,20 @@ def depth_sweep(points: Sequence[str] = DEPTH_POINTS, depths: Sequence[int] = (4
 
 
 def depth_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per (point, depth): mean measured value, its standard error over seeds, the prediction,
-    and the z-score ``(measured - predicted) / se``."""
+    """Per (point, depth): mean measured value, its standard error over seeds, the predictions
+    (exact and Gaussian law), and the z-score ``(measured - predicted) / se`` against the exact
+    law (``z_gaussian`` against the Gaussian one)."""
     g = table.groupby(["point", "depth"], sort=False)
     out = g.agg(label=("label", "first"), sigma_g2=("sigma_g2", "first"), phase=("phase", "first"),
+                sigma_g2_gaussian=("sigma_g2_gaussian", "first"),
+                phase_gaussian=("phase_gaussian", "first"),
                 width=("width", "first"), measured=("measured", "mean"), sd=("measured", "std"),
                 n_seeds=("measured", "size"), predicted=("predicted", "first"),
+                predicted_gaussian=("predicted_gaussian", "first"),
                 distance=("distance", "mean")).reset_index()
     out["se"] = out.sd / np.sqrt(out.n_seeds)
     out["z"] = (out.measured - out.predicted) / out.se
+    out["z_gaussian"] = (out.measured - out.predicted_gaussian) / out.se
     return out.drop(columns="sd")
 
 

@@ -36,19 +36,19 @@ Measured per network s, input p and layer l = 1..L (network ``z_1 = W_0 x + b_0`
     (with :attr:`theory.meanfield.DepthProfile.log_grad_ratio`,
     ``log_grad_ratio[L] - log_grad_ratio[l-1]``).
 
-Predictions come from :func:`theory.meanfield.propagate` started at ``q_1 = spec.q1(x)`` for
-each input with the spec's layer variances (``W_1 .. W_L``), then averaged over the inputs like
-the measurements. :func:`models.catalogue.spec` gives the spec of every catalogue initializer.
+Predictions come from :func:`theory.predict.predict` for each input with the spec's layer
+variances (``W_0 .. W_L``), then averaged over the inputs like the measurements.
+:func:`models.catalogue.spec` gives the spec of every catalogue initializer.
 
 The comparison (:func:`compare`) is one tidy DataFrame with a row per (init, activation, depth,
-width, layer, network or "pooled", quantity) and columns ``measured``, ``se``, ``predicted`` and
-``z = (measured - predicted) / se``. Known limits of the infinite-width Gaussian theory that
-show up as non-zero z at finite width: (i) O(1/N) finite-width corrections, growing with depth;
-(ii) with few input dimensions (d = 2) ``z_1 = W_0 x + b_0`` is a sum of d + 1 terms and not
-Gaussian for uniform laws, and (iii) a uniform bias of O(1) variance keeps ``z_l`` a Gaussian plus
-a uniform at any width. (ii) and (iii) do not vanish with N; :func:`predict_exact_law` takes them
-into account (columns ``predicted_law`` and ``z_law``), so that what is left against it is finite
-width and noise. :func:`width_sweep` measures the width dependence.
+width, layer, network or "pooled", quantity) and columns ``measured``, ``se``, ``predicted``
+(the infinite-width theory under the laws the network draws, ``law="exact"``),
+``z = (measured - predicted) / se``, and ``predicted_gaussian``, ``z_gaussian`` for the textbook
+Gaussian mean field. The two differ where the network is not Gaussian at any width: (ii) with
+few input dimensions (d = 2) ``z_1 = W_0 x + b_0`` is a sum of d + 1 terms and not Gaussian for
+uniform laws, and (iii) a uniform bias of O(1) variance keeps ``z_l`` a Gaussian plus a uniform
+(:mod:`theory.laws`). What is left against the exact law is (i) the O(1/N) finite-width
+correction, growing with depth, and noise. :func:`width_sweep` measures the width dependence.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ from initaudit.models import catalogue, seeds
 from initaudit.models.mlp import (Ensemble, activation_derivative, activation_fn,
                                   dtype_from_name, linear_init_names)
 from initaudit.theory import spec as tspec
-from initaudit.theory.predict import predict, predict_exact_law  # noqa: F401 - re-exported
+from initaudit.theory.predict import predict  # noqa: F401 - re-exported
 from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
 from initaudit.analysis.experiment import cell_runner
@@ -75,7 +75,7 @@ __all__ = [
     "AUDIT_CASES", "D_IN", "MC_ACTIVATIONS", "QUANTITIES", "Measurement",
     "JacobianConfig", "PropagationConfig", "build_ensemble", "chi_random_projection", "compare",
     "fit_power_law", "jacobian_spectrum", "measure", "mc_inits",
-    "monte_carlo_grid", "predict", "predict_exact_law", "propagation_table", "run_config",
+    "monte_carlo_grid", "predict", "propagation_table", "run_config",
     "run_jacobian_cell", "sample_inputs", "width_cells", "width_summary", "width_sweep",
 ]
 
@@ -267,7 +267,7 @@ def _pooled(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 def compare(meas: Measurement, pred: dict[str, np.ndarray], *, per_network: bool = True,
             meta: dict | None = None,
-            pred_law: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+            pred_gaussian: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Tidy comparison of a :class:`Measurement` with a :func:`predict` result.
 
     Rows: for every quantity and layer, one ``network="pooled"`` row (``measured`` the mean over
@@ -281,15 +281,15 @@ def compare(meas: Measurement, pred: dict[str, np.ndarray], *, per_network: bool
 
     Args:
         meas: the measurement.
-        pred: the prediction (arrays (P, L)), :func:`predict`.
+        pred: the prediction (arrays (P, L)), :func:`predict` under the exact law.
         per_network: include per-network rows.
         meta: constant columns to add (init, activation, depth, width, ...).
-        pred_law: optional :func:`predict_exact_law` result, giving the columns
-            ``predicted_law`` and ``z_law`` (NaN without it).
+        pred_gaussian: optional :func:`predict` result under ``law="gaussian"``, giving the
+            columns ``predicted_gaussian`` and ``z_gaussian`` (NaN without it).
 
     Returns:
         DataFrame with columns ``[*meta, layer, network, quantity, measured, se, predicted, z,
-        predicted_law, z_law]``.
+        predicted_gaussian, z_gaussian]``.
     """
     meta = dict(meta or {})
     frames = []
@@ -297,8 +297,8 @@ def compare(meas: Measurement, pred: dict[str, np.ndarray], *, per_network: bool
         values = meas[qty]
         s, _, n_layers = values.shape
         predicted = pred[qty].mean(axis=0)
-        law = (pred_law[qty].mean(axis=0) if pred_law is not None
-               else np.full(n_layers, np.nan))
+        gauss = (pred_gaussian[qty].mean(axis=0) if pred_gaussian is not None
+                 else np.full(n_layers, np.nan))
         mean, se, per_net, sd = _pooled(values)
         layers = np.arange(1, n_layers + 1)
         rows = [("pooled", mean, se)]
@@ -309,8 +309,8 @@ def compare(meas: Measurement, pred: dict[str, np.ndarray], *, per_network: bool
                 frames.append(pd.DataFrame({
                     "layer": layers, "network": [net] * n_layers, "quantity": qty,
                     "measured": val, "se": err, "predicted": predicted,
-                    "z": (val - predicted) / err, "predicted_law": law,
-                    "z_law": (val - law) / err}))
+                    "z": (val - predicted) / err, "predicted_gaussian": gauss,
+                    "z_gaussian": (val - gauss) / err}))
     table = pd.concat(frames, ignore_index=True)
     table["network"] = table["network"].astype(object)
     for i, (key, val) in enumerate(meta.items()):
@@ -382,17 +382,11 @@ def run_config(cfg: PropagationConfig, per_network: bool | None = None,
     ens, sp = build_ensemble(cfg, device)
     x = sample_inputs(cfg.n_inputs, cfg.d_in, cfg.input_seed)
     meas = measure(ens, x, direction_seed=cfg.seed)
-    pred_law = None
-    if ens.random:  # a deterministic pattern has no law to be exact about
-        try:
-            pred_law = predict_exact_law(sp, x)
-        except ValueError:  # no law-exact prediction for this activation and bias law
-            pred_law = None
     meta = {"init": cfg.init, "activation": cfg.activation, "depth": cfg.depth,
             "width": cfg.width, "n_networks": ens.n_networks, "n_inputs": cfg.n_inputs,
             "seed": cfg.seed, "dtype": cfg.dtype}
     return compare(meas, predict(sp, x), per_network=per_network, meta=meta,
-                   pred_law=pred_law)
+                   pred_gaussian=predict(sp, x, law="gaussian"))
 
 
 def propagation_table(init: str, depth: int, width: int, n_networks: int = 8,
@@ -487,7 +481,7 @@ def fit_power_law(n, dev) -> dict[str, float]:
 
 def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
                 activation: str | None = None, *, n_inputs: int = 32, seed: int = 0,
-                dtype: str = "float32", min_layer: int = 2, reference: str = "theory",
+                dtype: str = "float32", min_layer: int = 2, reference: str = "exact",
                 use_cache: bool = True) -> dict[str, pd.DataFrame]:
     """Deviation from the infinite-width prediction as a function of the width N.
 
@@ -508,8 +502,8 @@ def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
         n_networks: S, an int or a mapping width -> S (more networks at small widths keep the
             noise below the bias there).
         min_layer: first layer in the averages.
-        reference: ``"theory"`` (the Gaussian mean field, column ``predicted``) or ``"law"``
-            (:func:`predict_exact_law`, column ``predicted_law``).
+        reference: ``"exact"`` (the theory under the laws drawn, column ``predicted``) or
+            ``"gaussian"`` (the Gaussian mean field, column ``predicted_gaussian``).
         use_cache: compute each width through the result cache.
 
     Returns:
@@ -530,7 +524,7 @@ def width_sweep(init: str, depth: int, widths: Sequence[int], n_networks=8,
                          reference=reference)
 
 
-_REFERENCES = {"theory": "predicted", "law": "predicted_law"}
+_REFERENCES = {"exact": "predicted", "gaussian": "predicted_gaussian"}
 
 
 def _check_reference(reference: str) -> str:
@@ -552,7 +546,7 @@ def width_cells(init: str, activation: str, depth: int, widths: Sequence[int], n
 
 
 def width_summary(table: pd.DataFrame, *, min_layer: int = 2,
-                  reference: str = "theory") -> dict[str, pd.DataFrame]:
+                  reference: str = "exact") -> dict[str, pd.DataFrame]:
     """Deviation per (width, quantity) and its power-law fit, from the rows of the cells of one
     initializer's width sweep (:func:`width_cells`; see :func:`width_sweep` for the columns)."""
     column = _check_reference(reference)
@@ -614,8 +608,8 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
 
     Returns:
         ``{"singular_values": (network, input, index, singular_value, zero),
-        "summary": per (network, input): mean_s2, predicted_mean_s2 (Gaussian theory),
-        predicted_mean_s2_law (:func:`predict_exact_law`, NaN where none), s_max, s_min_nonzero,
+        "summary": per (network, input): mean_s2, predicted_mean_s2 (the theory under the laws
+        drawn), predicted_mean_s2_gaussian (the Gaussian mean field), s_max, s_min_nonzero,
         frac_zero (singular values below the float64 rank tolerance ``s_max N eps``),
         log10_spread (standard deviation of log10 s over the non-zero ones), frac_within_2x
         (fraction of s within a factor 2 of ``sqrt(mean_s2)``)}``.
@@ -653,17 +647,13 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
     })
     mean_s2 = (sv**2).mean(axis=-1)
     pred = np.full((s, p), np.nan)
-    pred_law = np.full((s, p), np.nan)
+    pred_gauss = np.full((s, p), np.nan)
     if spec is not None:
         xs = x.double().cpu().numpy()
         prod = lambda pr: np.broadcast_to(  # noqa: E731 - prod_{m=1}^{L-1} chi_m per input
             np.exp(np.sum(np.log(pr["chi"][:, : ens.depth - 1]), axis=1)), (s, p))
         pred = prod(predict(spec, xs))
-        if ens.random:
-            try:
-                pred_law = prod(predict_exact_law(spec, xs))
-            except ValueError:
-                pass
+        pred_gauss = prod(predict(spec, xs, law="gaussian"))
     logs = np.where(zero, np.nan, np.log10(np.where(zero, 1.0, sv)))
     rms = np.sqrt(mean_s2)[..., None]
     summary = pd.DataFrame({
@@ -671,7 +661,7 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
         "input": np.tile(np.arange(p), s),
         "mean_s2": mean_s2.reshape(-1),
         "predicted_mean_s2": np.asarray(pred).reshape(-1),
-        "predicted_mean_s2_law": np.asarray(pred_law).reshape(-1),
+        "predicted_mean_s2_gaussian": np.asarray(pred_gauss).reshape(-1),
         "s_max": sv[..., 0].reshape(-1),
         "s_min_nonzero": np.nanmin(np.where(zero, np.nan, sv), axis=-1).reshape(-1),
         "frac_zero": zero.mean(axis=-1).reshape(-1),

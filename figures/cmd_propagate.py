@@ -14,9 +14,9 @@ standard error over the networks and the mean-field prediction of
 * ``chi``: the mean squared singular value of the layer Jacobian ``W_l diag f'(z_l)``;
 * ``grad``: the squared gradient norm ``|dy/dz_l|^2`` of the scalar output.
 
-``theory`` is the Gaussian mean field (:func:`analysis.propagate.predict`); ``exact-law`` is the
-prediction with the initializer's own (uniform) laws where one exists
-(:func:`analysis.propagate.predict_exact_law`). See :mod:`analysis.propagate` for definitions.
+``theory`` is the infinite-width prediction under the laws the initializer draws
+(:func:`theory.predict.predict`, ``law="exact"``); ``--json`` also gives the Gaussian mean field
+(``*_gaussian``). See :mod:`analysis.propagate` for definitions.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _records(table) -> list[dict]:
             rec[f"{key}_se"] = float(row.se)
             rec[f"{key}_theory"] = float(row.predicted)
             rec[f"{key}_z"] = float(row.z)
-            rec[f"{key}_exact_law"] = float(row.predicted_law)
+            rec[f"{key}_gaussian"] = float(row.predicted_gaussian)
         out.append(rec)
     return out
 
@@ -100,13 +100,11 @@ def _format(payload: dict) -> str:
                       _num(rec[f"{key}_theory"]).rjust(10),
                       ("-" if math.isnan(z) or math.isinf(z) else f"{z:+.1f}").rjust(6)]
         lines.append("  ".join(cells))
-    law = [r for r in payload["layers"] if not math.isnan(r["q_exact_law"])]
-    if law:
-        hidden = law[-2] if len(law) > 1 else law[-1]
-        lines.append("prediction with the initializer's own (uniform) laws: "
-                     f"grad at layer 1 {_num(law[0]['grad_exact_law'])}, "
-                     f"chi at layer {hidden['layer']} {_num(hidden['chi_exact_law'])} "
-                     f"(--json gives every layer)")
+    rows = payload["layers"]
+    hidden = rows[-2] if len(rows) > 1 else rows[-1]
+    lines.append(f"theory: {meta['law']} law (the laws the initializer draws); the Gaussian mean "
+                 f"field gives grad at layer 1 {_num(rows[0]['grad_gaussian'])}, chi at layer "
+                 f"{hidden['layer']} {_num(hidden['chi_gaussian'])} (--json gives every layer)")
     return "\n".join(lines)
 
 
@@ -125,7 +123,7 @@ def run_propagate(args) -> int:
     meta = {"init": args.init, "activation": activation, "depth": args.depth,
             "width": args.width, "networks": int(table.n_networks.iloc[0]),
             "points": args.points, "d_in": args.d_in, "dtype": args.dtype, "seed": args.seed,
-            "omega0": args.omega0}
+            "omega0": args.omega0, "law": "exact"}
     payload = {"meta": meta, "layers": _records(table)}
     emit(payload, args.json, _format)
     return 0

@@ -9,6 +9,13 @@ Subcommands (all take ``--json``):
   squared-gradient ratio (log and value).
 * ``kernel --depth L --c-w C [--c-b B] --omega0 W --x X1 X2 ...``: NNGP and NTK matrices for
   1-D inputs (edge-of-chaos first layer U(+-omega0), readout sigma_w^2 = 1, no readout bias).
+
+Each takes ``--law exact|gaussian`` (:mod:`theory.laws`; default exact) and reports the law in
+its output. ``exact`` is the network as drawn: weights ``U(+-c_w/sqrt(N))`` and one bias
+``U(+-c_b)`` per unit, so a hidden pre-activation is a Gaussian plus a uniform at any width (and
+the unit-gain curve is the uniform-bias one); ``gaussian`` is the textbook mean field, the one
+the edge-of-chaos source derives its curve from. ``depth`` starts from a Gaussian ``z_1`` of
+variance ``--q1`` under either law.
 """
 
 from __future__ import annotations
@@ -17,12 +24,14 @@ import numpy as np
 
 from initaudit.figures.cli import emit, finite_float, nonneg_float, positive_float, positive_int
 from initaudit.theory import kernels, meanfield, sine, spec
+from initaudit.theory.laws import LAWS
 
 
 def _sine(args) -> int:
     point = sine.uniform_point(args.c_w, args.c_b)
-    mf = meanfield.mean_field(point.sigma_w2, point.sigma_b2, "sin")
+    mf = meanfield.mean_field(point.sigma_w2, point.sigma_b2, "sin", law=args.law)
     out = {
+        "law": args.law,
         "c_w": point.c_w, "c_b": point.c_b, "sigma_w2": point.sigma_w2, "sigma_b2": point.sigma_b2,
         "q_star": mf.q_star, "sigma_g2": mf.sigma_g2, "q_slope": mf.q_slope, "stable": mf.stable,
         "c_star": mf.c_star, "c_slope": mf.c_slope, "xi_q": mf.xi_q, "xi_c": mf.xi_c,
@@ -36,24 +45,31 @@ def _sine(args) -> int:
     return 0
 
 
+def _unit_gain_cb(cw: float, law: str) -> float:
+    """c_b of the unit-gain curve under ``law`` (the uniform-bias curve for the exact law)."""
+    return sine.uniform_bias_unit_gain_cb(cw) if law == "exact" else sine.unit_gain_cb(cw)
+
+
 def _unit_gain(args) -> int:
-    cb = sine.unit_gain_cb(args.c_w)
-    qs = sine.unit_gain_q_star(args.c_w)
+    cb = _unit_gain_cb(args.c_w, args.law)
     point = sine.uniform_point(args.c_w, cb)
+    mf = sine.mean_field_law(point.sigma_w2, point.sigma_b2, args.law)
     out = {
-        "c_w": args.c_w, "c_b": cb, "q_star": qs, "sigma_w2": point.sigma_w2,
-        "sigma_b2": point.sigma_b2,
-        "sigma_g2": float(sine.sigma_g2_closed(point.sigma_w2, point.sigma_b2)),
+        "law": args.law, "c_w": args.c_w, "c_b": cb, "q_star": float(mf["q_star"]),
+        "sigma_w2": point.sigma_w2, "sigma_b2": point.sigma_b2,
+        "sigma_g2": float(mf["sigma_g2"]),
     }
-    emit(out, args.json, lambda d: "\n".join(f"{k:>8}  {v:.10g}" for k, v in d.items()))
+    emit(out, args.json, lambda d: "\n".join(
+        f"{k:>8}  {v:.10g}" if isinstance(v, float) else f"{k:>8}  {v}" for k, v in d.items()))
     return 0
 
 
 def _depth(args) -> int:
     point = sine.uniform_point(args.c_w, args.c_b)
-    prof = meanfield.propagate(args.q1, [(point.sigma_w2, point.sigma_b2)] * args.depth, "sin")
+    prof = meanfield.propagate(args.q1, [(point.sigma_w2, point.sigma_b2)] * args.depth, "sin",
+                               law=args.law)
     rows = [
-        {"layer": i + 1, "q": float(prof.q[i]), "chi": float(prof.chi[i]),
+        {"layer": i + 1, "law": args.law, "q": float(prof.q[i]), "chi": float(prof.chi[i]),
          "log_grad_ratio": float(prof.log_grad_ratio[i]), "grad_ratio": float(prof.grad_ratio[i])}
         for i in range(args.depth)
     ]
@@ -62,19 +78,20 @@ def _depth(args) -> int:
         head = f"{'layer':>5} {'q':>14} {'chi':>14} {'log_grad_ratio':>15} {'grad_ratio':>14}"
         body = [f"{r['layer']:>5} {r['q']:>14.8g} {r['chi']:>14.8g} {r['log_grad_ratio']:>15.8g} "
                 f"{r['grad_ratio']:>14.8g}" for r in rs]
-        return "\n".join([head, *body])
+        return "\n".join([f"law: {args.law}", head, *body])
 
     emit(rows, args.json, text)
     return 0
 
 
 def _kernel(args) -> int:
-    cb = sine.unit_gain_cb(args.c_w) if args.c_b is None else args.c_b
+    cb = _unit_gain_cb(args.c_w, args.law) if args.c_b is None else args.c_b
     sine.uniform_point(args.c_w, cb)  # validates the pair
     net = spec.sine_uniform(d_in=1, width=1, depth=args.depth, c_w=args.c_w, c_b=cb, omega0=args.omega0)
     x = np.asarray(args.x, dtype=np.float64)
-    res = kernels.kernels(net, x[:, None])
-    out = {"x": x, "c_w": args.c_w, "c_b": cb, "depth": args.depth, "omega0": args.omega0,
+    res = kernels.kernels(net, x[:, None], law=args.law)
+    out = {"law": args.law, "x": x, "c_w": args.c_w, "c_b": cb, "depth": args.depth,
+           "omega0": args.omega0,
            "nngp": res.nngp, "ntk": res.ntk, "ntk_sp_over_width": res.ntk_sp_over_width}
 
     def text(d):
@@ -82,11 +99,17 @@ def _kernel(args) -> int:
             rows = [" ".join(f"{v:12.6g}" for v in row) for row in d[name]]
             return f"{name}:\n" + "\n".join(rows)
 
-        return "\n".join([f"x: {' '.join(f'{v:g}' for v in d['x'])}", mat("nngp"), mat("ntk"),
-                          mat("ntk_sp_over_width")])
+        return "\n".join([f"law: {d['law']}", f"x: {' '.join(f'{v:g}' for v in d['x'])}",
+                          mat("nngp"), mat("ntk"), mat("ntk_sp_over_width")])
 
     emit(out, args.json, text)
     return 0
+
+
+def _law_argument(p) -> None:
+    p.add_argument("--law", choices=LAWS, default="exact",
+                   help="exact: the laws drawn (uniform weights and biases; default); "
+                   "gaussian: every pre-activation Gaussian (the textbook mean field)")
 
 
 def register(subparsers) -> None:
@@ -99,11 +122,13 @@ def register(subparsers) -> None:
     p = sub.add_parser("sine", help="fixed point, gain, stability and depth scales at (c_w, c_b)")
     p.add_argument("--c-w", type=positive_float, required=True, help="weight bound: W ~ U(+-c_w/sqrt(N))")
     p.add_argument("--c-b", type=nonneg_float, required=True, help="bias bound: b ~ U(+-c_b)")
+    _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_sine)
 
-    p = sub.add_parser("unit-gain", help="c_b on the unit-gain curve sigma_g = 1")
+    p = sub.add_parser("unit-gain", help="c_b on the unit-gain curve sigma_g = 1 (under --law)")
     p.add_argument("--c-w", type=finite_float, required=True, help="c_w in [sqrt(3), sqrt(6))")
+    _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_unit_gain)
 
@@ -112,6 +137,7 @@ def register(subparsers) -> None:
     p.add_argument("--c-b", type=nonneg_float, required=True)
     p.add_argument("--q1", type=nonneg_float, required=True, help="variance of z_1")
     p.add_argument("--depth", type=positive_int, required=True, help="number of sine layers")
+    _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_depth)
 
@@ -121,5 +147,6 @@ def register(subparsers) -> None:
     p.add_argument("--c-b", type=nonneg_float, default=None, help="default: the unit-gain c_b(c_w)")
     p.add_argument("--omega0", type=positive_float, default=30.0, help="first-layer frequency")
     p.add_argument("--x", type=finite_float, nargs="+", required=True, help="inputs")
+    _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_kernel)

@@ -6,8 +6,8 @@ For each audited initializer, and orthogonal weights with tanh as the known isom
 (:func:`analysis.propagate.jacobian_spectrum`); the figure shows the distribution of
 ``log10(s / s_rms)``, ``s_rms = sqrt(tr(J J^T)/N)`` (left: a narrow distribution is dynamical
 isometry), and the measured ``tr(J J^T)/N`` against its mean-field
-value ``prod_{m=1}^{L-1} chi_m`` (right; with the initializers' own laws where
-:func:`analysis.propagate.predict_exact_law` applies, else the Gaussian theory).
+value ``prod_{m=1}^{L-1} chi_m`` (right; under the laws the initializers draw,
+:func:`theory.predict.predict` with ``law="exact"``).
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ CAPTION = (
     r"distribution means dynamical isometry; singular values below the float64 resolution "
     r"$s_{\max}N\epsilon$ (relu units that are off, and the far tail of products of square "
     r"matrices) are left out). Right: measured $\mathrm{tr}(JJ^\top)/N$ per "
-    r"network and input against the mean-field value $\prod_{m=1}^{L-1}\chi_m$ computed with the "
-    r"initialisers' own laws where possible (line: equality). Orthogonal weights with tanh are "
+    r"network and input against the mean-field value $\prod_{m=1}^{L-1}\chi_m$ under the laws the "
+    r"initialisers draw (exact law; line: equality). Orthogonal weights with tanh are "
     r"the isometric control."
 )
 
@@ -45,9 +45,8 @@ def compute(preset: str) -> dict[str, pd.DataFrame]:
 
 
 def _theory(m: pd.DataFrame) -> np.ndarray:
-    """The law-exact prediction where there is one, else the Gaussian one."""
-    law = m.predicted_mean_s2_law.to_numpy()
-    return np.where(np.isfinite(law), law, m.predicted_mean_s2.to_numpy())
+    """The exact-law prediction."""
+    return m.predicted_mean_s2.to_numpy()
 
 
 def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
@@ -92,7 +91,8 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
         out[f"McJacWithinTwo{key}"] = f"{m.frac_within_2x.mean():.2f}"
         out[f"McJacZero{key}"] = f"{m.frac_zero.mean():.2f}"
         out[f"McJacTraceRatio{key}"] = f"{np.median(m.mean_s2 / _theory(m)):.2f}"
-        out[f"McJacTraceRatioGauss{key}"] = f"{np.median(m.mean_s2 / m.predicted_mean_s2):.2f}"
+        out[f"McJacTraceRatioGauss{key}"] = (
+            f"{np.median(m.mean_s2 / m.predicted_mean_s2_gaussian):.2f}")
     meta = summ.iloc[0]
     out["McJacDepth"] = str(int(meta.depth))
     out["McJacWidth"] = str(int(meta.width))

@@ -4,8 +4,8 @@ For each audited initializer (the SIREN reference init, the two edge-of-chaos po
 tanh and He with relu) S networks of width N and depth L are drawn with the registered
 initializer, P inputs uniform on [-1, 1]^2 are propagated, and ``q_l = |z_l|^2 / N`` is averaged
 over units, inputs and networks (error bars: two standard errors over the networks). Lines: the
-Gaussian mean field (:func:`analysis.propagate.predict`) and, dashed, the prediction with the
-initializers' own uniform laws (:func:`analysis.propagate.predict_exact_law`).
+infinite-width theory under the laws the initializers draw (:func:`theory.predict.predict`,
+``law="exact"``) and, dashed, the Gaussian mean field (``law="gaussian"``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ NAME = "mc_variance"
 CAPTION = (
     r"Pre-activation variance $q_\ell=|z_\ell|^2/N$ of finite networks (points: mean over "
     r"networks, inputs and units, bars: $\pm 2$ standard errors over the networks) against the "
-    r"Gaussian mean-field prediction (solid) and the prediction with the initialisers' own "
-    r"uniform laws (dashed), for inputs uniform on $[-1,1]^2$, from layer 2 on (layer 1, "
+    r"infinite-width theory under the laws the initialisers draw (solid, exact law) and the "
+    r"Gaussian mean field (dashed), for inputs uniform on $[-1,1]^2$, from layer 2 on (layer 1, "
     r"$q_1=\sigma_{w,0}^2|x|^2/d+\sigma_{b,0}^2$, carries $\omega_0=30$ and is exact)."
 )
 
@@ -46,10 +46,10 @@ def plot(data: pd.DataFrame) -> plt.Figure:
         # omega_0 = 30); the panels show the hidden layers, where the theory has work to do.
         grp = data[(data.init == init) & (data.layer >= 2)].sort_values("layer")
         color = style.color(init)
-        ax.plot(grp.layer, grp.predicted, color=color, lw=1.2, label="Gaussian mean field")
-        if grp.predicted_law.notna().any():
-            ax.plot(grp.layer, grp.predicted_law, color="black", lw=0.9, ls="--",
-                    label="mean field with the init's uniform laws")
+        ax.plot(grp.layer, grp.predicted, color=color, lw=1.2,
+                label="theory, exact law (as drawn)")
+        ax.plot(grp.layer, grp.predicted_gaussian, color="black", lw=0.9, ls="--",
+                label="theory, Gaussian law")
         ax.errorbar(grp.layer, grp.measured, yerr=2 * grp.se, fmt="o", ms=2.2, color=color,
                     ecolor=color, elinewidth=0.7, capsize=0,
                     label=r"Monte Carlo, $\pm 2$ SE")
@@ -72,13 +72,12 @@ def plot(data: pd.DataFrame) -> plt.Figure:
 
 
 def macros(data: pd.DataFrame) -> dict[str, str]:
-    """Max |z| over layers per init (against the Gaussian and the uniform-law theory)."""
+    """Max |z| over layers per init (against the exact-law and the Gaussian theory)."""
     out = {}
     for init, grp in data.groupby("init", sort=False):
         key = style.macro_key(init)
         out[f"McVarMaxZ{key}"] = f"{np.nanmax(np.abs(grp.z)):.1f}"
-        if grp.z_law.notna().any():
-            out[f"McVarMaxZLaw{key}"] = f"{np.nanmax(np.abs(grp.z_law)):.1f}"
+        out[f"McVarMaxZGauss{key}"] = f"{np.nanmax(np.abs(grp.z_gaussian)):.1f}"
     meta = data.iloc[0]
     out["McVarWidth"] = str(int(meta.width))
     out["McVarDepth"] = str(int(meta.depth))

@@ -3,9 +3,9 @@
 For each audited initializer and widths N, the relative deviation ``|measured - predicted| /
 predicted`` of q, chi and the squared gradient norm, averaged over layers 2..L (layer 1 has no
 finite-width correction), is fitted by ``deviation ~ N^exponent`` (log-log least squares with
-its standard error, :func:`analysis.propagate.width_sweep`). The reference is the prediction
-with the initializers' own laws where one exists (:func:`analysis.propagate.predict_exact_law`),
-so what is left is finite width. The number of networks grows as 1/N^2 towards small widths
+its standard error, :func:`analysis.propagate.width_sweep`). The reference is the infinite-width
+theory under the laws the initializers draw (:func:`theory.predict.predict`, ``law="exact"``), so
+what is left is finite width. The number of networks grows as 1/N^2 towards small widths
 (the same cost per width), so that the statistical noise (dotted) falls below the O(1/N) bias
 there; only widths where the deviation exceeds three times the noise (filled markers) enter
 the fit.
@@ -27,7 +27,7 @@ from initaudit.figures import style
 NAME = "mc_width"
 CAPTION = (
     r"Relative deviation of the Monte-Carlo $q_\ell$, $\chi_\ell$ and $|\partial y/\partial "
-    r"z_\ell|^2$ from the infinite-width prediction (with the initialisers' own laws), averaged "
+    r"z_\ell|^2$ from the infinite-width prediction (exact law: the laws drawn), averaged "
     r"over layers $2..L$, against the width $N$; lines: least-squares fits "
     r"$\propto N^{p}$ over the widths where the deviation exceeds three times the noise (filled "
     r"markers; exponents in the legend, $\pm$ one standard error); dotted: the statistical noise "

@@ -2,11 +2,13 @@
 
 For each case of :data:`analysis.ntk.WIDTH_CASES` the relative Frobenius distance
 ``||Theta / N - Theta_inf||_F / ||Theta_inf||_F`` (:func:`analysis.ntk.width_sweep`) is averaged
-over networks and fitted by ``distance ~ N^p``. Solid: networks drawn from the spec's variances
-with Gaussian laws, whose limit the Gaussian theory describes exactly; expected ``-1 <= p <= -1/2``
-(O(1/sqrt(N)) fluctuations plus an O(1/N) first-layer and bias term), close to -1/2. Dashed: the
-edge-of-chaos initializers with their own uniform laws; with d = 2 inputs the first-layer
-pre-activations are sums of three uniforms, not Gaussian at any width, and the distance levels off.
+over networks and fitted by ``distance ~ N^p``, with ``Theta_inf`` the infinite-width NTK under
+the laws the networks draw (the exact law); expected ``-1 <= p <= -1/2`` (O(1/sqrt(N))
+fluctuations plus an O(1/N) first-layer and bias term), close to -1/2. Filled markers: networks
+drawn from the spec's variances with Gaussian laws (where the two laws coincide); open markers:
+the edge-of-chaos initializers with their own uniform laws. Grey crosses: the same uniform-law
+networks against the Gaussian law's NTK, which with d = 2 inputs misdescribes the first layer
+(a sum of two uniforms, not Gaussian at any width) and levels off.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from initaudit.figures import style
 NAME = "ntk_width"
 CAPTION = (
     r"Relative Frobenius distance $\|\Theta/N-\Theta_\infty\|_F/\|\Theta_\infty\|_F$ between the "
-    r"empirical NTK and its infinite-width limit against the width (mean $\pm$ standard error "
-    r"over networks; lines: least-squares fits $\propto N^{p}$, exponents in the legend). Solid: "
-    r"Gaussian weights with the initialisers' variances; dashed: the edge-of-chaos initialisers' "
-    r"own uniform laws, whose first layer is not Gaussian with 2-D inputs, so the distance levels "
-    r"off."
+    r"empirical NTK and its infinite-width limit under the laws drawn (exact law) against the "
+    r"width (mean $\pm$ standard error over networks; lines: least-squares fits $\propto N^{p}$, "
+    r"exponents in the legend). Solid: Gaussian weights with the initialisers' variances; dashed: "
+    r"the edge-of-chaos initialisers' own uniform laws. Crosses: the uniform-law networks against "
+    r"the Gaussian law's limit, which levels off: with 2-D inputs their first layer is not "
+    r"Gaussian at any width."
 )
 
 # He with tanh is a second case of one initialiser: it gets a colour of its own
@@ -60,6 +63,9 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
         n = np.array([s.width.min(), s.width.max()], dtype=float)
         ax.plot(n, f.prefactor * n**f.exponent, ls=ls, color=color, lw=1.0,
                 label=f"{name} ({act}, {law_text}): $p={f.exponent:.2f}{err}$")
+        if law != "normal":
+            ax.plot(s.width, s.distance_gaussian, "x", ms=4, color=color, alpha=0.7,
+                    label=f"{name}, {law_text}, against the Gaussian law's limit")
     n = np.array([summ.width.min(), summ.width.max()], dtype=float)
     ax.plot(n, 0.5 * summ.distance.max() * (n / n[0]) ** -0.5, color="black", lw=0.6, ls=":",
             label=r"$\propto N^{-1/2}$")
@@ -75,7 +81,9 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
 
 def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
     """Fitted exponents (``NtkWidthExpEoC`` = ``-0.49 \\pm 0.01``) and, for the initializers' own
-    laws, the distance at the largest width (``NtkWidthFloorEoC``)."""
+    laws, the distance at the largest width to the exact-law limit (``NtkWidthTopEoC``) and to
+    the Gaussian law's (``NtkWidthFloorGaussEoC``) with its exponent
+    (``NtkWidthExpOwnLawGaussEoC``)."""
     out = {}
     summ = data["summary"]
     top = int(summ.width.max())
@@ -87,7 +95,11 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
             name = f"NtkWidthExpOwnLaw{key}"
             d = summ[(summ.init == f.init) & (summ.convention == f.convention)
                      & (summ.width == top)]
-            out[f"NtkWidthFloor{key}"] = f"{float(d.distance.iloc[0]):.3f}"
+            out[f"NtkWidthTop{key}"] = f"{float(d.distance.iloc[0]):.3f}"
+            out[f"NtkWidthFloorGauss{key}"] = f"{float(d.distance_gaussian.iloc[0]):.3f}"
+            out[f"NtkWidthExpOwnLawGauss{key}"] = (
+                f"{f.exponent_gaussian:.2f} \\pm {f.exponent_gaussian_se:.2f}"
+                if np.isfinite(f.exponent_gaussian_se) else "--")
         if not np.isfinite(f.exponent):
             out[name] = "--"
         elif np.isfinite(f.exponent_se):

@@ -1,7 +1,10 @@
-"""Phase diagram of sine networks over (c_w, c_b): log sigma_g^2 with the unit-gain curve.
+"""Phase diagram of sine networks over (c_w, c_b): log sigma_g^2 with the unit-gain curves.
 
-The heat map is the closed form ``sigma_g^2 = (sigma_w^2 - W_0(-sigma_w^2 e^{-sigma_w^2 - 2 sigma_b^2}))/2``
-in the uniform convention; the curve is ``c_b(c_w)`` on [sqrt(3), sqrt(6)); the markers are the
+The heat map is the closed form ``sigma_g^2 = (sigma_w^2 - W_0(-sigma_w^2 kappa e^{-sigma_w^2}))/2``
+in the uniform convention under the exact law (``kappa = sinc(2 c_b)``: the biases as drawn,
+:func:`theory.sine.mean_field_law`); the solid curve is its unit-gain level, the uniform-bias curve
+on [sqrt(3), sqrt(6)), and the dashed one the Gaussian law's curve ``c_b(c_w)`` (``kappa =
+exp(-2 sigma_b^2)``), the one the edge-of-chaos source publishes; the markers are the
 sigma_a = 0 and sigma_a = 1 points of the edge-of-chaos init and where the SIREN reference init
 (c_w = sqrt(6), c_b = omega_0/sqrt(N)) and the siren-pytorch port (c_w = sqrt(6), c_b = sqrt(6/N))
 sit at N = 256 and N = 1024.
@@ -21,10 +24,11 @@ NAME = "phase_diagram"
 CAPTION = (
     r"Phase diagram of sine networks at infinite width in the uniform convention "
     r"($W\sim\mathcal U(\pm c_w/\sqrt N)$, $b\sim\mathcal U(\pm c_b)$). Colour: $\log\sigma_g^2$, "
-    r"the log of the per-layer gain of squared gradients at the fixed point (blue: vanishing, "
-    r"red: exploding). Black line: the unit-gain curve $c_b(c_w)$, Eq.~\eqref{eq:unitgain}; "
-    r"dotted: the numerically contoured level $\sigma_g^2=1$, which it must match; dashed: the "
-    r"unit-gain curve when the biases are drawn from $\mathcal U(\pm c_b)$, Eq.~\eqref{eq:unitgain-uniform}. Markers: the "
+    r"the log of the per-layer gain of squared gradients at the fixed point under the laws "
+    r"drawn (exact law; blue: vanishing, red: exploding). Black line: its unit-gain curve, "
+    r"Eq.~\eqref{eq:unitgain-uniform}; dotted: the numerically contoured level "
+    r"$\sigma_g^2=1$, which it must match; dashed: the unit-gain curve of the Gaussian law, "
+    r"Eq.~\eqref{eq:unitgain}, the source's. Markers: the "
     r"edge-of-chaos points $\sigma_a=0$ and $\sigma_a=1$, the SIREN reference initialisation and "
     r"the siren-pytorch port at hidden widths $N=256$ and $1024$."
 )
@@ -42,8 +46,8 @@ def compute(preset: str) -> dict:
     cb = np.linspace(*CB_RANGE, n)
     cwg, cbg = np.meshgrid(cw, cb)
     sw2, sb2 = sine.uniform_to_sigma2(cwg), sine.uniform_to_sigma2(cbg)
-    gain = sine.sigma_g2_closed(sw2, sb2)
-    qstar = sine.fixed_point_closed(sw2, sb2)
+    exact = sine.mean_field_law(sw2, sb2, "exact")
+    gain, qstar = exact["sigma_g2"], exact["q_star"]
     curve_cw = np.linspace(sine.CW_MIN, sine.CW_MAX, 2000, endpoint=False)
     curve_cb = sine.unit_gain_cb(curve_cw)
     curve_cb_uniform = sine.uniform_bias_unit_gain_cb(curve_cw)
@@ -55,8 +59,10 @@ def compute(preset: str) -> dict:
     summary = {}
     for name, (pcw, pcb) in points.items():
         mf = meanfield.mean_field(pcw**2 / 3, pcb**2 / 3)
+        gauss = meanfield.mean_field(pcw**2 / 3, pcb**2 / 3, law="gaussian")
         summary[name] = {"c_w": pcw, "c_b": pcb, "sigma_g2": mf.sigma_g2, "q_star": mf.q_star,
-                         "xi_c": mf.xi_c, "phase": mf.phase}
+                         "xi_c": mf.xi_c, "phase": mf.phase,
+                         "sigma_g2_gaussian": gauss.sigma_g2, "phase_gaussian": gauss.phase}
     return {"c_w": cw, "c_b": cb, "sigma_g2": gain, "q_star": qstar,
             "curve_c_w": curve_cw, "curve_c_b": curve_cb, "curve_c_b_uniform": curve_cb_uniform,
             "points": summary}
@@ -81,9 +87,10 @@ def plot(data: dict) -> plt.Figure:
                          norm=TwoSlopeNorm(vcenter=0.0, vmin=-lim, vmax=lim), rasterized=True)
     fig.colorbar(mesh, ax=ax, label=r"$\log\sigma_g^2$")
     ax.contour(data["c_w"], data["c_b"], logg, levels=[0.0], colors="white", linestyles=":", linewidths=1.2)
-    ax.plot(data["curve_c_w"], data["curve_c_b"], color="black", lw=1.6, label=r"unit gain $c_b(c_w)$")
-    ax.plot(data["curve_c_w"], data["curve_c_b_uniform"], color="black", lw=1.2, ls="--",
-            label=r"unit gain, uniform biases")
+    ax.plot(data["curve_c_w"], data["curve_c_b_uniform"], color="black", lw=1.6,
+            label=r"unit gain, exact law (uniform biases)")
+    ax.plot(data["curve_c_w"], data["curve_c_b"], color="black", lw=1.2, ls="--",
+            label=r"unit gain, Gaussian law (source)")
     ax.axvline(sine.CW_MAX, color="grey", lw=0.6, ls="-.")
     for name, pt in data["points"].items():
         marker, color, face, lab = _look(name)
@@ -103,5 +110,8 @@ def macros(data: dict) -> dict[str, str]:
     return {
         "PhaseSirenPortSigmaGTwoFiftySix": f"{p['siren_port_256']['sigma_g2']:.4g}",
         "PhaseSirenPortSigmaGTenTwentyFour": f"{p['siren_port_1024']['sigma_g2']:.4g}",
+        "PhaseSirenPortSigmaGGaussTwoFiftySix": f"{p['siren_port_256']['sigma_g2_gaussian']:.4g}",
+        "PhaseSirenPortSigmaGGaussTenTwentyFour":
+            f"{p['siren_port_1024']['sigma_g2_gaussian']:.4g}",
         "PhaseGridPoints": f"{len(data['c_w'])}",
     }

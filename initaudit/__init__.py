@@ -49,7 +49,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "LayerVariance": ("initaudit.theory.spec", "LayerVariance"),
     "network_spec": ("initaudit.models.catalogue", "spec"),
     "predict": ("initaudit.theory.predict", "predict"),
-    "predict_exact_law": ("initaudit.theory.predict", "predict_exact_law"),
+    "LAWS": ("initaudit.theory.laws", "LAWS"),
     "mean_field": ("initaudit.theory.meanfield", "mean_field"),
     "fixed_point": ("initaudit.theory.meanfield", "fixed_point"),
     "kernels": ("initaudit.theory.kernels", "kernels"),

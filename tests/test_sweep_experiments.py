@@ -97,7 +97,7 @@ def test_mc_width_is_width_sweep(cache_tmp):
     nets = mc_width.networks_per_width(size.widths, size.n_top, size.max_networks)
     for key in ("deviation", "fit"):
         direct = pd.concat([mc.width_sweep(init, size.depth, size.widths, nets, act,
-                                           n_inputs=size.n_inputs, reference="law",
+                                           n_inputs=size.n_inputs, reference="exact",
                                            use_cache=False)[key]
                             for init, act in mc.AUDIT_CASES])
         _frames_equal(run.summary[key], direct)

@@ -45,13 +45,14 @@ def test_nngp_and_ntk_are_symmetric_psd(cw, cb, depth, omega0, seed):
 
 @pytest.mark.parametrize("net", _specs(8), ids=lambda n: n.name)
 def test_ntk_diagonal_is_sum_of_layer_products(net):
-    """Theta(x, x) = sum_m q_m prod_{k >= m} chi_k, from the scalar q/chi iteration."""
+    """Theta(x, x) = sum_m q_m prod_{k >= m} chi_k, from the scalar q/chi iteration of the
+    Gaussian mean field (:func:`theory.meanfield.propagate`)."""
     x = _inputs(5, net.d_in, 1)
-    res = kernels.kernels(net, x)
+    res = kernels.kernels(net, x, law="gaussian")
     maps = [(lv.sigma_w2, lv.sigma_b2) for lv in net.layers()[1:]]
     for i, q1 in enumerate(net.q1(x)):
-        prof = meanfield.propagate(float(q1), maps, net.activation)
-        q_out = float(meanfield.q_map(prof.q[-1], *maps[-1], net.activation))
+        prof = meanfield.propagate(float(q1), maps, net.activation, law="gaussian")
+        q_out = float(meanfield.q_map(prof.q[-1], *maps[-1], net.activation, law="gaussian"))
         qs = np.append(prof.q, q_out)
         chis = np.append(prof.chi, 1.0)
         theta = sum(qs[m] * np.prod(chis[m:-1]) for m in range(len(qs)))
@@ -60,13 +61,28 @@ def test_ntk_diagonal_is_sum_of_layer_products(net):
         np.testing.assert_allclose(np.diagonal(res.nngp_layers[:-1], axis1=1, axis2=2)[:, i], prof.q, rtol=1e-10)
 
 
+@pytest.mark.parametrize("net", _specs(8), ids=lambda n: n.name)
+def test_exact_law_ntk_diagonal_is_sum_of_layer_products(net):
+    """The same identity under the exact law, with q and chi from the per-input prediction."""
+    from initaudit.theory.predict import predict
+
+    x = _inputs(5, net.d_in, 1)
+    res = kernels.kernels(net, x)
+    pred = predict(net, x)
+    for i in range(len(x)):
+        qs = np.append(pred["q"][i], res.nngp[i, i])
+        chis = np.append(pred["chi"][i], 1.0)
+        theta = sum(qs[m] * np.prod(chis[m:-1]) for m in range(len(qs)))
+        assert res.ntk[i, i] == pytest.approx(theta, rel=1e-10)
+
+
 @pytest.mark.parametrize("net", _specs(6), ids=lambda n: n.name)
 def test_sp_limit_equals_its_defining_sum(net):
     """lim Theta_SP / N = sum_{m=1}^{L} S_m P_{m+1}, P_m = prod_{k=m}^{L} sigma_{w,k}^2 Edot_k."""
     from initaudit.theory.gaussian import expectations
 
     x = _inputs(6, net.d_in, 2)
-    res = kernels.kernels(net, x)
+    res = kernels.kernels(net, x, law="gaussian")
     e = expectations(net.activation)
     layers = net.layers()
     ks = res.nngp_layers  # K_1 .. K_{L+1}
@@ -86,7 +102,8 @@ def test_sp_limit_equals_its_defining_sum(net):
 def test_closed_form_and_quadrature_kernels_agree():
     net = spec.edge_of_chaos(1, 256, 10, omega0=3.0, sigma_a=1.0)
     x = np.linspace(-1, 1, 9)[:, None]
-    a, b = kernels.kernels(net, x, "closed"), kernels.kernels(net, x, "quadrature")
+    a, b = (kernels.kernels(net, x, "closed", law="gaussian"),
+            kernels.kernels(net, x, "quadrature", law="gaussian"))
     for name in ("nngp", "ntk", "ntk_sp_over_width"):
         ma, mb = getattr(a, name), getattr(b, name)
         np.testing.assert_allclose(ma, mb, rtol=0, atol=1e-10 * np.abs(ma).max())
@@ -102,7 +119,7 @@ def test_ntk_grows_linearly_in_depth_at_the_sigma_a1_point_fixed_input():
     diag = []
     for depth in (1, 2, 4, 8):
         net = base.with_(depth=depth, first=first, readout=readout)
-        diag.append(kernels.kernels(net, np.ones((1, 1))).ntk[0, 0])
+        diag.append(kernels.kernels(net, np.ones((1, 1)), law="gaussian").ntk[0, 0])
     np.testing.assert_allclose(diag, [2.0, 3.0, 5.0, 9.0], rtol=1e-10)
 
 

@@ -47,8 +47,12 @@ ACTIVATIONS = _ACTIVATIONS
 #: Activations with a closed form for all four expectations.
 CLOSED_FORM = ("sin", "relu", "erf")
 
-#: Default Gauss-Hermite order (nodes per dimension). For the smooth activations on the
-#: variances the package uses (q <= 20 for sine) this resolves the expectations to ~1e-13.
+#: Default Gauss-Hermite order (nodes per dimension). Measured against order 300 for tanh, the
+#: quadrature activation with the nearest complex singularities (poles at +-i pi/2, which come
+#: closer in the scaled variable as q grows): relative error below 1e-13 for q <= 0.5, 1.4e-9 at
+#: q = 1, 2.4e-6 at q = 2, 4e-4 at q = 4 (E tanh'^2, the worst of the four). The tanh networks
+#: of this package (Xavier and orthogonal) have q << 1 in every layer; the sine, relu and erf
+#: expectations are closed forms.
 DEFAULT_ORDER = 96
 #: numpy's Gauss-Hermite weights overflow beyond about 360 nodes.
 MAX_ORDER = 300

@@ -19,8 +19,16 @@ For a :class:`theory.spec.NetworkSpec` and inputs ``X`` (P x d), with ``S_0 = X 
   O(1/N) corrections (the first layer and bias terms) and O(1/sqrt(N)) fluctuations.
 
 On the diagonal ``Edot_m = chi_m / sigma_{w,m}^2`` and ``K_m(x, x) = q_m(x)``, so
-``Theta(x, x) = sum_m q_m prod_{k >= m} chi_k`` in terms of :func:`theory.meanfield.propagate`;
-the tests check the two computations against each other.
+``Theta(x, x) = sum_m q_m prod_{k >= m} chi_k``.
+
+**Laws.** The expectations ``S_m`` and ``Edot_m`` are taken under the law the network draws
+(``law="exact"``, the default; :mod:`theory.laws`): a uniform first layer over d inputs gives a
+product of sinc terms, not a Gaussian kernel, and a uniform hidden bias, one draw per unit shared
+by every input, keeps ``z = G + B`` non-Gaussian at any width. The recursions above hold under
+either law (the infinite-width averages over units are expectations under the law drawn); only
+``S_m`` and ``Edot_m`` change. ``law="gaussian"`` is the textbook mean field, every pre-activation
+Gaussian with covariance ``K_m``. :func:`recursion` computes the layer terms for pairs of inputs;
+:func:`kernels` forms the P x P matrices and :func:`theory.predict.predict` reads the diagonal.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from initaudit.theory.gaussian import expectations
+from initaudit.theory import laws
 from initaudit.theory.spec import NetworkSpec
 
 
@@ -42,37 +50,34 @@ class KernelResult:
         ntk: output NTK in the NTK parametrisation.
         ntk_sp_over_width: ``lim_{N -> inf} Theta_SP / N`` (standard parametrisation).
         nngp_layers: ``K_1 .. K_{L+1}`` stacked, shape (L+1, P, P).
+        law: the law the expectations were taken under (:data:`theory.laws.LAWS`).
     """
 
     nngp: np.ndarray
     ntk: np.ndarray
     ntk_sp_over_width: np.ndarray
     nngp_layers: np.ndarray
+    law: str = "exact"
 
 
-def _pairwise(fn2, fn1, k: np.ndarray) -> np.ndarray:
-    """``fn2(K_ii, K_jj, K_ij)`` with the diagonal from the one-dimensional form ``fn1(K_ii)``.
+@dataclass(frozen=True)
+class Recursion:
+    """Layer terms of a network for pairs of inputs (arrays of the pairs' broadcast shape).
 
-    The two agree mathematically, but forms such as relu's ``arccos(q12 / sqrt(q1 q2))`` have a
-    square-root singularity at correlation 1, where rounding costs half the digits.
+    Attributes:
+        k: ``K_1 .. K_{L+1}``, the covariances of ``z_1 .. z_L`` and of the output.
+        s: ``S_1 .. S_L = E[f(z_m(x)) f(z_m(y))]``.
+        edot: ``Edot_1 .. Edot_L = E[f'(z_m(x)) f'(z_m(y))]``.
+        law: the law of the expectations.
     """
-    d = np.diag(k)
-    out = fn2(d[:, None], d[None, :], k)
-    np.fill_diagonal(out, fn1(d))
-    return out
+
+    k: list
+    s: list
+    edot: list
+    law: str
 
 
-def kernels(spec: NetworkSpec, x, method: str = "auto") -> KernelResult:
-    """NNGP and NTK of the network described by ``spec`` on inputs ``x``.
-
-    Args:
-        spec: the network.
-        x: inputs, shape (P, d_in) (a 1-D array is read as P scalar inputs when d_in = 1).
-        method: expectation method passed to :func:`theory.gaussian.expectations`.
-
-    Returns:
-        A :class:`KernelResult`.
-    """
+def _check_inputs(spec: NetworkSpec, x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1 and spec.d_in == 1:
         x = x[:, None]
@@ -80,20 +85,94 @@ def kernels(spec: NetworkSpec, x, method: str = "auto") -> KernelResult:
         raise ValueError(f"inputs must have shape (P, {spec.d_in}), got {x.shape}")
     if x.shape[0] < 1 or not np.all(np.isfinite(x)):
         raise ValueError("inputs must be a non-empty array of finite numbers")
-    e = expectations(spec.activation, method)
+    return x
+
+
+def recursion(spec: NetworkSpec, xa, xb=None, law: str = "exact",
+              method: str = "auto") -> Recursion:
+    """``K_m``, ``S_m`` and ``Edot_m`` of every layer for the pairs ``(xa, xb)``.
+
+    Args:
+        spec: the network.
+        xa, xb: inputs of shape (..., d), broadcastable against each other; ``xb=None`` means
+            the diagonal (``xb = xa``, computed once, with the one-dimensional forms).
+        law: "exact" (the laws drawn; default) or "gaussian" (:mod:`theory.laws`).
+        method: expectation method of :func:`theory.gaussian.expectations`.
+
+    Returns:
+        A :class:`Recursion`.
+    """
+    laws.check_law(law)
+    act, conv = spec.activation, spec.convention
     layers = spec.layers()
-    s0 = x @ x.T / spec.d_in
-    k = layers[0].sigma_w2 * s0 + layers[0].sigma_b2
-    theta = k.copy()
-    theta_sp = np.zeros_like(k)
-    ks = [k]
-    for lv in layers[1:]:
-        s = _pairwise(e.ff, e.f2, k)
-        edot = _pairwise(e.dfdf, e.df2, k)
-        k = lv.sigma_w2 * s + lv.sigma_b2
-        theta = k + lv.sigma_w2 * edot * theta
+    first = layers[0]
+    diagonal = xb is None
+    xa = np.asarray(xa, dtype=np.float64)
+    xb = xa if diagonal else np.asarray(xb, dtype=np.float64)
+
+    def first_terms(a, b, diag):
+        return laws.first_layer_terms(act, a, b, first.sigma_w2, first.sigma_b2, conv, law,
+                                      diagonal=diag, method=method)
+
+    def hidden(g, sb2, diag):
+        return laws.hidden_terms(act, *g, sb2, conv, law, diagonal=diag, method=method)
+
+    k = [laws.first_layer_covariance(xa, xb, first.sigma_w2, first.sigma_b2)]
+    pair = first_terms(xa, xb, diagonal)
+    if not diagonal:  # the pair's own variances (the Gaussian parts need them)
+        self_a, self_b = first_terms(xa, xa, True), first_terms(xb, xb, True)
+    s, edot = [], []
+    for m, lv in enumerate(layers[1:], start=1):
+        s.append(pair.ff)
+        edot.append(pair.dfdf)
+        g_ab = lv.sigma_w2 * pair.ff  # covariance of the Gaussian part G of z_{m+1}
+        k.append(g_ab + lv.sigma_b2)
+        if m == spec.depth:
+            break
+        if diagonal:
+            pair = hidden((g_ab, g_ab, g_ab), lv.sigma_b2, True)
+        else:
+            g_a, g_b = lv.sigma_w2 * self_a.ff, lv.sigma_w2 * self_b.ff
+            pair = hidden((g_a, g_b, g_ab), lv.sigma_b2, False)
+            self_a = hidden((g_a, g_a, g_a), lv.sigma_b2, True)
+            self_b = hidden((g_b, g_b, g_b), lv.sigma_b2, True)
+    return Recursion(k=k, s=s, edot=edot, law=law)
+
+
+def kernels(spec: NetworkSpec, x, method: str = "auto", law: str = "exact") -> KernelResult:
+    """NNGP and NTK of the network described by ``spec`` on inputs ``x``.
+
+    Args:
+        spec: the network.
+        x: inputs, shape (P, d_in) (a 1-D array is read as P scalar inputs when d_in = 1).
+        method: expectation method passed to :func:`theory.gaussian.expectations`.
+        law: "exact" (the laws the network draws; default) or "gaussian" (:mod:`theory.laws`).
+
+    Returns:
+        A :class:`KernelResult`.
+    """
+    x = _check_inputs(spec, x)
+    # The diagonal of the pair recursion is replaced below; there relu's arccos form can see a
+    # correlation an ulp above 1 (sqrt of a tiny negative), which is not an error.
+    with np.errstate(invalid="ignore"):
+        rec = recursion(spec, x[:, None, :], x[None, :, :], law, method)
+    diag = recursion(spec, x, None, law, method)
+    idx = np.arange(x.shape[0])
+
+    def fixed(pair, single):  # the diagonal from the one-dimensional forms
+        out = np.array(pair, dtype=np.float64, copy=True)
+        out[idx, idx] = single
+        return out
+
+    layers = spec.layers()
+    ks = [fixed(a, b) for a, b in zip(rec.k, diag.k)]
+    theta = ks[0].copy()
+    theta_sp = np.zeros_like(theta)
+    for m, lv in enumerate(layers[1:]):
+        s = fixed(rec.s[m], diag.s[m])
+        edot = fixed(rec.edot[m], diag.edot[m])
+        theta = ks[m + 1] + lv.sigma_w2 * edot * theta
         theta_sp = s + lv.sigma_w2 * edot * theta_sp
-        ks.append(k)
     sym = lambda a: (a + a.T) / 2  # noqa: E731 - remove rounding asymmetry only
-    return KernelResult(nngp=sym(k), ntk=sym(theta), ntk_sp_over_width=sym(theta_sp),
-                        nngp_layers=np.stack([sym(a) for a in ks]))
+    return KernelResult(nngp=sym(ks[-1]), ntk=sym(theta), ntk_sp_over_width=sym(theta_sp),
+                        nngp_layers=np.stack([sym(a) for a in ks]), law=law)

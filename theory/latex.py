@@ -15,7 +15,7 @@ import tempfile
 import numpy as np
 import sympy as sp
 
-from initaudit.theory import gaussian, meanfield, sine
+from initaudit.theory import gaussian, laws, meanfield, sine
 from initaudit.theory.symbolic import q
 
 #: Widths at which the SIREN reference point is reported (as in the phase diagram).
@@ -86,7 +86,52 @@ def equations_tex() -> str:
         r"\label{eq:unitgain-uniform}",
         r"\end{equation}",
     ]
+    lines += _exact_law_lines()
     return "\n".join(lines) + "\n"
+
+
+def _exact_law_lines() -> list[str]:
+    """The exact law's equations (:mod:`theory.laws`, :func:`theory.sine.bias_law_expressions`)."""
+    first = laws.sine_first_layer_forms(2, "uniform", "uniform")
+    a_w, c_0 = sp.symbols("a c_0", positive=True)
+
+    def halfwidths(expr):  # written with the half-widths a = sqrt(3 v_w), c_0 = sqrt(3 v_b)
+        return expr.subs({laws.v_w: a_w**2 / 3, laws.v_b: c_0**2 / 3})
+
+    hidden = laws.sine_hidden_forms("uniform")
+    b = sine.bias_law_expressions()
+    return [
+        r"\paragraph{The exact law.} The networks draw uniform weights and biases. For two inputs",
+        r"$x, y\in\mathbb R^2$ and one unit of the first layer, $u = w\cdot x + b$, $v = w\cdot y + b$",
+        r"with $w_k\sim\mathcal U(\pm a)$ and $b\sim\mathcal U(\pm c_0)$ ($a^2/3=\sigma_{w,0}^2/d$,",
+        r"$c_0^2/3=\sigma_{b,0}^2$); a uniform draw of variance $v_b$ has the characteristic function sympy",
+        r"integrates to $\mathbb E[e^{itb}] = " + _tex(laws.uniform_characteristic_function()) + r"$",
+        r"($\operatorname{sinc} z = \sin z / z$). With $\sin u\sin v = (\cos(u-v) - \cos(u+v))/2$ and",
+        r"$\cos u\cos v = (\cos(u-v) + \cos(u+v))/2$, the first layer's expectations are products",
+        r"of sinc terms, not Gaussians:",
+        r"\begin{align}",
+        r"\mathbb E\cos(u - v) &= " + _tex(halfwidths(first["ff"] + first["dfdf"]))
+        + r", \label{eq:first-minus}\\",
+        r"\mathbb E\cos(u + v) &= " + _tex(halfwidths(first["dfdf"] - first["ff"]))
+        + r". \label{eq:first-plus}",
+        r"\end{align}",
+        r"A hidden pre-activation is $z = G + B$: $G = W h$ is Gaussian at infinite width, with",
+        r"covariance $s$ between two inputs ($s = \sigma_w^2 S$ of the layer below), and the bias $B$",
+        r"of variance $v_b$ is one draw per unit, shared by the inputs:",
+        r"\begin{align}",
+        r"\mathbb E[\sin u \sin v] &= " + _tex(hidden["ff"]) + r", \label{eq:ff-hidden}\\",
+        r"\mathbb E[\cos u \cos v] &= " + _tex(hidden["dfdf"]) + r". \label{eq:dfdf-hidden}",
+        r"\end{align}",
+        r"With a Gaussian bias ($\operatorname{sinc}(2\sqrt{3v_b})\to e^{-2v_b}$) these are",
+        r"\eqref{eq:ff} and \eqref{eq:dfdf} at $q = s + v_b$ (a sympy identity in the tests). With",
+        r"$\kappa = \mathbb E\cos 2B$ the Gaussian part of the stable fixed point, the slope of the",
+        r"variance map there and the gradient gain are again Lambert-$W$ expressions:",
+        r"\begin{align}",
+        r"s^* &= " + _tex(b["s_star"]) + r",\quad q^* = s^* + \sigma_b^2, \label{eq:sstar}\\",
+        r"\left.\frac{\partial q_{\ell+1}}{\partial q_\ell}\right|_{q^*} &= " + _tex(b["q_slope"])
+        + r",\qquad \sigma_g^2 = " + _tex(b["sigma_g2"]) + r". \label{eq:sigmag-exact}",
+        r"\end{align}",
+    ]
 
 
 def _fmt(x: float, digits: int = 4) -> str:
@@ -116,13 +161,20 @@ def theory_numbers() -> dict[str, str]:
     out["UniformQStarSigmaAOne"] = _fmt(sine.uniform_bias_mean_field(cw1, ucb)["q_star"])
     for n in SIREN_WIDTHS:
         cw, cb = sine.siren_reference_point(n)
-        mf = meanfield.mean_field(cw**2 / 3, cb**2 / 3)
+        gauss = meanfield.mean_field(cw**2 / 3, cb**2 / 3, law="gaussian")
+        exact = meanfield.mean_field(cw**2 / 3, cb**2 / 3, law="exact")
         tag = {256: "TwoFiftySix", 1024: "TenTwentyFour"}[n]
         out[f"SirenCb{tag}"] = _fmt(cb)
-        out[f"SirenSigmaG{tag}"] = _fmt(mf.sigma_g2)
-        out[f"SirenQStar{tag}"] = _fmt(mf.q_star)
-        out[f"SirenXiC{tag}"] = _fmt(mf.xi_c, 3)
-        out[f"SirenUniformSigmaG{tag}"] = _fmt(sine.uniform_bias_mean_field(cw, cb)["sigma_g2"])
+        out[f"SirenSigmaG{tag}"] = _fmt(gauss.sigma_g2)
+        out[f"SirenQStar{tag}"] = _fmt(gauss.q_star)
+        out[f"SirenXiC{tag}"] = _fmt(gauss.xi_c, 3)
+        out[f"SirenPhase{tag}"] = gauss.phase
+        out[f"SirenUniformSigmaG{tag}"] = _fmt(exact.sigma_g2)
+        out[f"SirenUniformXiC{tag}"] = _fmt(exact.xi_c, 3)
+        out[f"SirenUniformPhase{tag}"] = exact.phase
+    # Under the exact law SIREN's bias enters through sinc(2 c_b), c_b = omega_0 / sqrt(N): the
+    # gain is exactly one where 2 omega_0 / sqrt(N) = pi, i.e. N = (2 omega_0 / pi)^2.
+    out["SirenUnitGainWidth"] = f"{(2 * sine.SIREN_OMEGA0 / np.pi) ** 2:.0f}"
     return out
 
 

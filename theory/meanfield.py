@@ -19,6 +19,16 @@ point c*) follow; a depth scale is ``inf`` where its slope is 1.
 Finite-depth predictions (:func:`propagate`) iterate the maps from a given ``q_1`` layer by layer
 and accumulate ``log chi`` so that products over 32 layers at chi = 1.2 or 0.5 neither overflow
 nor underflow.
+
+**Laws.** Every function takes ``law`` (:data:`theory.laws.LAWS`) and ``convention`` (the law of
+the bias, "uniform" or "normal"). Under ``law="exact"`` (the default) a hidden pre-activation is
+``z = G + B``: a Gaussian ``G`` of variance ``s = q - sigma_b^2`` plus the bias ``B`` as drawn,
+one draw per unit (:mod:`theory.laws`); ``law="gaussian"`` takes ``z ~ N(0, q)``, the textbook map.
+The two agree when the bias is zero or normal. All maps keep ``q`` (the total second moment) as
+their variable, so the same formulas hold: the q-map, chi, the c-map and Price's theorem for its
+slope (applied to ``G`` given ``B``). Under the exact law the q-map's slope can be negative (for
+the sine, ``sigma_w^2 e^{-2s} sinc(2 c_b)`` once ``2 c_b > pi``): the fixed point is stable when
+its absolute value is at most 1, and the depth scale is ``-1/ln|slope|``.
 """
 
 from __future__ import annotations
@@ -29,8 +39,9 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import brentq
 
+from initaudit.theory import laws
 from initaudit.theory.checks import choice
-from initaudit.theory.gaussian import expectations
+from initaudit.theory.gaussian import Expectations, expectations
 
 
 def _validate_variances(sigma_w2, sigma_b2) -> None:
@@ -44,53 +55,107 @@ def _validate_variances(sigma_w2, sigma_b2) -> None:
         raise ValueError("sigma_w^2 must be positive: with zero weights no signal propagates")
 
 
-def q_map(qv, sigma_w2: float, sigma_b2: float, activation: str = "sin"):
-    """Next-layer pre-activation variance ``sigma_w^2 E[f(z)^2] + sigma_b^2``, ``z ~ N(0, q)``."""
-    return sigma_w2 * expectations(activation).f2(qv) + sigma_b2
+def layer_expectations(activation: str, sigma_b2: float, law: str = "exact",
+                       convention: str = "uniform") -> Expectations:
+    """``E f(z)^2``, ``E f'(z)^2``, ``E f(u) f(v)``, ``E f'(u) f'(v)`` of a hidden pre-activation
+    as functions of its total second moments (``q``, or ``q1, q2, q12``), under ``law``.
+
+    Gaussian law, zero or normal bias: :func:`theory.gaussian.expectations`. Exact law with a
+    uniform bias of variance ``sigma_b^2``: ``z = G + B`` with ``Var G = q - sigma_b^2``
+    (:func:`theory.laws.hidden_terms`); ``q < sigma_b^2`` is outside the map's domain.
+    """
+    laws.check_law(law)
+    choice(convention, laws.DRAWS, "convention")
+    if law == "gaussian" or convention == "normal" or sigma_b2 == 0.0:
+        return expectations(activation)
+
+    def parts(*qs):
+        arrs = [np.asarray(v, dtype=np.float64) - sigma_b2 for v in qs]
+        if np.any(arrs[0] < -1e-12 * sigma_b2) or (len(arrs) > 1 and np.any(arrs[1] < -1e-12 * sigma_b2)):
+            raise ValueError(f"q must be at least sigma_b^2 = {sigma_b2} under the exact law "
+                             "(z = G + B has Var G = q - sigma_b^2 >= 0)")
+        return [np.maximum(a, 0.0) if i < 2 else a for i, a in enumerate(arrs)]
+
+    def one(qv, key):
+        s = parts(qv)[0]
+        terms = laws.hidden_terms(activation, s, s, s, sigma_b2, convention, diagonal=True)
+        return getattr(terms, key)
+
+    def two(a, b, ab, key):
+        sa, sb, sab = parts(a, b, ab)
+        return getattr(laws.hidden_terms(activation, sa, sb, sab, sigma_b2, convention), key)
+
+    return Expectations(activation, "exact", None,
+                        f2=lambda qv: one(qv, "ff"), df2=lambda qv: one(qv, "dfdf"),
+                        ff=lambda a, b, ab: two(a, b, ab, "ff"),
+                        dfdf=lambda a, b, ab: two(a, b, ab, "dfdf"))
 
 
-def q_map_slope(qv, sigma_w2: float, activation: str = "sin", h: float = 1e-6):
-    """``d q_{l+1} / d q_l``. Sine: ``sigma_w^2 e^{-2q}`` exactly; others by central difference."""
+def q_map(qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
+          law: str = "exact", convention: str = "uniform"):
+    """Next-layer pre-activation variance ``sigma_w^2 E[f(z)^2] + sigma_b^2`` (``z`` under
+    ``law``; see the module docstring)."""
+    e = layer_expectations(activation, sigma_b2, law, convention)
+    return sigma_w2 * e.f2(qv) + sigma_b2
+
+
+def q_map_slope(qv, sigma_w2: float, activation: str = "sin", h: float = 1e-6, *,
+                sigma_b2: float = 0.0, law: str = "exact", convention: str = "uniform"):
+    """``d q_{l+1} / d q_l``. Sine: ``sigma_w^2 e^{-2s} phi_B(2)`` exactly (``s = q - sigma_b^2``;
+    ``phi_B(2) = e^{-2 sigma_b^2}`` under the Gaussian law, ``sinc(2 c_b)`` for a uniform bias);
+    others by central difference."""
     qv = np.asarray(qv, dtype=np.float64)
+    e = layer_expectations(activation, sigma_b2, law, convention)
     if activation == "sin":
-        return sigma_w2 * np.exp(-2 * qv)
-    lo = np.maximum(qv - h, 0.0)
-    return sigma_w2 * (expectations(activation).f2(qv + h) - expectations(activation).f2(lo)) / (qv + h - lo)
+        # E sin^2 z = (1 - E cos 2z)/2 and E cos 2z = e^{-2 s} phi_B(2): the slope in s (= in q)
+        # is sigma_w^2 E cos 2z, and E cos 2z = 1 - 2 E sin^2 z under either law.
+        return sigma_w2 * (1.0 - 2.0 * e.f2(qv))
+    floor = sigma_b2 if e.method == "exact" else 0.0
+    lo = np.maximum(qv - h, floor)
+    return sigma_w2 * (e.f2(qv + h) - e.f2(lo)) / (qv + h - lo)
 
 
-def chi(qv, sigma_w2: float, activation: str = "sin"):
-    """``chi(q) = sigma_w^2 E[f'(z)^2]``: per-layer growth of the squared gradient norm."""
-    return sigma_w2 * expectations(activation).df2(qv)
+def chi(qv, sigma_w2: float, activation: str = "sin", *, sigma_b2: float = 0.0,
+        law: str = "exact", convention: str = "uniform"):
+    """``chi(q) = sigma_w^2 E[f'(z)^2]``: per-layer growth of the squared gradient norm.
+
+    ``sigma_b2`` is the variance of the bias inside ``z`` (it matters under the exact law only).
+    """
+    return sigma_w2 * layer_expectations(activation, sigma_b2, law, convention).df2(qv)
 
 
-def c_map(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin"):
+def c_map(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
+          law: str = "exact", convention: str = "uniform"):
     """Correlation map at equal input variances ``q`` (see the module docstring)."""
     cv = np.asarray(cv, dtype=np.float64)
     qv = np.asarray(qv, dtype=np.float64)
-    e = expectations(activation)
+    e = layer_expectations(activation, sigma_b2, law, convention)
     num = sigma_w2 * e.ff(qv, qv, cv * qv) + sigma_b2
-    den = q_map(qv, sigma_w2, sigma_b2, activation)
+    den = sigma_w2 * e.f2(qv) + sigma_b2
     if np.any(den == 0):
         raise ValueError("c-map undefined: q_{l+1} = 0 (zero input variance and zero bias variance)")
     return num / den
 
 
-def c_map_slope(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin"):
+def c_map_slope(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
+                law: str = "exact", convention: str = "uniform"):
     """``d c_{l+1} / d c`` = ``sigma_w^2 q E[f'(u) f'(v)] / q_{l+1}`` (Price's theorem)."""
     cv = np.asarray(cv, dtype=np.float64)
     qv = np.asarray(qv, dtype=np.float64)
-    e = expectations(activation)
-    return sigma_w2 * qv * e.dfdf(qv, qv, cv * qv) / q_map(qv, sigma_w2, sigma_b2, activation)
+    e = layer_expectations(activation, sigma_b2, law, convention)
+    return sigma_w2 * qv * e.dfdf(qv, qv, cv * qv) / (sigma_w2 * e.f2(qv) + sigma_b2)
 
 
-def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", method: str = "auto") -> float:
+def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", method: str = "auto",
+                *, law: str = "exact", convention: str = "uniform") -> float:
     """The stable fixed point q* of the q-map.
 
     Args:
         sigma_w2, sigma_b2: weight and bias variances (Var W = sigma_w2 / fan_in).
         activation: see :data:`theory.gaussian.ACTIVATIONS`.
-        method: ``"closed"`` (sine only: Lambert W, :func:`theory.sine.fixed_point_closed`),
+        method: ``"closed"`` (sine only: Lambert W, :func:`theory.sine.mean_field_law`),
             ``"root"`` (bracketing root finder on ``q_map(q) - q``) or ``"auto"``.
+        law, convention: the law of the pre-activations and of the bias (module docstring).
 
     Returns:
         q* >= 0. For bias-free networks it is 0 whenever the origin is stable.
@@ -102,14 +167,17 @@ def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", metho
     _validate_variances(sigma_w2, sigma_b2)
     choice(method, ("auto", "closed", "root"), "method")
     if method in ("auto", "closed") and activation == "sin":
-        from initaudit.theory.sine import fixed_point_closed
+        from initaudit.theory.sine import mean_field_law
 
-        return float(fixed_point_closed(sigma_w2, sigma_b2))
+        return float(mean_field_law(sigma_w2, sigma_b2, law, convention)["q_star"])
     if method == "closed":
         raise ValueError(f"no closed-form fixed point for {activation!r}; use method='root'")
+    floor = 0.0 if layer_expectations(activation, sigma_b2, law, convention).method != "exact" \
+        else float(sigma_b2)  # the exact law's map is defined for q >= sigma_b^2
 
     def g(x):
-        return float(q_map(x, sigma_w2, sigma_b2, activation)) - x
+        return float(q_map(max(x, floor), sigma_w2, sigma_b2, activation, law=law,
+                           convention=convention)) - x
 
     # The stable fixed point is the largest one: g > 0 below it, g < 0 above it.
     hi = max(1.0, 2 * sigma_b2)
@@ -134,23 +202,29 @@ def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", metho
     return float(brentq(g, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
 
 
-def correlation_fixed_point(q_star: float, sigma_w2: float, sigma_b2: float, activation: str = "sin") -> float:
+def correlation_fixed_point(q_star: float, sigma_w2: float, sigma_b2: float,
+                            activation: str = "sin", *, law: str = "exact",
+                            convention: str = "uniform") -> float:
     """The stable fixed point c* of the c-map at q = q*.
 
     In the ordered and critical phases (chi_1 <= 1) it is c* = 1. In the chaotic phase c = 1 is
     unstable and c* < 1 is the root of ``c_map(c) - c`` below 1, bracketed between the lower end
     of [-1, 1) where the map lies above the diagonal and the first ``1 - delta`` (delta from 1e-9
-    up) where it lies clearly below it.
+    up) where it lies clearly below it. Under the exact law with a bias the correlation cannot
+    go below ``(2 sigma_b^2 - q*)/q*`` (the Gaussian parts are at most anti-correlated).
     """
+    kw = {"law": law, "convention": convention}
     if q_star == 0.0:
         return 1.0  # the network is linear there: every correlation is preserved
-    if float(chi(q_star, sigma_w2, activation)) <= 1.0:
+    if float(chi(q_star, sigma_w2, activation, sigma_b2=sigma_b2, **kw)) <= 1.0:
         return 1.0
 
     def g(x):
-        return float(c_map(x, q_star, sigma_w2, sigma_b2, activation)) - x
+        return float(c_map(x, q_star, sigma_w2, sigma_b2, activation, **kw)) - x
 
-    lo = 0.0 if g(0.0) >= 0 else -1.0
+    exact = layer_expectations(activation, sigma_b2, law, convention).method == "exact"
+    c_min = max(-1.0, (2.0 * sigma_b2 - q_star) / q_star) if exact else -1.0
+    lo = 0.0 if (c_min <= 0.0 and g(0.0) >= 0) else c_min
     for delta in 10.0 ** np.arange(-9, 0.5, 0.5):
         hi = 1.0 - delta
         if hi <= lo:
@@ -161,8 +235,10 @@ def correlation_fixed_point(q_star: float, sigma_w2: float, sigma_b2: float, act
 
 
 def depth_scale(slope: float) -> float:
-    """``-1 / ln(slope)`` for a contraction slope in (0, 1); ``inf`` at or above marginality."""
-    if slope <= 0:
+    """``-1 / ln|slope|`` for a contraction (``|slope| < 1``); ``inf`` at or above marginality,
+    0 for a zero slope. A negative slope (an alternating approach) contracts at ``|slope|``."""
+    slope = abs(float(slope))
+    if slope == 0.0:
         return 0.0
     if slope >= 1.0 - 1e-13:
         return float("inf")
@@ -182,6 +258,7 @@ class MeanField:
         c_slope: slope of the c-map at c* (``chi_c``).
         xi_q, xi_c: depth scales, ``inf`` where the slope is 1.
         phase: "ordered" (chi_1 < 1), "critical" (chi_1 = 1 to 1e-12) or "chaotic".
+        law, convention: the law of the pre-activations and of the bias.
     """
 
     sigma_w2: float
@@ -196,24 +273,36 @@ class MeanField:
     xi_q: float
     xi_c: float
     phase: str
+    law: str = "exact"
+    convention: str = "uniform"
 
 
-def mean_field(sigma_w2: float, sigma_b2: float, activation: str = "sin") -> MeanField:
-    """Fixed points, stability, gradient gain and depth scales of a layer map."""
-    qs = fixed_point(sigma_w2, sigma_b2, activation)
-    g2 = float(chi(qs, sigma_w2, activation))
-    qslope = float(q_map_slope(qs, sigma_w2, activation))
+def mean_field(sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
+               law: str = "exact", convention: str = "uniform") -> MeanField:
+    """Fixed points, stability, gradient gain and depth scales of a layer map.
+
+    Args:
+        sigma_w2, sigma_b2: the hidden layer's variances.
+        activation: the activation.
+        law: "exact" (the bias as drawn; default) or "gaussian" (module docstring).
+        convention: the law of the bias, "uniform" (``U(+-c_b)``) or "normal".
+    """
+    kw = {"law": law, "convention": convention}
+    qs = fixed_point(sigma_w2, sigma_b2, activation, **kw)
+    g2 = float(chi(qs, sigma_w2, activation, sigma_b2=sigma_b2, **kw))
+    qslope = float(q_map_slope(qs, sigma_w2, activation, sigma_b2=sigma_b2, **kw))
     phase = "critical" if abs(g2 - 1.0) <= 1e-12 else ("ordered" if g2 < 1.0 else "chaotic")
     if phase == "critical" or qs == 0.0:
         # Marginal c* = 1 (iterates approach it only algebraically), or a linear network.
         cs, cslope = 1.0, (1.0 if qs == 0.0 else g2)
     else:
-        cs = correlation_fixed_point(qs, sigma_w2, sigma_b2, activation)
-        cslope = float(c_map_slope(cs, qs, sigma_w2, sigma_b2, activation))
+        cs = correlation_fixed_point(qs, sigma_w2, sigma_b2, activation, **kw)
+        cslope = float(c_map_slope(cs, qs, sigma_w2, sigma_b2, activation, **kw))
     return MeanField(
         sigma_w2=float(sigma_w2), sigma_b2=float(sigma_b2), activation=activation,
-        q_star=qs, sigma_g2=g2, q_slope=qslope, stable=qslope <= 1.0 + 1e-12,
+        q_star=qs, sigma_g2=g2, q_slope=qslope, stable=abs(qslope) <= 1.0 + 1e-12,
         c_star=cs, c_slope=cslope, xi_q=depth_scale(qslope), xi_c=depth_scale(cslope), phase=phase,
+        law=law, convention=convention,
     )
 
 
@@ -240,14 +329,22 @@ class DepthProfile:
         return np.exp(self.log_grad_ratio)
 
 
-def propagate(q1: float, layers: Sequence[tuple[float, float]], activation: str = "sin") -> DepthProfile:
+def propagate(q1: float, layers: Sequence[tuple[float, float]], activation: str = "sin", *,
+              law: str = "exact", convention: str = "uniform") -> DepthProfile:
     """Iterate the q-map and chi-map from ``q_1`` through the given layers.
+
+    A pre-activation is described here by its variance alone, so this is the scalar iteration of
+    the law given. Under ``law="exact"`` (the default) layer ``l >= 2`` is ``G + B`` with the bias
+    of the map that produced it (``layers[l - 2]``), and ``z_1`` is taken Gaussian of variance
+    ``q1`` (its own law depends on the input and the first layer:
+    :func:`theory.predict.predict` has it for a whole network).
 
     Args:
         q1: variance of the first pre-activation ``z_1`` (set by the input and the first layer).
         layers: ``(sigma_w2, sigma_b2)`` of ``W_1, ..., W_L`` -- the maps *out of* each of the L
             activated layers (the last one is the readout). ``len(layers)`` is the depth L.
         activation: the activation of the L layers.
+        law, convention: see the module docstring.
 
     Returns:
         A :class:`DepthProfile` with arrays of length L.
@@ -261,10 +358,14 @@ def propagate(q1: float, layers: Sequence[tuple[float, float]], activation: str 
     qs = np.empty(len(layers))
     chis = np.empty(len(layers))
     qv = float(q1)
+    bias_in = 0.0  # the bias inside z_1 is not a hidden one: z_1 is Gaussian here
     for i, (sw2, sb2) in enumerate(layers):
         qs[i] = qv
-        chis[i] = float(chi(qv, sw2, activation))
-        qv = float(q_map(qv, sw2, sb2, activation))
+        chis[i] = float(chi(qv, sw2, activation, sigma_b2=bias_in, law=law, convention=convention))
+        # sigma_w^2 E f(z_l)^2 (z_l carrying the bias of the map below it) plus this map's bias
+        qv = float(q_map(qv, sw2, bias_in, activation, law=law, convention=convention)
+                   - bias_in + sb2)
+        bias_in = sb2
     with np.errstate(divide="ignore"):
         logs = np.cumsum(np.log(chis))
     return DepthProfile(q=qs, chi=chis, log_grad_ratio=logs)

@@ -108,6 +108,82 @@ def expressions() -> dict[str, sp.Expr]:
 # Numbers
 # --------------------------------------------------------------------------------------------
 
+#: ``kappa = E cos(2B)``, the bias's characteristic function at 2: ``exp(-2 sigma_b^2)`` for a
+#: normal bias (the Gaussian law), ``sinc(2 c_b)`` for ``U(+-c_b)`` (the exact law).
+kappa = sp.Symbol("kappa", real=True)
+#: The variance of the Gaussian part ``G`` of ``z = G + B``.
+s_gauss = sp.Symbol("s", nonnegative=True)
+
+
+@lru_cache(maxsize=None)
+def bias_law_expressions() -> dict[str, sp.Expr]:
+    """The sine mean field for any symmetric bias law, in closed form.
+
+    A hidden pre-activation is ``z = G + B`` with ``G`` Gaussian of variance ``s`` and the bias
+    ``B`` one draw per unit; with ``E cos 2z = e^{-2s} kappa`` the map of the Gaussian part is
+    ``s -> sigma_w^2 (1 - e^{-2s} kappa)/2``. Its stable fixed point is, as in the Gaussian case
+    (which is ``kappa = e^{-2 sigma_b^2}``), a Lambert-W expression::
+
+        x = -sigma_w^2 kappa e^{-sigma_w^2},   s* = sigma_w^2/2 + W_0(x)/2,
+        slope = sigma_w^2 e^{-2 s*} kappa = -W_0(x),   sigma_g^2 = (sigma_w^2 - W_0(x))/2.
+
+    For ``kappa < 0`` (a uniform bias with ``2 c_b > pi``) ``x > 0`` and the slope is negative:
+    the iterates alternate about ``s*``. Sympy checks that ``s*`` is fixed, and that
+    ``kappa = e^{-2 sigma_b^2}`` gives back :func:`expressions`' ``q* - sigma_b^2``.
+
+    Keys: ``smap``, ``chi`` (in s, sigma_w^2, kappa), ``lambert_arg``, ``s_star``, ``q_slope``,
+    ``sigma_g2`` (in sigma_w^2, kappa).
+    """
+    smap = sigma_w2 * (1 - sp.exp(-2 * s_gauss) * kappa) / 2
+    chi_s = sigma_w2 * (1 + sp.exp(-2 * s_gauss) * kappa) / 2
+    x = -sigma_w2 * kappa * sp.exp(-sigma_w2)
+    w0 = sp.LambertW(x)
+    s_star = sigma_w2 / 2 + w0 / 2
+    wsym = sp.Symbol("W")
+    residual = sp.expand(smap.subs(s_gauss, sigma_w2 / 2 + wsym / 2) - (sigma_w2 / 2 + wsym / 2),
+                         power_exp=True)
+    residual = sp.simplify(residual.subs(sp.exp(-wsym), wsym / x))
+    if residual != 0:
+        raise AssertionError(f"Lambert-W fixed point does not satisfy the s-map: residual {residual}")
+    gaussian = s_star.subs(kappa, sp.exp(-2 * sigma_b2)) - (expressions()["q_star"] - sigma_b2)
+    if sp.simplify(gaussian) != 0:
+        raise AssertionError(f"kappa = exp(-2 sigma_b^2) does not give the Gaussian q*: {gaussian}")
+    return {"smap": smap, "chi": chi_s, "lambert_arg": x, "s_star": s_star, "q_slope": -w0,
+            "sigma_g2": (sigma_w2 - w0) / 2}
+
+
+def bias_kappa(sb2, law: str = "exact", convention: str = "uniform") -> np.ndarray:
+    """``kappa = E cos(2B)`` for a bias of variance ``sigma_b^2``: ``sinc(2 c_b)``, ``c_b =
+    sqrt(3 sigma_b^2)``, for a uniform bias under the exact law; ``exp(-2 sigma_b^2)`` otherwise."""
+    from initaudit.theory.checks import choice
+    from initaudit.theory.laws import DRAWS, check_law
+
+    check_law(law)
+    choice(convention, DRAWS, "convention")
+    sb2 = np.asarray(sb2, dtype=np.float64)
+    if law == "exact" and convention == "uniform":
+        return sinc(2.0 * np.sqrt(3.0 * sb2))
+    return np.exp(-2.0 * sb2)
+
+
+def mean_field_law(sw2, sb2, law: str = "exact", convention: str = "uniform") -> dict[str, np.ndarray]:
+    """The sine mean field at ``(sigma_w^2, sigma_b^2)`` under ``law`` (vectorised).
+
+    Returns:
+        ``{"s_star", "q_star" (= s* + sigma_b^2), "q_slope", "sigma_g2", "kappa"}`` from
+        :func:`bias_law_expressions`.
+    """
+    sw2, sb2 = _check_variances(sw2, sb2)
+    k = bias_kappa(sb2, law, convention)
+    forms = bias_law_expressions()
+    args = (sigma_w2, kappa)
+    s_star = np.maximum(to_numpy(forms["s_star"], args)(sw2, k), 0.0)  # -1e-17 at s* = 0
+    return {"s_star": s_star, "q_star": s_star + sb2, "kappa": k,
+            "q_slope": to_numpy(forms["q_slope"], args)(sw2, k),
+            "sigma_g2": to_numpy(forms["sigma_g2"], args)(sw2, k)}
+
+
+
 
 def _check_variances(sw2, sb2) -> tuple[np.ndarray, np.ndarray]:
     sw2 = np.asarray(sw2, dtype=np.float64)

@@ -3,8 +3,8 @@
 For each initialiser of :data:`initaudit.analysis.propagate.AUDIT_CASES` (with its own
 activation), one cell draws an ensemble of networks of the preset's depth and measures the
 layer-wise pre-activation second moment ``q_l`` (:func:`initaudit.analysis.propagate.run_config`),
-next to the Gaussian mean field (``predicted``) and the prediction with the laws the networks are
-drawn from (``predicted_law``). At the cpu and paper presets the cells are those of the deepest
+next to the prediction under the laws the networks are drawn from (``predicted``, the exact law)
+and the Gaussian mean field (``predicted_gaussian``). At the cpu and paper presets the cells are those of the deepest
 network of ``mc-gradients``, so the two experiments share their cache entries.
 """
 
@@ -20,7 +20,7 @@ from initaudit.theory.checks import int_at_least
 
 NAME = "mc-variance"
 DESCRIPTION = ("Monte-Carlo pre-activation variance q_l against depth for the audited "
-               "initialisers, with the Gaussian and the law-exact theory")
+               "initialisers, with the exact-law and the Gaussian theory")
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,17 @@ run_cell = mc.run_cell
 
 
 def last_layer(table: pd.DataFrame) -> pd.DataFrame:
-    """Per initialiser, the deepest layer's q with ``z = (measured - reference) / se`` against
-    the law-exact prediction where there is one, else the Gaussian one."""
+    """Per initialiser, the deepest layer's q with ``z = (measured - predicted) / se`` against
+    the exact-law prediction (the Gaussian one beside it)."""
     rows = []
     for init, sub in table.groupby("init", sort=False):
         row = sub.sort_values("layer").iloc[-1]
-        ref = row.predicted_law if pd.notna(row.predicted_law) else row.predicted
         rows.append({"init": init, "activation": row.activation, "layer": int(row.layer),
                      "measured": float(row.measured), "se": float(row.se),
                      "predicted": float(row.predicted),
-                     "predicted_law": float(row.predicted_law),
-                     "z": float((row.measured - ref) / row.se) if row.se > 0 else float("nan")})
+                     "predicted_gaussian": float(row.predicted_gaussian),
+                     "z": float((row.measured - row.predicted) / row.se) if row.se > 0
+                     else float("nan")})
     return pd.DataFrame(rows)
 
 
@@ -74,9 +74,9 @@ def summarize(configs, results, **_ignored) -> dict:
 
 
 def format_summary(summary: dict) -> str:
-    lines = [f"{'init':24s} {'layer':>5s} {'measured q':>11s} {'se':>9s} {'Gaussian':>9s} "
-             f"{'law':>9s} {'z':>6s}"]
+    lines = [f"{'init':24s} {'layer':>5s} {'measured q':>11s} {'se':>9s} {'exact':>9s} "
+             f"{'Gaussian':>9s} {'z':>6s}"]
     for r in summary["last_layer"].itertuples():
         lines.append(f"{r.init:24s} {r.layer:5d} {r.measured:11.4g} {r.se:9.2g} "
-                     f"{r.predicted:9.4g} {r.predicted_law:9.4g} {r.z:+6.2f}")
+                     f"{r.predicted:9.4g} {r.predicted_gaussian:9.4g} {r.z:+6.2f}")
     return "\n".join(lines)

@@ -69,7 +69,7 @@ def summarize(configs, results, **_ignored) -> dict:
         by_init.setdefault(cfg.init, []).append(table)
     devs, fits = [], []
     for frames in by_init.values():
-        res = mc.width_summary(pd.concat(frames, ignore_index=True), reference="law")
+        res = mc.width_summary(pd.concat(frames, ignore_index=True), reference="exact")
         devs.append(res["deviation"])
         fits.append(res["fit"])
     return {"deviation": pd.concat(devs, ignore_index=True),
