@@ -121,7 +121,6 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
-from scipy.signal import windows as _windows
 
 from initaudit.analysis.cache import cached
 from initaudit.analysis.stats import bootstrap_interval, t_interval
@@ -133,6 +132,12 @@ from initaudit.models import seeds
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import int_at_least
 from initaudit.analysis.experiment import cell_runner
+# The estimator lives with its expectation in theory.spectral (one definition for both).
+from initaudit.theory.spectral import (DIMS as _DIMS, LENGTH, NYQUIST_FACTOR, WINDOWS,  # noqa: F401
+                                       angular_frequencies, check_points as _check_points,
+                                       default_points, energy_above, grid_coords, grid_inputs,
+                                       nyquist, radial_frequency, spectral_centroid, spectrum_1d,
+                                       spectrum_2d, window_values)
 
 __all__ = [
     "run_cell",
@@ -140,6 +145,7 @@ __all__ = [
     "OMEGA0", "SpectrumConfig", "TOP_OCTAVE_TOL", "WINDOWS", "WeightSpectraConfig",
     "angular_frequencies", "bootstrap_interval", "build_ensemble", "default_points",
     "depth_sweep", "effective_rank", "energy_above", "evaluate", "gram_eigenvalues",
+    "network_spec", "theory_shares",
     "grid_coords", "grid_inputs", "index_fourier", "index_marginals", "iid_low_fraction",
     "linear_inits", "make_weight", "matrix_spectrum", "mp_cdf", "mp_distance", "mp_pdf",
     "mp_support", "network_spectra", "nyquist", "radial_average", "radial_frequency", "rank_rtol",
@@ -149,23 +155,16 @@ __all__ = [
     "window_values",
 ]
 
-#: Windows the spectrum estimators accept ("none": the raw periodogram of the centred samples).
-WINDOWS = ("hann", "blackmanharris", "none")
 #: Energy thresholds, as multiples k of omega_0, reported by default.
 DEFAULT_KS = (0.5, 1.0, 2.0, 4.0)
 #: First-layer choices of the network spectra (see the module docstring).
 FIRST_LAYERS = ("auto", "own", "omega0")
-#: Length of the domain [-1, 1] along each axis.
-LENGTH = 2.0
-#: Nyquist frequency asked of the default grid, in units of omega_0 at depth <= 4, per dims.
-NYQUIST_FACTOR = {1: 16.0, 2: 8.0}
 #: Default first-layer frequency: SIREN's omega_0 = 30 (Sitzmann et al. 2020, Sec. 3.2).
 OMEGA0 = 30.0
 #: Aliasing check: largest share of the energy allowed in the grid's top octave.
 TOP_OCTAVE_TOL = 1e-4
 #: Largest grid per axis the refinement goes to, per dims.
 MAX_POINTS = {1: 16384, 2: 1024}
-_DIMS = (1, 2)
 _DTYPES = ("float32", "float64")
 # Largest number of float64 values one chunk of the forward pass holds per layer.
 _CHUNK_VALUES = 1 << 24
@@ -177,159 +176,6 @@ _CHUNK_VALUES = 1 << 24
 
 def _count(value, what: str, minimum: int = 1) -> int:
     return int_at_least(value, minimum, what)
-
-
-def _check_points(points, what: str = "points") -> int:
-    points = _count(points, what, 8)
-    if points % 2:
-        raise ValueError(f"{what} must be even (the grid is periodic with a Nyquist bin), "
-                         f"got {points}")
-    return points
-
-
-# ----------------------------------------------------------------------------------------------
-# Grids and frequencies
-
-
-def nyquist(points: int) -> float:
-    """Nyquist angular frequency ``pi G / 2`` (rad per unit x) of a grid of G points on [-1, 1]."""
-    return math.pi * _check_points(points) / 2.0
-
-
-def default_points(omega0: float, depth: int, dims: int = 1) -> int:
-    """Grid points per axis that put the Nyquist frequency well above omega_0.
-
-    ``omega_N >= NYQUIST_FACTOR[dims] * omega0 * sqrt(max(1, depth / 4))`` (see the module
-    docstring), i.e. ``G >= 2 omega_N / pi``, rounded up to a multiple of 64 (1-D) or 32 (2-D)
-    so the FFT sizes stay smooth. omega_0 = 30: 1-D 320 points at depth 4, 896 at depth 32;
-    2-D 160 per axis at depth 4, 448 at depth 32.
-
-    Args:
-        omega0: first-layer frequency (rad per unit x).
-        depth: number of sine layers L.
-        dims: input dimension, 1 or 2.
-
-    Returns:
-        An even number of points per axis.
-    """
-    omega0 = _positive(omega0, "omega0")
-    depth = _count(depth, "depth")
-    _choice(dims, _DIMS, "input dimension")
-    target = NYQUIST_FACTOR[dims] * omega0 * math.sqrt(max(1.0, depth / 4.0))
-    step = 64 if dims == 1 else 32
-    return int(step * math.ceil(2.0 * target / math.pi / step))
-
-
-def grid_coords(points: int) -> np.ndarray:
-    """The periodic grid ``x_n = -1 + 2 n / G``, ``n = 0..G-1`` (float64)."""
-    points = _check_points(points)
-    return -1.0 + LENGTH * np.arange(points, dtype=np.float64) / points
-
-
-def grid_inputs(points: int, dims: int = 1) -> np.ndarray:
-    """All grid points of ``[-1, 1]^dims`` as rows, shape ``(G^dims, dims)``.
-
-    2-D rows are in "ij" order: row ``a G + b`` is ``(x_a, x_b)``, so a network output of length
-    ``G^2`` reshapes to ``(G, G)`` with axis 0 the first input coordinate.
-    """
-    _choice(dims, _DIMS, "input dimension")
-    x = grid_coords(points)
-    if dims == 1:
-        return x[:, None]
-    a, b = np.meshgrid(x, x, indexing="ij")
-    return np.stack([a.ravel(), b.ravel()], axis=1)
-
-
-def angular_frequencies(points: int) -> np.ndarray:
-    """One-sided DFT frequencies ``omega_k = pi k``, ``k = 0..G/2`` (rad per unit x)."""
-    points = _check_points(points)
-    return 2.0 * math.pi * np.fft.rfftfreq(points, d=LENGTH / points)
-
-
-def radial_frequency(points: int) -> np.ndarray:
-    """``|omega|`` of every bin of a ``(G, G)`` 2-D DFT in numpy's FFT order (rad per unit x)."""
-    points = _check_points(points)
-    w = 2.0 * math.pi * np.fft.fftfreq(points, d=LENGTH / points)
-    return np.hypot(w[:, None], w[None, :])
-
-
-def window_values(points: int, window: str = "hann") -> np.ndarray:
-    """The periodic (DFT-even) window of G points: ``hann`` is ``(1 + cos(pi x_n)) / 2``."""
-    points = _check_points(points)
-    _choice(window, WINDOWS, "window")
-    if window == "none":
-        return np.ones(points)
-    if window == "hann":
-        return _windows.hann(points, sym=False)
-    return _windows.blackmanharris(points, sym=False)
-
-
-# ----------------------------------------------------------------------------------------------
-# Spectrum estimators
-
-
-def _prepare(values, dims: int, window: str, remove_mean: bool) -> tuple[np.ndarray, np.ndarray]:
-    v = np.asarray(values, dtype=np.float64)
-    if v.ndim < dims:
-        raise ValueError(f"a {dims}-D spectrum needs at least {dims} axes, got shape {v.shape}")
-    shape = v.shape[-dims:]
-    if len(set(shape)) != 1:
-        raise ValueError(f"the grid must have the same number of points on every axis, "
-                         f"got {shape}")
-    points = _check_points(shape[0], "grid points")
-    if not np.all(np.isfinite(v)):
-        raise ValueError("the function values contain nan or inf")
-    if remove_mean:
-        axes = tuple(range(-dims, 0))
-        v = v - v.mean(axis=axes, keepdims=True)
-    w = window_values(points, window)
-    if dims == 2:
-        w = np.outer(w, w)
-    return v * w, w
-
-
-def spectrum_1d(values, window: str = "hann",
-                remove_mean: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided energy spectrum of samples on the periodic grid of [-1, 1].
-
-    Args:
-        values: array ``(..., G)`` of function values at :func:`grid_coords` (G even).
-        window: one of :data:`WINDOWS`.
-        remove_mean: subtract the grid mean first (see the module docstring).
-
-    Returns:
-        ``(omega, energy)``: ``omega`` of shape ``(G/2 + 1,)`` (:func:`angular_frequencies`) and
-        ``energy`` of shape ``(..., G/2 + 1)`` with ``E_k = c_k |F_k|^2 / (G sum_n w_n^2)``,
-        ``F = rfft(w g)``, ``c_k = 2`` for ``0 < k < G/2`` (the negative frequency folded in) and
-        1 for the DC and Nyquist bins; ``sum_k E_k = sum_n (w_n g_n)^2 / sum_n w_n^2``.
-    """
-    _choice(window, WINDOWS, "window")
-    wg, w = _prepare(values, 1, window, remove_mean)
-    points = wg.shape[-1]
-    power = np.abs(np.fft.rfft(wg, axis=-1)) ** 2 / (points * np.sum(w ** 2))
-    power[..., 1:-1] *= 2.0
-    return angular_frequencies(points), power
-
-
-def spectrum_2d(values, window: str = "hann",
-                remove_mean: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Two-sided 2-D energy spectrum of samples on the periodic grid of [-1, 1]^2.
-
-    Args:
-        values: array ``(..., G, G)``; axis -2 is the first input coordinate.
-        window: one of :data:`WINDOWS`, applied as the outer product ``w(x) w(y)``.
-        remove_mean: subtract the grid mean first.
-
-    Returns:
-        ``(omega_r, energy)``: ``omega_r`` (G, G) the radial frequency of each bin
-        (:func:`radial_frequency`, numpy FFT order) and ``energy`` (..., G, G), ``|F|^2 /
-        (G^2 sum w^2)``, ``F = fft2(w g)``; it sums to ``sum (w g)^2 / sum w^2``.
-    """
-    _choice(window, WINDOWS, "window")
-    wg, w = _prepare(values, 2, window, remove_mean)
-    points = wg.shape[-1]
-    power = np.abs(np.fft.fft2(wg, axes=(-2, -1))) ** 2 / (points ** 2 * np.sum(w ** 2))
-    return radial_frequency(points), power
 
 
 def radial_average(energy, omega_r, bin_width: float = math.pi,
@@ -370,34 +216,6 @@ def radial_average(energy, omega_r, bin_width: float = math.pi,
                          "count": counts})
 
 
-def energy_above(omega, energy, thresholds) -> np.ndarray:
-    """Fraction of the energy at frequencies strictly above each threshold.
-
-    Args:
-        omega: frequency of each bin, shape ``(K,)`` (2-D: pass the flattened radial frequency).
-        energy: ``(..., K)`` energies of the bins.
-        thresholds: frequencies (rad per unit x).
-
-    Returns:
-        ``(..., len(thresholds))`` fractions in [0, 1] (nan where the total energy is 0).
-    """
-    omega = np.asarray(omega, dtype=np.float64)
-    e = np.asarray(energy, dtype=np.float64)
-    thr = np.atleast_1d(np.asarray(thresholds, dtype=np.float64))
-    total = e.sum(axis=-1)
-    above = np.stack([e[..., omega > t].sum(axis=-1) for t in thr], axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return above / total[..., None]
-
-
-def spectral_centroid(omega, energy) -> np.ndarray:
-    """``sum_k omega_k E_k / sum_k E_k`` over the last axis (rad per unit x)."""
-    omega = np.asarray(omega, dtype=np.float64)
-    e = np.asarray(energy, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (e * omega).sum(axis=-1) / e.sum(axis=-1)
-
-
 # ----------------------------------------------------------------------------------------------
 # Networks
 
@@ -422,24 +240,16 @@ def build_ensemble(init: str, depth: int, width: int, n_networks: int, *, dims: 
     layer it gives one network.
 
     Returns:
-        A :class:`models.mlp.Ensemble`.
+        A :class:`models.mlp.Ensemble` whose ``spec`` is the :class:`theory.spec.NetworkSpec` of
+        the networks drawn (the replaced first layer included).
     """
-    from initaudit.models import catalogue
     from initaudit.models.mlp import Ensemble
 
-    _choice(init, linear_inits(), "initializer")
-    _choice(first_layer, FIRST_LAYERS, "first_layer")
-    _choice(dims, _DIMS, "input dimension")
     _choice(dtype, _DTYPES, "dtype")
-    _choice(activation, _ACTIVATIONS, "activation")
-    omega0 = _positive(omega0, "omega0")
-    has_freq = catalogue.get(init).omega0 is not None
-    if first_layer == "auto":
-        first_layer = "own" if has_freq else "omega0"
-    ens, _ = Ensemble.draw(init, dims, _count(width, "width"), _count(depth, "depth"),
-                           _count(n_networks, "n_networks"), activation=activation,
-                           omega0=omega0 if (has_freq or first_layer == "omega0") else None,
-                           first_layer=first_layer, seed=seed, dtype=dtype)
+    kw = _draw_arguments(init, dims, omega0, first_layer, activation)
+    ens, sp = Ensemble.draw(init, dims, _count(width, "width"), _count(depth, "depth"),
+                            _count(n_networks, "n_networks"), seed=seed, dtype=dtype, **kw)
+    ens.spec = sp
     if ens.omega0 is None:
         ens.omega0 = omega0
     return ens.to(device=resolve_device(device))
@@ -583,8 +393,81 @@ def _meta(cfg: SpectrumConfig, points: int, n_networks: int) -> dict:
             "activation": cfg.activation, "seed": cfg.seed}
 
 
+def _draw_arguments(init, dims, omega0, first_layer, activation) -> dict:
+    """The keyword arguments of :meth:`models.mlp.Ensemble.draw` for a spectrum cell (validated;
+    ``first_layer="auto"`` resolved)."""
+    from initaudit.models import catalogue
+
+    _choice(init, linear_inits(), "initializer")
+    _choice(first_layer, FIRST_LAYERS, "first_layer")
+    _choice(dims, _DIMS, "input dimension")
+    _choice(activation, _ACTIVATIONS, "activation")
+    omega0 = _positive(omega0, "omega0")
+    has_freq = catalogue.get(init).omega0 is not None
+    if first_layer == "auto":
+        first_layer = "own" if has_freq else "omega0"
+    return {"activation": activation, "first_layer": first_layer,
+            "omega0": omega0 if (has_freq or first_layer == "omega0") else None}
+
+
+def network_spec(init: str, depth: int, width: int, *, dims: int = 1, omega0: float = OMEGA0,
+                 first_layer: str = "auto", activation: str = "sin"):
+    """The :class:`theory.spec.NetworkSpec` of the networks :func:`build_ensemble` draws (the
+    first layer replaced as ``first_layer`` says): the laws a spectrum cell measures. No weight
+    is drawn."""
+    from initaudit.models.mlp import Ensemble
+
+    kw = _draw_arguments(init, dims, omega0, first_layer, activation)
+    return Ensemble.drawn_spec(init, dims, _count(width, "width"), _count(depth, "depth"), **kw)
+
+
+def has_law(init: str) -> bool:
+    """Whether the hidden layers of ``init`` are drawn from a law (catalogue ``random``): only
+    then is the infinite-width output a Gaussian process that :func:`theory_shares` predicts. A
+    deterministic rule (sinusoidal) has a variance-matched spec, which describes other networks."""
+    from initaudit.models import catalogue
+
+    return bool(catalogue.get(init).random)
+
+
+def theory_shares(spec, points: int, dims: int, omega0: float, ks=DEFAULT_KS,
+                  window: str = "hann", remove_mean: bool = True,
+                  law: str = "exact") -> dict | None:
+    """The infinite-width prediction of a cell's measurement, through the same estimator.
+
+    The output of the network described by ``spec`` is, at infinite width, a Gaussian process with
+    the NNGP kernel of :func:`theory.kernels.kernels` (under ``law``); :func:`theory.spectral.
+    expected_shares` gives the expected share above each ``k omega_0`` and the expected centroid
+    that the measurement averages over networks, on the same grid and window.
+
+    Returns:
+        ``{"energy_above": {k: share}, "centroid": rad per unit x, "energy_above_ratio_of_means":
+        {k: share}, "spectrum": (omega, expected normalised power)}``, or None when the grid has
+        more than :data:`theory.spectral.MAX_THEORY_POINTS` points or the kernel's
+        input-dependent part is below float64's resolution
+        (:class:`theory.spectral.KernelResolutionError`).
+    """
+    from initaudit.theory import spectral
+    from initaudit.theory.kernels import nngp
+
+    points = _check_points(points)
+    if points ** dims > spectral.MAX_THEORY_POINTS:
+        return None
+    cov = nngp(spec, grid_inputs(points, dims), law=law)
+    ks = tuple(float(k) for k in ks)
+    try:
+        res = spectral.expected_shares(cov, [k * omega0 for k in ks], dims, window, remove_mean)
+    except spectral.KernelResolutionError:
+        return None
+    omega, energy = spectral.expected_spectrum(cov, dims, window, remove_mean)
+    return {"energy_above": dict(zip(ks, res["mean_ratio"].tolist())),
+            "energy_above_ratio_of_means": dict(zip(ks, res["ratio_of_means"].tolist())),
+            "centroid": res["mean_centroid"],
+            "spectrum": (omega, energy / energy.sum())}
+
+
 def run_spectrum(cfg: SpectrumConfig, device=None) -> dict:
-    """Measure one cell.
+    """Measure one cell, with the infinite-width prediction beside it.
 
     Returns:
         dict of three tidy DataFrames, each with the cell's metadata columns (init, depth,
@@ -595,11 +478,17 @@ def run_spectrum(cfg: SpectrumConfig, device=None) -> dict:
         over the networks), ``sd``, ``n``; quantities ``energy_above`` (column ``k``, the
         threshold ``k omega_0`` in ``threshold``), ``centroid`` (rad per unit x),
         ``centroid_over_omega0`` and ``energy_top_octave`` (energy above ``omega_N / 2``);
+        ``predicted`` and ``predicted_gaussian``: the infinite-width expectation of the same
+        average under the exact and the Gaussian law (:func:`theory_shares`; NaN for a
+        deterministic initializer, whose hidden layers have no law, for a cell whose largest
+        grid still aliases (``resolved`` False: the measurement is then a floor-limited
+        estimate) and for grids past :data:`theory.spectral.MAX_THEORY_POINTS`);
         ``spectrum``: one row per frequency bin (1-D) or annulus (2-D) with ``omega``,
         ``omega_over_omega0`` and the normalised power (each network's energies divided by its
         total, so that they sum to 1) as ``power`` (mean over networks), ``power_lo``,
         ``power_hi`` (95% percentile-bootstrap interval of that mean,
-        :func:`bootstrap_interval`).
+        :func:`bootstrap_interval`); 1-D: ``predicted_power``, the exact law's expected energy per
+        bin over the expected total.
     """
     cfg.validate()
     points = cfg.grid_points()
@@ -638,6 +527,22 @@ def run_spectrum(cfg: SpectrumConfig, device=None) -> dict:
     add("centroid", centroid)
     add("centroid_over_omega0", centroid / cfg.omega0)
     add("energy_top_octave", top, threshold=nyquist(points) / 2.0)
+    theory = {}
+    if resolved and has_law(cfg.init) and ens.spec is not None:
+        for law in ("exact", "gaussian"):
+            theory[law] = theory_shares(ens.spec, points, cfg.dims, cfg.omega0, ks, cfg.window,
+                                        cfg.remove_mean, law)
+    for row in sum_rows:
+        for law, column in (("exact", "predicted"), ("gaussian", "predicted_gaussian")):
+            t = theory.get(law)
+            value = math.nan
+            if t is not None and row["quantity"] == "energy_above":
+                value = t["energy_above"][row["k"]]
+            elif t is not None and row["quantity"] == "centroid":
+                value = t["centroid"]
+            elif t is not None and row["quantity"] == "centroid_over_omega0":
+                value = t["centroid"] / cfg.omega0
+            row[column] = value
 
     if cfg.dims == 1:
         bins, e = omega, energy
@@ -649,6 +554,9 @@ def run_spectrum(cfg: SpectrumConfig, device=None) -> dict:
     spectrum = pd.DataFrame({
         "omega": bins, "omega_over_omega0": bins / cfg.omega0,
         "power": norm.mean(axis=0), "power_lo": lo, "power_hi": hi})
+    exact = theory.get("exact")
+    spectrum["predicted_power"] = (exact["spectrum"][1] if exact is not None and cfg.dims == 1
+                                   else math.nan)
     for key, val in meta.items():
         spectrum[key] = val
     return {"per_network": pd.DataFrame(per_rows), "summary": pd.DataFrame(sum_rows),

@@ -9,6 +9,9 @@ Subcommands (all take ``--json``):
   squared-gradient ratio (log and value).
 * ``kernel --depth L --c-w C [--c-b B] --omega0 W --x X1 X2 ...``: NNGP and NTK matrices for
   1-D inputs (edge-of-chaos first layer U(+-omega0), readout sigma_w^2 = 1, no readout bias).
+* ``spectrum --init NAME --depth L [--width N] [--omega0 W] [--dims 1|2] [--points G]``: the
+  expected output spectrum of the network as ``initaudit spectrum`` draws it, through the same
+  estimator (:func:`initaudit.analysis.spectrum.theory_shares`).
 
 Each takes ``--law exact|gaussian`` (:mod:`theory.laws`; default exact) and reports the law in
 its output. ``exact`` is the network as drawn: weights ``U(+-c_w/sqrt(N))`` and one bias
@@ -106,6 +109,68 @@ def _kernel(args) -> int:
     return 0
 
 
+def _spectrum(args) -> int:
+    from initaudit.analysis import spectrum as sp
+    from initaudit.theory import spectral
+
+    points = args.points
+    if points is None:
+        points = (sp.default_points(args.omega0, args.depth, 1) if args.d_in == 1
+                  else THEORY_POINTS_2D)
+    spectral.check_points(points)
+    if points ** args.d_in > spectral.MAX_THEORY_POINTS:
+        raise ValueError(f"--points {points} gives {points ** args.d_in} grid points; the "
+                         f"expected spectrum costs O(P^3) and takes at most "
+                         f"{spectral.MAX_THEORY_POINTS} (in 2-D at most "
+                         f"{int(spectral.MAX_THEORY_POINTS ** 0.5)} per axis)")
+    spec = sp.network_spec(args.init, args.depth, args.width, dims=args.d_in,
+                           omega0=args.omega0)
+    if not sp.has_law(args.init):
+        raise ValueError(f"{args.init} is deterministic: its hidden layers have no law, so the "
+                         "network has no infinite-width Gaussian process to predict (the "
+                         "measurement, `initaudit spectrum`, applies)")
+    res = sp.theory_shares(spec, points, args.d_in, args.omega0, tuple(args.ks), law=args.law)
+    if res is None:
+        raise ValueError(f"{args.init} at depth {args.depth}: after mean removal the kernel "
+                         "keeps less of its variance than float64 resolves (a strongly ordered "
+                         "network whose input-dependent part has vanished); try a smaller depth")
+    omega, power = res["spectrum"]
+    if args.d_in == 2:
+        radial = sp.radial_average(power, omega)
+        omega, power = radial.omega.to_numpy(), radial.energy.to_numpy()
+    out = {
+        "law": args.law, "init": args.init, "depth": args.depth, "width": args.width,
+        "d_in": args.d_in, "omega0": args.omega0, "points": points,
+        "nyquist": spectral.nyquist(points), "window": "hann",
+        "energy_above": [{"k": k, "value": v} for k, v in res["energy_above"].items()],
+        "energy_above_omega0": res["energy_above"].get(1.0),
+        "centroid_over_omega0": res["centroid"] / args.omega0,
+        "ratio_of_means": [{"k": k, "value": v}
+                           for k, v in res["energy_above_ratio_of_means"].items()],
+        "spectrum": {"frequency": omega, "frequency_over_omega0": omega / args.omega0,
+                     "power": power},
+    }
+
+    def text(d):
+        lines = [f"{d['init']} (sine network), depth {d['depth']}, width {d['width']} (its "
+                 f"biases), [-1, 1]^{d['d_in']}, omega0 = {d['omega0']:g}, law: {d['law']}",
+                 f"grid {d['points']} points per axis, Nyquist {d['nyquist']:.1f} rad per unit x, "
+                 "window hann; infinite width: the expectation over networks of the measured "
+                 "average"]
+        for rec in d["energy_above"]:
+            lines.append(f"  {'energy above ' + format(rec['k'], 'g') + ' omega0':28s}"
+                         f"{rec['value']:.4g}")
+        lines.append(f"  {'centroid / omega0':28s}{d['centroid_over_omega0']:.4g}")
+        return "\n".join(lines)
+
+    emit(out, args.json, text)
+    return 0
+
+
+#: Default grid per axis of ``theory spectrum --d-in 2`` (the expected spectrum is O(P^3)).
+THEORY_POINTS_2D = 48
+
+
 def _law_argument(p) -> None:
     p.add_argument("--law", choices=LAWS, default="exact",
                    help="exact: the laws drawn (uniform weights and biases; default); "
@@ -140,6 +205,29 @@ def register(subparsers) -> None:
     _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_depth)
+
+    p = sub.add_parser("spectrum", help="expected output spectrum of an initialised network",
+                       description="The infinite-width expectation of what `initaudit spectrum` "
+                       "measures: the NNGP kernel of the network on the same grid, through the "
+                       "same estimator (mean removal, Hann window), as the expected energy share "
+                       "above k omega0 and the expected spectral centroid.")
+    p.add_argument("--init", required=True, metavar="NAME",
+                   help="a registered initializer for fully connected layers (sine network)")
+    p.add_argument("--depth", type=positive_int, required=True, help="number of sine layers")
+    p.add_argument("--width", type=positive_int, default=256,
+                   help="hidden width N (sets SIREN's bias bound omega0/sqrt(N); default 256)")
+    p.add_argument("--omega0", type=positive_float, default=30.0,
+                   help="first-layer frequency (default 30)")
+    p.add_argument("--d-in", "--dims", dest="d_in", type=int, choices=(1, 2), default=1,
+                   help="input dimension (default 1)")
+    p.add_argument("--points", type=positive_int, default=None, metavar="G",
+                   help="grid points per axis (default: the measurement's rule in 1-D, "
+                   f"{THEORY_POINTS_2D} in 2-D)")
+    p.add_argument("--ks", type=positive_float, nargs="+", default=[0.5, 1.0, 2.0, 4.0],
+                   metavar="K", help="thresholds k omega0 (default 0.5 1 2 4)")
+    _law_argument(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_spectrum)
 
     p = sub.add_parser("kernel", help="NNGP and NTK matrices for 1-D inputs")
     p.add_argument("--depth", type=positive_int, required=True, help="number of sine layers")

@@ -11,11 +11,13 @@ own where it carries omega_0 = 30, else the edge-of-chaos first layer ``U(+-omeg
 * (a) the share of the energy above omega_0 and (b) the spectral centroid / omega_0 against
   depth, mean and 95% t-interval over the S networks (hollow markers: the grid's top octave
   still held more than 1e-4 of the energy at the preset's largest grid, i.e. the spectrum is
-  aliased and the number is a floor-limited estimate);
+  aliased and the number is a floor-limited estimate), with the infinite-width expectation of the
+  same average under the exact law (thin lines; :func:`analysis.spectrum.theory_shares`);
 * (c) the same share above omega_0 for 2-D inputs on [-1, 1]^2 (radial frequency), SIREN
   reference against edge of chaos;
 * (d, e) the 1-D power spectra (share of each network's energy per bin of width pi, averaged
-  over networks, band: 95% t-interval) of the SIREN reference and edge of chaos at two depths;
+  over networks, band: 95% t-interval) of the SIREN reference and edge of chaos at two depths,
+  with the exact law's expected spectrum (dotted);
   (f) the radially averaged 2-D spectra.
 """
 
@@ -38,10 +40,12 @@ CAPTION = (
     r"(b) spectral centroid over $\omega_0$ for every initialiser of fully connected layers "
     r"(hidden layers and readout as registered; initialisers without a frequency get the "
     r"edge-of-chaos first layer $U(\pm\omega_0/d)$); points: mean over networks, bars: 95\% "
-    r"$t$-intervals; hollow: still aliased at the largest grid. (c) The same share for inputs "
-    r"on $[-1,1]^2$ (radial frequency). (d, e) Power spectra of the SIREN reference and the "
-    r"edge-of-chaos initialisation at two depths (share of the energy per bin of width $\pi$, "
-    r"bands: 95\% $t$-intervals); (f) radially averaged 2-D spectra."
+    r"$t$-intervals; hollow: still aliased at the largest grid; thin lines: the infinite-width "
+    r"expectation of the same average under the laws drawn (exact law). (c) The same share for "
+    r"inputs on $[-1,1]^2$ (radial frequency). (d, e) Power spectra of the SIREN reference and "
+    r"the edge-of-chaos initialisation at two depths (share of the energy per bin of width "
+    r"$\pi$, bands: 95\% $t$-intervals; dotted: the exact law's expected spectrum); (f) radially "
+    r"averaged 2-D spectra."
 )
 
 #: The two initialisers of the claim.
@@ -63,7 +67,16 @@ def compute(preset: str) -> dict:
     ex = summary["examples"]
     return {"preset": preset, "sweep": summary["sweep"], "sweep2d": summary["sweep2d"],
             "examples": ex[ex.depth.isin(size.examples)].reset_index(drop=True),
-            "examples2d": summary["examples2d"]}
+            "examples2d": summary["examples2d"], "band": summary["band"],
+            "check": summary["check"],
+            "window_leakage": summary["window_leakage"],
+            "band_limit": spectrum_depth.band_theory((LIMIT_DEPTH,), size.width,
+                                                      inits=("edge_of_chaos",))}
+
+
+#: Depth at which the band-limited share stands for its limit: its factors are 1 - s_l^2/6 with
+#: s_l ~ 1/l, so the product beyond L changes it by about 1/(6 L), 2e-4 here.
+LIMIT_DEPTH = 1024
 
 
 def _errorbars(ax, grp, y, lo, hi, color, ls, marker, label):
@@ -76,7 +89,7 @@ def _errorbars(ax, grp, y, lo, hi, color, ls, marker, label):
                         color=color, mfc=face, ecolor=color, elinewidth=0.8, capsize=1.5)
 
 
-def _depth_panel(ax, table, quantity, k=None, inits=None, floor=1e-6):
+def _depth_panel(ax, table, quantity, k=None, inits=None, floor=1e-6, theory=False):
     inits = inits or list(dict.fromkeys(table.init))
     for init in inits:
         grp = _rows(table, init, quantity, k)
@@ -88,6 +101,8 @@ def _depth_panel(ax, table, quantity, k=None, inits=None, floor=1e-6):
         hi = np.where(np.isfinite(grp.hi), grp.hi, y)
         lo = np.maximum(lo, floor)  # log axis: an interval reaching below 0 is drawn to the floor
         _errorbars(ax, grp, y, lo, hi, color, ls, marker, label)
+        if theory and "predicted" in grp and grp.predicted.notna().any():
+            ax.plot(grp.depth, grp.predicted, color=color, lw=1.1, ls=(0, (1, 1.5)), alpha=0.9)
     ax.set_yscale("log")
     ax.set_xscale("log", base=2)
     depths = sorted(set(table.depth))
@@ -108,6 +123,8 @@ def _spectrum_panel(ax, spectra, depth, omega0, radial=False):
         ax.plot(x, y, color=color, lw=0.9, label=label)
         lo = np.maximum(grp.power_lo.to_numpy(), 1e-14)
         ax.fill_between(x, lo, grp.power_hi.to_numpy(), color=color, alpha=0.25, lw=0)
+        if "predicted_power" in grp and grp.predicted_power.notna().any():
+            ax.plot(x, grp.predicted_power.to_numpy(), color=color, lw=0.7, ls=":")
     ax.axvline(1.0, color="black", lw=0.8, ls="--")
     ax.set_yscale("log")
     ax.set_ylim(1e-12, 1)
@@ -123,11 +140,11 @@ def plot(data: dict) -> plt.Figure:
     fig, axes = plt.subplots(2, 3, figsize=(7.2, 5.0))
     (a, b, c), (d, e, f) = axes
 
-    _depth_panel(a, sweep, "energy_above", 1.0)
+    _depth_panel(a, sweep, "energy_above", 1.0, floor=3e-3, theory=True)
     a.set_ylabel(r"share of energy above $\omega_0$")
     a.set_title(f"(a) 1-D, width {int(sweep.width.iloc[0])}, "
                 f"{int(sweep.n_networks.max())} networks")
-    _depth_panel(b, sweep, "centroid_over_omega0", floor=1e-3)
+    _depth_panel(b, sweep, "centroid_over_omega0", floor=1e-3, theory=True)
     b.axhline(1.0, color="black", lw=0.8, ls="--")
     b.set_ylabel(r"spectral centroid / $\omega_0$")
     b.set_title("(b) spectral centroid")
@@ -169,6 +186,10 @@ def _fmt(x: float) -> str:
     return text.tex_number(x, 2, missing="--")
 
 
+def _fmt3(x: float) -> str:
+    return text.tex_number(float(x), 3, significant=True)
+
+
 def macros(data: dict) -> dict[str, str]:
     """Share above omega_0 (mean and 95% interval) and centroid of the pair at each depth."""
     out = {}
@@ -182,9 +203,12 @@ def macros(data: dict) -> dict[str, str]:
             r = r[r.depth == depth].iloc[0]
             out[f"Spec{key}AboveL{word}"] = _fmt(r["mean"])
             out[f"Spec{key}AboveL{word}Ci"] = f"[{_fmt(r.lo)}, {_fmt(r.hi)}]"
+            out[f"Spec{key}AboveL{word}Theory"] = _fmt(r["predicted"])
+            out[f"Spec{key}AboveL{word}Gauss"] = _fmt(r["predicted_gaussian"])
             c = _rows(sweep, init, "centroid_over_omega0")
             c = c[c.depth == depth].iloc[0]
             out[f"Spec{key}CentroidL{word}"] = _fmt(c["mean"])
+            out[f"Spec{key}CentroidL{word}Theory"] = _fmt(c["predicted"])
         s2 = data["sweep2d"]
         r2 = _rows(s2, init, "energy_above", 1.0)
         if not r2.empty:
@@ -200,4 +224,37 @@ def macros(data: dict) -> dict[str, str]:
     out["SpecOmegaZero"] = f"{float(sweep.omega0.iloc[0]):g}"
     unresolved = sweep[(sweep.quantity == "centroid") & ~sweep.resolved.astype(bool)]
     out["SpecUnresolvedCells"] = str(len(unresolved))
+    # theory: every 1-D cell against the exact law, in standard errors
+    ea = sweep[(sweep.quantity == "energy_above") & (sweep.k == 1.0) & sweep.predicted.notna()
+               & sweep.resolved.astype(bool)]
+    z = (ea["mean"] - ea.predicted) / (ea.sd / np.sqrt(ea.n))
+    out["SpecTheoryCells"] = str(len(ea))
+    out["SpecTheoryMaxAbsZ"] = _fmt(float(np.nanmax(np.abs(z)))) if len(z) else "--"
+    out["SpecTheoryWithinThree"] = str(int(np.sum(np.abs(z) <= 3)))
+    out["SpecWindowLeakage"] = _fmt(data["window_leakage"])
+    band = data["band"]
+    deepest = int(band.depth.max())
+    out["SpecBandDepth"] = str(deepest)
+    for init, key in (("edge_of_chaos", "EoC"), ("edge_of_chaos_sigma_a1", "EoCSigmaOne"),
+                      ("siren", "Siren")):
+        b = band[(band.init == init) & (band.depth == deepest)].iloc[0]
+        out[f"SpecBandShare{key}"] = text.tex_number(float(b.band_share), 2, significant=True)
+        out[f"SpecBandFactor{key}"] = _fmt(float(b.r_deepest))
+    lim = data["band_limit"]
+    out["SpecBandShareLimitEoC"] = _fmt(float(lim[lim.init == "edge_of_chaos"].band_share.iloc[0]))
+    out["SpecBandLimitDepth"] = str(LIMIT_DEPTH)
+    # the theory check: many networks of the pair at one depth
+    check = data["check"]
+    ea = check[(check.quantity == "energy_above") & (check.k == 1.0)]
+    out["SpecCheckDepth"] = str(int(ea.depth.iloc[0]))
+    out["SpecCheckNetworks"] = str(int(ea.n_networks.iloc[0]))
+    for init, key in (("siren", "Siren"), ("edge_of_chaos", "EoC")):
+        r = ea[ea.init == init].iloc[0]
+        se = r.sd / np.sqrt(r.n)
+        out[f"SpecCheck{key}Above"] = _fmt3(r["mean"])
+        out[f"SpecCheck{key}AboveSe"] = _fmt3(se)
+        out[f"SpecCheck{key}AboveTheory"] = _fmt3(r.predicted)
+        out[f"SpecCheck{key}AboveGauss"] = _fmt3(r.predicted_gaussian)
+        out[f"SpecCheck{key}Z"] = f"{(r['mean'] - r.predicted) / se:.1f}"
+        out[f"SpecCheck{key}ZGauss"] = f"{(r['mean'] - r.predicted_gaussian) / se:.1f}"
     return out

@@ -58,6 +58,7 @@ from initaudit.models.activations import DERIVATIVES as _DERIVS
 from initaudit.models.activations import FUNCTIONS as _FUNCS
 from initaudit.models.activations import check as _check_activation
 from initaudit.theory.checks import positive_int as _check_count
+from initaudit.theory.spec import LayerVariance
 
 __all__ = [
     "ACTIVATIONS", "Activation", "DTYPES", "Ensemble", "MLP", "activation_fn",
@@ -139,8 +140,8 @@ def build_mlp(spec, generator: torch.Generator | None = None,
     Layer ``l`` gets ``W_l ~ U(+-sqrt(3 sigma_w^2 / fan_in))`` and ``b_l ~ U(+-sqrt(3 sigma_b^2))``
     (``spec.convention == "uniform"``) or ``W_l ~ N(0, sigma_w^2 / fan_in)``,
     ``b_l ~ N(0, sigma_b^2)`` ("normal"), with the (sigma_w^2, sigma_b^2) of
-    :meth:`theory.spec.NetworkSpec.layers`; a zero variance gives zeros. Weights are drawn
-    before biases, layer by layer.
+    :meth:`theory.spec.NetworkSpec.layers`; a zero variance gives zeros; the first layer takes
+    ``spec.first_law``. Weights are drawn before biases, layer by layer.
 
     Args:
         spec: a :class:`theory.spec.NetworkSpec`.
@@ -154,8 +155,9 @@ def build_mlp(spec, generator: torch.Generator | None = None,
     modules: list[nn.Module] = []
     for l, (lv, n_in, n_out) in enumerate(zip(spec.layers(), spec.fan_ins(), spec.fan_outs())):
         layer = nn.Linear(n_in, n_out, dtype=dtype)
-        _draw_(layer.weight, lv.sigma_w2 / n_in, spec.convention, generator)
-        _draw_(layer.bias, lv.sigma_b2, spec.convention, generator)
+        law = spec.first_law if l == 0 else spec.convention
+        _draw_(layer.weight, lv.sigma_w2 / n_in, law, generator)
+        _draw_(layer.bias, lv.sigma_b2, law, generator)
         modules.append(layer)
         if l < spec.depth:
             modules.append(Activation(spec.activation))
@@ -172,6 +174,17 @@ def linear_init_names(controls: bool = False) -> list[str]:
 
 def _roles(depth: int) -> list[str]:
     return ["first"] + ["hidden"] * (depth - 1) + ["readout"]
+
+
+def _replaced_first(spec, omega0, d_in: int):
+    """``(omega0, spec)`` with the edge-of-chaos first layer ``W_0 ~ U(+-omega0/d)``, ``b_0 = 0``
+    (``omega0`` None: its default): U(+-omega0/d) has variance omega0^2/(3 d^2) per weight, i.e.
+    ``sigma_w0^2 = omega0^2 / (3 d)`` in the spec's units, and no bias."""
+    from initaudit.models.init import EDGE_OF_CHAOS_OMEGA0
+
+    omega0 = EDGE_OF_CHAOS_OMEGA0 if omega0 is None else float(omega0)
+    return omega0, spec.with_(first=LayerVariance(omega0 ** 2 / (3.0 * d_in), 0.0),
+                              first_convention="uniform")
 
 
 class Ensemble:
@@ -310,10 +323,42 @@ class Ensemble:
 
         Returns:
             ``(ensemble, spec)``; ``spec`` is the entry's :class:`theory.spec.NetworkSpec`
-            (with the law drawn when ``law`` is given), None when the first layer was replaced.
+            (with the law drawn when ``law`` is given; with the replaced first layer, uniform,
+            when ``first_layer="omega0"``).
         """
-        from initaudit.models import catalogue, seeds
-        from initaudit.models.init import EDGE_OF_CHAOS_OMEGA0, edge_of_chaos_first_
+        from initaudit.models import seeds
+        from initaudit.models.init import edge_of_chaos_first_
+
+        activation, own_omega0, sp = cls._entry_spec(init, d_in, width, depth, activation,
+                                                     omega0, law, first_layer, d_out)
+        gen = seeds.torch_generator(seed, seeds.STREAM_INIT, *keys)
+        if law is None:
+            ens = cls.from_init(init, d_in, width, depth, n_networks, activation, own_omega0,
+                                gen, dtype, d_out=d_out)
+        else:
+            ens = cls.from_spec(sp, n_networks, gen, dtype)
+        if first_layer == "omega0":
+            omega0, sp = _replaced_first(sp, omega0, d_in)
+            n_networks = _check_count(n_networks, "n_networks")
+            weights, biases = list(ens.weights), list(ens.biases)
+            if ens.n_networks != n_networks:  # deterministic hidden layers: share them
+                weights = [w.expand(n_networks, -1, -1) for w in weights]
+                biases = [b.expand(n_networks, -1) for b in biases]
+            g0 = seeds.torch_generator(seed, seeds.STREAM_FIRST_LAYER, *keys)
+            w0 = torch.empty(n_networks, width, d_in, dtype=weights[0].dtype)
+            for s in range(n_networks):
+                edge_of_chaos_first_(w0[s], omega0, generator=g0)
+            weights[0] = w0
+            biases[0] = torch.zeros(n_networks, width, dtype=w0.dtype)
+            ens = cls(weights, biases, activation, name=init, random=True, spec=sp,
+                      omega0=omega0)
+        return (ens if device is None else ens.to(device=device)), sp
+
+    @staticmethod
+    def _entry_spec(init, d_in, width, depth, activation, omega0, law, first_layer, d_out):
+        """Validate :meth:`draw`'s arguments; ``(activation, own_omega0, spec)`` with the spec of
+        the entry's own layers (with ``law`` applied), before any first-layer replacement."""
+        from initaudit.models import catalogue
         from initaudit.theory.checks import choice
 
         choice(law, (None, "spec", "uniform", "normal"), "law")
@@ -329,31 +374,21 @@ class Ensemble:
         if replace_first and entry.omega0 is not None:
             own_omega0 = omega0  # a frequency init keeps its hidden omega_0 in step
         sp = catalogue.spec(init, d_in, width, depth, activation, own_omega0, d_out)
-        gen = seeds.torch_generator(seed, seeds.STREAM_INIT, *keys)
-        if law is None:
-            ens = cls.from_init(init, d_in, width, depth, n_networks, activation, own_omega0,
-                                gen, dtype, d_out=d_out)
-        else:
-            if law != "spec":
-                sp = sp.with_(convention=law)
-            ens = cls.from_spec(sp, n_networks, gen, dtype)
-        if replace_first:
-            omega0 = EDGE_OF_CHAOS_OMEGA0 if omega0 is None else float(omega0)
-            n_networks = _check_count(n_networks, "n_networks")
-            weights, biases = list(ens.weights), list(ens.biases)
-            if ens.n_networks != n_networks:  # deterministic hidden layers: share them
-                weights = [w.expand(n_networks, -1, -1) for w in weights]
-                biases = [b.expand(n_networks, -1) for b in biases]
-            g0 = seeds.torch_generator(seed, seeds.STREAM_FIRST_LAYER, *keys)
-            w0 = torch.empty(n_networks, width, d_in, dtype=weights[0].dtype)
-            for s in range(n_networks):
-                edge_of_chaos_first_(w0[s], omega0, generator=g0)
-            weights[0] = w0
-            biases[0] = torch.zeros(n_networks, width, dtype=w0.dtype)
-            ens = cls(weights, biases, activation, name=init, random=True, spec=None,
-                      omega0=omega0)
-            sp = None  # the first layer is no longer the entry's
-        return (ens if device is None else ens.to(device=device)), sp
+        if law not in (None, "spec"):
+            sp = sp.with_(convention=law)
+        return activation, own_omega0, sp
+
+    @classmethod
+    def drawn_spec(cls, init: str, d_in: int, width: int, depth: int, *,
+                   activation: str | None = None, omega0: float | None = None,
+                   law: str | None = None, first_layer: str = "own", d_out: int = 1):
+        """The :class:`theory.spec.NetworkSpec` that :meth:`draw` returns for these arguments,
+        without drawing any weight (the same validation, the same errors)."""
+        _, _, sp = cls._entry_spec(init, d_in, width, depth, activation, omega0, law,
+                                   first_layer, d_out)
+        if first_layer == "omega0":
+            sp = _replaced_first(sp, omega0, d_in)[1]
+        return sp
 
     @classmethod
     def from_spec(cls, spec, n_networks: int, generator: torch.Generator | None = None,
@@ -375,11 +410,13 @@ class Ensemble:
         n_networks = _check_count(n_networks, "n_networks")
         dtype = dtype_from_name(dtype)
         weights, biases = [], []
-        for lv, n_in, n_out in zip(spec.layers(), spec.fan_ins(), spec.fan_outs()):
+        for l, (lv, n_in, n_out) in enumerate(zip(spec.layers(), spec.fan_ins(),
+                                                   spec.fan_outs())):
             w = torch.empty(n_networks, n_out, n_in, dtype=dtype)
             b = torch.empty(n_networks, n_out, dtype=dtype)
-            _draw_(w, lv.sigma_w2 / n_in, spec.convention, generator)
-            _draw_(b, lv.sigma_b2, spec.convention, generator)
+            law = spec.first_law if l == 0 else spec.convention
+            _draw_(w, lv.sigma_w2 / n_in, law, generator)
+            _draw_(b, lv.sigma_b2, law, generator)
             weights.append(w.to(device))
             biases.append(b.to(device))
         return cls(weights, biases, spec.activation, name=spec.name, random=True, spec=spec,

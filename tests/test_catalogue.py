@@ -143,7 +143,11 @@ def test_one_builder_draws_rule_or_spec_and_replaces_the_first_layer():
     g, gsp = Ensemble.draw("siren", 2, 16, 3, 4, law="normal", seed=5, dtype="float64")
     assert gsp.convention == "normal" and g.spec is gsp
     rep, rsp = Ensemble.draw("sinusoidal", 2, 16, 3, 4, first_layer="omega0", omega0=12.0)
-    assert rsp is None and rep.n_networks == 4
+    assert rep.n_networks == 4 and rep.spec is rsp
+    # the spec describes the replaced first layer: U(+-12/2) has variance 12^2/(3 * 2^2) per
+    # weight, sigma_w0^2 = 12^2 / (3 * 2) in the spec's units, drawn uniform, no bias
+    assert rsp.first.sigma_w2 == pytest.approx(24.0) and rsp.first.sigma_b2 == 0.0
+    assert rsp.first_law == "uniform" and rsp.hidden == catalogue.spec("sinusoidal", 2, 16, 3).hidden
     assert float(rep.weights[0].abs().max()) <= 12.0 / 2
     assert torch.equal(rep.weights[1][0], rep.weights[1][3])  # deterministic hidden layers shared
     with pytest.raises(ValueError, match="valid laws are"):

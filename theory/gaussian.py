@@ -38,7 +38,7 @@ import sympy as sp
 
 from initaudit.theory.activations import ACTIVATIONS as _ACTIVATIONS
 from initaudit.theory.checks import choice
-from initaudit.theory.symbolic import q, q1, q12, q2, t, to_numpy, u, v, z
+from initaudit.theory.symbolic import exp_stable, q, q1, q12, q2, t, to_numpy, u, v, z
 
 #: Parameters of the sine family f(z) = alpha sin(beta z + phi).
 alpha, beta, phi = sp.symbols("alpha beta phi", real=True)
@@ -284,6 +284,8 @@ def expectations(name: str, method: str = "auto", order: int = DEFAULT_ORDER) ->
         method = "closed" if name in CLOSED_FORM else "quadrature"
     if method == "closed":
         forms = closed_form_moments(name)
+        if name == "sin":  # one exponential per term: no overflow at large variances
+            forms = {k: exp_stable(v) for k, v in forms.items()}
         return Expectations(
             name, "closed", None,
             f2=to_numpy(forms["f2"], (q,)), df2=to_numpy(forms["df2"], (q,)),

@@ -88,6 +88,45 @@ def _check_inputs(spec: NetworkSpec, x) -> np.ndarray:
     return x
 
 
+def _layers(spec: NetworkSpec, xa, xb, law: str, method: str):
+    """Yield ``(K_m, pair_m)`` for m = 1..L, then ``(K_{L+1}, None)``: the covariance of
+    ``z_m`` and the :class:`theory.laws.PairTerms` ``(S_m, Edot_m)`` of its activation, one layer
+    at a time (the memory of one layer whatever the depth). ``xb=None``: the diagonal."""
+    laws.check_law(law)
+    act, conv = spec.activation, spec.convention
+    layers = spec.layers()
+    first = layers[0]
+    diagonal = xb is None
+    xa = np.asarray(xa, dtype=np.float64)
+    xb = xa if diagonal else np.asarray(xb, dtype=np.float64)
+
+    def first_terms(a, b, diag):
+        return laws.first_layer_terms(act, a, b, first.sigma_w2, first.sigma_b2, spec.first_law,
+                                      law, diagonal=diag, method=method)
+
+    def hidden(g, sb2, diag):
+        return laws.hidden_terms(act, *g, sb2, conv, law, diagonal=diag, method=method)
+
+    k = laws.first_layer_covariance(xa, xb, first.sigma_w2, first.sigma_b2)
+    pair = first_terms(xa, xb, diagonal)
+    if not diagonal:  # the pair's own variances (the Gaussian parts need them)
+        self_a, self_b = first_terms(xa, xa, True), first_terms(xb, xb, True)
+    for m, lv in enumerate(layers[1:], start=1):
+        yield k, pair
+        g_ab = lv.sigma_w2 * pair.ff  # covariance of the Gaussian part G of z_{m+1}
+        k = g_ab + lv.sigma_b2
+        if m == spec.depth:
+            break
+        if diagonal:
+            pair = hidden((g_ab, g_ab, g_ab), lv.sigma_b2, True)
+        else:
+            g_a, g_b = lv.sigma_w2 * self_a.ff, lv.sigma_w2 * self_b.ff
+            pair = hidden((g_a, g_b, g_ab), lv.sigma_b2, False)
+            self_a = hidden((g_a, g_a, g_a), lv.sigma_b2, True)
+            self_b = hidden((g_b, g_b, g_b), lv.sigma_b2, True)
+    yield k, None
+
+
 def recursion(spec: NetworkSpec, xa, xb=None, law: str = "exact",
               method: str = "auto") -> Recursion:
     """``K_m``, ``S_m`` and ``Edot_m`` of every layer for the pairs ``(xa, xb)``.
@@ -102,41 +141,27 @@ def recursion(spec: NetworkSpec, xa, xb=None, law: str = "exact",
     Returns:
         A :class:`Recursion`.
     """
-    laws.check_law(law)
-    act, conv = spec.activation, spec.convention
-    layers = spec.layers()
-    first = layers[0]
-    diagonal = xb is None
-    xa = np.asarray(xa, dtype=np.float64)
-    xb = xa if diagonal else np.asarray(xb, dtype=np.float64)
-
-    def first_terms(a, b, diag):
-        return laws.first_layer_terms(act, a, b, first.sigma_w2, first.sigma_b2, conv, law,
-                                      diagonal=diag, method=method)
-
-    def hidden(g, sb2, diag):
-        return laws.hidden_terms(act, *g, sb2, conv, law, diagonal=diag, method=method)
-
-    k = [laws.first_layer_covariance(xa, xb, first.sigma_w2, first.sigma_b2)]
-    pair = first_terms(xa, xb, diagonal)
-    if not diagonal:  # the pair's own variances (the Gaussian parts need them)
-        self_a, self_b = first_terms(xa, xa, True), first_terms(xb, xb, True)
-    s, edot = [], []
-    for m, lv in enumerate(layers[1:], start=1):
-        s.append(pair.ff)
-        edot.append(pair.dfdf)
-        g_ab = lv.sigma_w2 * pair.ff  # covariance of the Gaussian part G of z_{m+1}
-        k.append(g_ab + lv.sigma_b2)
-        if m == spec.depth:
-            break
-        if diagonal:
-            pair = hidden((g_ab, g_ab, g_ab), lv.sigma_b2, True)
-        else:
-            g_a, g_b = lv.sigma_w2 * self_a.ff, lv.sigma_w2 * self_b.ff
-            pair = hidden((g_a, g_b, g_ab), lv.sigma_b2, False)
-            self_a = hidden((g_a, g_a, g_a), lv.sigma_b2, True)
-            self_b = hidden((g_b, g_b, g_b), lv.sigma_b2, True)
+    k, s, edot = [], [], []
+    for km, pair in _layers(spec, xa, xb, law, method):
+        k.append(km)
+        if pair is not None:
+            s.append(pair.ff)
+            edot.append(pair.dfdf)
     return Recursion(k=k, s=s, edot=edot, law=law)
+
+
+def nngp(spec: NetworkSpec, x, method: str = "auto", law: str = "exact") -> np.ndarray:
+    """The output NNGP ``K_{L+1}`` alone (``kernels(...).nngp``), in the memory of one layer:
+    a few P x P arrays whatever the depth, where :func:`kernels` keeps every layer's."""
+    x = _check_inputs(spec, x)
+    with np.errstate(invalid="ignore"):  # see kernels
+        for k, _ in _layers(spec, x[:, None, :], x[None, :, :], law, method):
+            pass
+    for q, _ in _layers(spec, x, None, law, method):
+        pass
+    out = np.array(k, dtype=np.float64, copy=True)
+    out[np.diag_indices_from(out)] = q
+    return (out + out.T) / 2
 
 
 def kernels(spec: NetworkSpec, x, method: str = "auto", law: str = "exact") -> KernelResult:

@@ -54,7 +54,7 @@ import sympy as sp
 
 from initaudit.theory.checks import choice
 from initaudit.theory.gaussian import activation_numpy, expectations, quad_2d
-from initaudit.theory.symbolic import t, to_numpy
+from initaudit.theory.symbolic import exp_stable, t, to_numpy
 
 #: The laws a prediction can assume (see the module docstring); "exact" is the default.
 LAWS = ("exact", "gaussian")
@@ -270,8 +270,8 @@ def first_layer_terms(activation: str, xa, xb, sigma_w02: float, sigma_b02: floa
     if activation == "sin":
         forms = sine_first_layer_forms(d, convention, convention)
         values = [*np.moveaxis(xa, -1, 0), *np.moveaxis(xb, -1, 0), sigma_w02 / d, sigma_b02]
-        return PairTerms(to_numpy(forms["ff"], forms["args"])(*values),
-                         to_numpy(forms["dfdf"], forms["args"])(*values))
+        return PairTerms(to_numpy(exp_stable(forms["ff"]), forms["args"])(*values),
+                         to_numpy(exp_stable(forms["dfdf"]), forms["args"])(*values))
     return _first_layer_quadrature(activation, xa, xb, sigma_w02 / d, sigma_b02)
 
 
@@ -334,8 +334,9 @@ def hidden_terms(activation: str, su, sv, suv, sigma_b2: float, convention: str,
         return PairTerms(e.ff(qa, qb, qab), e.dfdf(qa, qb, qab))
     if activation == "sin":
         forms = sine_hidden_forms("uniform")
-        return PairTerms(to_numpy(forms["ff"], forms["args"])(su, sv, suv, sigma_b2),
-                         to_numpy(forms["dfdf"], forms["args"])(su, sv, suv, sigma_b2))
+        return PairTerms(to_numpy(exp_stable(forms["ff"]), forms["args"])(su, sv, suv, sigma_b2),
+                         to_numpy(exp_stable(forms["dfdf"]), forms["args"])(su, sv, suv,
+                                                                              sigma_b2))
     return _hidden_bias_correction(activation, su, sv, suv, sigma_b2, method)
 
 

@@ -67,6 +67,9 @@ class NetworkSpec:
         d_out: output dimension.
         activation: one of :data:`theory.gaussian.ACTIVATIONS`.
         convention: "uniform" or "normal": the law the finite network draws from.
+        first_convention: the first layer's law when it differs from ``convention`` (a
+            measurement that replaces an initialiser's first layer by the edge-of-chaos one,
+            ``U(+-omega0/d)``); None: ``convention``.
         name: label of the initialiser this spec comes from.
         omega0: first-layer frequency already folded into ``first`` (kept for reference only).
     """
@@ -82,6 +85,7 @@ class NetworkSpec:
     convention: str = "uniform"
     name: str = "custom"
     omega0: float = 1.0
+    first_convention: str | None = None
 
     def __post_init__(self):
         for fname in ("d_in", "width", "depth", "d_out"):
@@ -90,10 +94,19 @@ class NetworkSpec:
             raise ValueError(
                 f"unknown activation {self.activation!r}; valid activations are {', '.join(ACTIVATIONS)}"
             )
-        if self.convention not in CONVENTIONS:
-            raise ValueError(
-                f"unknown convention {self.convention!r}; valid conventions are {', '.join(CONVENTIONS)}"
-            )
+        for field in ("convention", "first_convention"):
+            value = getattr(self, field)
+            if value is None and field == "first_convention":
+                continue
+            if value not in CONVENTIONS:
+                raise ValueError(
+                    f"unknown {field.replace('_', ' ')} {value!r}; valid conventions are "
+                    f"{', '.join(CONVENTIONS)}")
+
+    @property
+    def first_law(self) -> str:
+        """The law the first layer draws from (``first_convention`` or ``convention``)."""
+        return self.first_convention or self.convention
 
     def layers(self) -> list[LayerVariance]:
         """Variances of W_0 .. W_L in order (length depth + 1)."""

@@ -7,6 +7,14 @@ spreads it to higher frequencies with depth. The cells are those of two
 connected layers with 1-D inputs, and the SIREN / edge-of-chaos pair with 2-D inputs
 (:func:`initaudit.analysis.spectrum.run_spectrum`). The evidence is the share of the 1-D output
 spectrum's energy above omega_0 at the largest depth, per initialiser.
+
+Theory (:mod:`initaudit.theory.spectral`): every cell carries the infinite-width expectation of
+its measurement under the exact and the Gaussian law (columns ``predicted``,
+``predicted_gaussian``); the summary adds ``theory``: the share of the energy above omega_0
+that the window alone gives a band-limited network (the depth-1 edge-of-chaos network, whose units
+are single tones below omega_0), and the band-limited share ``B_L`` of
+:func:`initaudit.theory.spectral.band_limited_share` with its per-layer factor at the deepest
+layer, for the edge-of-chaos points and SIREN.
 """
 
 from __future__ import annotations
@@ -38,17 +46,20 @@ class Sizes:
     width2d: int                     # 2-D sweep: width
     n_networks2d: int                # 2-D sweep: networks per cell
     dtype2d: str                     # 2-D sweep: float32 keeps the 2-D grids in memory
+    check_depth: int                 # theory check: PAIR at this depth (1-D) ...
+    check_networks: int              # ... with this many networks (their own seed)
 
 
 PRESETS = {
     "smoke": Sizes(depths=(2, 3), width=16, n_networks=2, max_points=2048, examples=(2, 3),
-                   depths2d=(2, 3), width2d=8, n_networks2d=2, dtype2d="float64"),
+                   depths2d=(2, 3), width2d=8, n_networks2d=2, dtype2d="float64",
+                   check_depth=3, check_networks=8),
     "cpu": Sizes(depths=(4, 8, 16, 32), width=256, n_networks=8, max_points=4096,
                  examples=(4, 16), depths2d=(4, 16), width2d=256, n_networks2d=4,
-                 dtype2d="float32"),
+                 dtype2d="float32", check_depth=8, check_networks=256),
     "paper": Sizes(depths=(4, 8, 12, 16, 24, 32), width=1024, n_networks=32, max_points=16384,
                    examples=(4, 16), depths2d=(4, 8, 16, 32), width2d=512, n_networks2d=16,
-                   dtype2d="float32"),
+                   dtype2d="float32", check_depth=8, check_networks=2048),
 }
 
 
@@ -62,13 +73,30 @@ def sweep_config(preset: str, dims: int) -> sp.DepthSweepConfig:
                                n_networks=s.n_networks2d, dims=2, dtype=s.dtype2d)
 
 
+#: Replicate seed of the theory-check cells: networks independent of the sweep's (seed 0).
+CHECK_SEED = 1
+
+
+def check_cells(preset: str) -> list[sp.SpectrumConfig]:
+    """The theory check: :data:`PAIR` at the preset's ``check_depth`` with ``check_networks``
+    networks (1-D, the sweep's width), seed :data:`CHECK_SEED`. The share of energy is skewed
+    across networks, so the sweep's few networks per cell give Student-t scores that overstate
+    deviations; these cells compare the mean with the prediction at a size where the mean is
+    nearly normal."""
+    s = PRESETS[check_preset(preset)]
+    return [sp.SpectrumConfig(init=i, depth=s.check_depth, width=s.width,
+                              n_networks=s.check_networks, max_points=s.max_points,
+                              seed=CHECK_SEED).validate() for i in PAIR]
+
+
 def cells(preset: str, seeds: int | None = None, **_ignored) -> list[sp.SpectrumConfig]:
-    """Every cell of the 1-D sweep, then of the 2-D sweep. ``seeds`` is not used: the networks
-    per cell are the preset's."""
+    """Every cell of the 1-D sweep, then of the 2-D sweep, then the theory check
+    (:func:`check_cells`). ``seeds`` is not used: the networks per cell are the preset's."""
     if seeds is not None:
         raise ValueError("spectrum-depth has no seeds option: its networks per cell are the "
                          "preset's (smoke, cpu or paper)")
-    return sp.sweep_cells(sweep_config(preset, 1)) + sp.sweep_cells(sweep_config(preset, 2))
+    return (sp.sweep_cells(sweep_config(preset, 1)) + sp.sweep_cells(sweep_config(preset, 2))
+            + check_cells(preset))
 
 
 run_cell = sp.run_cell
@@ -98,16 +126,65 @@ def energy_evidence(sweep: pd.DataFrame) -> dict[str, Evidence]:
     return out
 
 
+#: Initialisers whose band-limited share the summary reports.
+BAND_INITS = ("edge_of_chaos", "edge_of_chaos_sigma_a1", "siren")
+
+
+def band_theory(depths, width: int, omega0: float = sp.OMEGA0,
+                inits: tuple[str, ...] = BAND_INITS) -> pd.DataFrame:
+    """``B_L`` (:func:`initaudit.theory.spectral.band_limited_share`) at each depth and the
+    per-layer factor ``r`` of the deepest layer, for :data:`BAND_INITS` with 1-D inputs, from the
+    exact-law variances of an input with ``x^2 = 1/3`` (the mean over [-1, 1]); ``inits``:
+    default :data:`BAND_INITS`."""
+    import numpy as np
+
+    from initaudit.theory import sine, spectral
+    from initaudit.theory.predict import predict
+
+    rows_ = []
+    deepest = int(max(depths))
+    x = np.array([[np.sqrt(1.0 / 3.0)]])
+    for init in inits:
+        spec = sp.network_spec(init, deepest, width, dims=1, omega0=omega0)
+        q = predict(spec, x)["q"][0]
+        sb2 = spec.hidden.sigma_b2
+        kappa = float(sine.bias_kappa(sb2, "exact", spec.convention))
+        share = spectral.band_limited_share(q[1:] - sb2, kappa)
+        for depth in depths:
+            rows_.append({"init": init, "depth": int(depth), "band_share": float(share[depth - 1]),
+                          "r_deepest": float(spectral.linear_share(q[-1] - sb2, kappa)),
+                          "kappa": kappa})
+    return pd.DataFrame(rows_)
+
+
+def window_leakage(omega0: float = sp.OMEGA0, window: str = "hann") -> float:
+    """The expected share above omega_0 of a band-limited network (edge of chaos at depth 1, 1-D:
+    its units are tones below omega_0) through the estimator: what the window alone contributes."""
+    spec = sp.network_spec("edge_of_chaos", 1, 256, dims=1, omega0=omega0)
+    res = sp.theory_shares(spec, sp.default_points(omega0, 1, 1), 1, omega0, (1.0,), window)
+    return float(res["energy_above"][1.0])
+
+
 def summarize(configs, results, **_ignored) -> dict:
     """Sweep summaries (``sweep``: 1-D, every initialiser; ``sweep2d``: the pair), the full
-    spectra of the pair at every depth (``examples``, ``examples2d``) and the evidence."""
+    spectra of the pair at every depth (``examples``, ``examples2d``), the theory (``band``:
+    :func:`band_theory`; ``window_leakage``: :func:`window_leakage`; ``check``: the summary rows
+    of :func:`check_cells`) and the evidence."""
     out: dict = {}
+    check = [(c, r) for c, r in zip(configs, results) if c.seed == CHECK_SEED]
+    configs, results = zip(*[(c, r) for c, r in zip(configs, results) if c.seed != CHECK_SEED])
+    if check:
+        out["check"] = pd.concat([r["summary"] for _, r in check], ignore_index=True)
     for dims, key, ex_key in ((1, "sweep", "examples"), (2, "sweep2d", "examples2d")):
         mine = [(c, r) for c, r in zip(configs, results) if c.dims == dims]
         out[key] = pd.concat([r["summary"] for _, r in mine], ignore_index=True)
         out[ex_key] = pd.concat([r["spectrum"] for c, r in mine if c.init in PAIR],
                                 ignore_index=True)
     out["evidence"] = energy_evidence(out["sweep"])
+    one = [c for c in configs if c.dims == 1]
+    if one:
+        out["band"] = band_theory(sorted({c.depth for c in one}), one[0].width, one[0].omega0)
+        out["window_leakage"] = window_leakage(one[0].omega0, one[0].window)
     return out
 
 
