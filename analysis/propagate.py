@@ -339,6 +339,8 @@ class PropagationConfig:
         dtype: "float32" or "float64".
         convention: for ``spec:`` cells, override the spec's law ("uniform" or "normal").
         per_network: also return one row per network (see :func:`compare`).
+        log_grad: also return the network-to-network variance of ``log |dy/dz_l|^2`` against
+            its finite-width prediction (:func:`log_grad_rows`).
     """
 
     init: str
@@ -354,6 +356,7 @@ class PropagationConfig:
     dtype: str = "float32"
     convention: str | None = None
     per_network: bool = False
+    log_grad: bool = False
 
 
 def build_ensemble(cfg: PropagationConfig, device=None) -> tuple[Ensemble, tspec.NetworkSpec]:
@@ -385,8 +388,42 @@ def run_config(cfg: PropagationConfig, per_network: bool | None = None,
     meta = {"init": cfg.init, "activation": cfg.activation, "depth": cfg.depth,
             "width": cfg.width, "n_networks": ens.n_networks, "n_inputs": cfg.n_inputs,
             "seed": cfg.seed, "dtype": cfg.dtype}
-    return compare(meas, predict(sp, x), per_network=per_network, meta=meta,
-                   pred_gaussian=predict(sp, x, law="gaussian"))
+    table = compare(meas, predict(sp, x), per_network=per_network, meta=meta,
+                    pred_gaussian=predict(sp, x, law="gaussian"))
+    if cfg.log_grad:
+        table = pd.concat([table, log_grad_rows(meas, sp, x, meta)], ignore_index=True)
+    return table
+
+
+def log_grad_rows(meas: Measurement, spec, x, meta: dict | None = None) -> pd.DataFrame:
+    """Rows of quantity ``log_grad_var``: per layer l, the variance over networks of
+    ``log |dy/dz_l|^2`` at each input, averaged over the inputs (``measured``), against
+    :func:`theory.finite_width.log_grad_variance` averaged the same way (``predicted``).
+
+    ``se`` is the mean over inputs of each input's standard error of a sample variance (from
+    the sample's fourth central moment): the inputs share their networks, so this is the bound
+    for fully correlated inputs, not the smaller independent-input value. ``predicted_gaussian``
+    is NaN (the finite-width terms are derived under the laws drawn only).
+    """
+    from initaudit.theory.finite_width import log_grad_variance
+
+    lg = np.log(np.asarray(meas.grad_norm2, dtype=np.float64))  # (S, P, L)
+    s = lg.shape[0]
+    if s < 2:
+        raise ValueError(f"the variance of log |dy/dz|^2 needs at least 2 networks, got {s}")
+    var = lg.var(axis=0, ddof=1)
+    m4 = ((lg - lg.mean(axis=0)) ** 4).mean(axis=0)
+    se = np.sqrt(np.maximum(m4 - var ** 2 * (s - 3) / (s - 1), 0.0) / s)
+    pred = np.mean([log_grad_variance(spec, xp)["total"] for xp in np.asarray(x)], axis=0)
+    measured, err = var.mean(axis=0), se.mean(axis=0)
+    table = pd.DataFrame({"layer": np.arange(1, lg.shape[2] + 1), "network": "pooled",
+                          "quantity": "log_grad_var", "measured": measured, "se": err,
+                          "predicted": pred, "z": (measured - pred) / err,
+                          "predicted_gaussian": np.nan, "z_gaussian": np.nan})
+    table["network"] = table["network"].astype(object)
+    for i, (key, val) in enumerate(dict(meta or {}).items()):
+        table.insert(i, key, val)
+    return table
 
 
 def propagation_table(init: str, depth: int, width: int, n_networks: int = 8,
@@ -532,16 +569,18 @@ def _check_reference(reference: str) -> str:
 
 
 def width_cells(init: str, activation: str, depth: int, widths: Sequence[int], n_networks=8, *,
-                n_inputs: int = 32, seed: int = 0,
-                dtype: str = "float32") -> list[PropagationConfig]:
+                n_inputs: int = 32, seed: int = 0, dtype: str = "float32",
+                log_grad: bool = False) -> list[PropagationConfig]:
     """The cells of a width sweep: one :class:`PropagationConfig` per width, with per-network
-    rows; ``n_networks`` is an int or a mapping width -> S."""
+    rows (and the log-gradient variance rows with ``log_grad``); ``n_networks`` is an int or a
+    mapping width -> S."""
     out = []
     for width in widths:
         s = n_networks[width] if isinstance(n_networks, dict) else n_networks
         out.append(PropagationConfig(init=init, activation=activation, depth=int(depth),
                                      width=int(width), n_networks=int(s), n_inputs=n_inputs,
-                                     seed=seed, dtype=dtype, per_network=True))
+                                     seed=seed, dtype=dtype, per_network=True,
+                                     log_grad=log_grad))
     return out
 
 

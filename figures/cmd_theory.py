@@ -13,7 +13,11 @@ Subcommands (all take ``--json``):
   expected output spectrum of the network as ``initaudit spectrum`` draws it, through the same
   estimator (:func:`initaudit.analysis.spectrum.theory_shares`).
 
-Each takes ``--law exact|gaussian`` (:mod:`theory.laws`; default exact) and reports the law in
+* ``finite-width --init NAME --depth L --width N [--x X ...]``: the leading 1/N corrections to
+  the means of q_l and chi_l, the bound on that of ``|dy/dz_l|^2``, and the network-to-network
+  variance of ``log |dy/dz_l|^2`` at one input (:mod:`theory.finite_width`; the laws drawn).
+
+The others take ``--law exact|gaussian`` (:mod:`theory.laws`; default exact) and reports the law in
 its output. ``exact`` is the network as drawn: weights ``U(+-c_w/sqrt(N))`` and one bias
 ``U(+-c_b)`` per unit, so a hidden pre-activation is a Gaussian plus a uniform at any width (and
 the unit-gain curve is the uniform-bias one); ``gaussian`` is the textbook mean field, the one
@@ -167,6 +171,44 @@ def _spectrum(args) -> int:
     return 0
 
 
+def _finite_width(args) -> int:
+    from initaudit.models.mlp import Ensemble
+    from initaudit.theory import finite_width
+
+    net = Ensemble.drawn_spec(args.init, args.d_in, args.width, args.depth, omega0=args.omega0)
+    if args.activation is not None:
+        net = net.with_(activation=args.activation)
+    x = np.full(args.d_in, 0.5) if args.x is None else np.asarray(args.x, dtype=np.float64)
+    if x.shape != (args.d_in,):
+        raise ValueError(f"--x takes {args.d_in} numbers (one per input dimension, --d-in), "
+                         f"got {len(x)}")
+    corr = finite_width.mean_correction(net, x)
+    lgv = finite_width.log_grad_variance(net, x)
+    layers = list(range(1, args.depth + 1))
+    out = {"law": "exact", "init": args.init, "activation": net.activation, "depth": args.depth,
+           "width": args.width, "d_in": args.d_in, "x": x, "layer": layers,
+           "mean_correction": {"q": corr["q"], "chi": corr["chi"],
+                               "grad_norm2_relative_bound": corr["grad_norm2_relative_bound"]},
+           "log_grad_variance": lgv["total"], "log_grad_variance_sampling": lgv["sampling"],
+           "log_grad_sd": np.sqrt(lgv["total"])}
+
+    def text(d):
+        head = (f"{d['init']} ({d['activation']}), depth {d['depth']}, width {d['width']}, input "
+                f"{np.array2string(np.asarray(d['x']), precision=4)}; laws drawn; leading order "
+                "in 1/N")
+        cols = (f"{'layer':>5} {'dq':>12} {'dchi':>12} {'|dgrad|/grad':>13} "
+                f"{'Var log grad':>13} {'sd':>8}")
+        body = [f"{l:>5} {d['mean_correction']['q'][i]:>12.4g} "
+                f"{d['mean_correction']['chi'][i]:>12.4g} "
+                f"{d['mean_correction']['grad_norm2_relative_bound'][i]:>13.4g} "
+                f"{d['log_grad_variance'][i]:>13.4g} {d['log_grad_sd'][i]:>8.4f}"
+                for i, l in enumerate(d["layer"])]
+        return "\n".join([head, cols, *body])
+
+    emit(out, args.json, text)
+    return 0
+
+
 #: Default grid per axis of ``theory spectrum --d-in 2`` (the expected spectrum is O(P^3)).
 THEORY_POINTS_2D = 48
 
@@ -228,6 +270,25 @@ def register(subparsers) -> None:
     _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_spectrum)
+
+    p = sub.add_parser("finite-width", help="leading 1/N corrections and log-gradient variance",
+                       description="At width N and one input: the leading 1/N corrections to the "
+                       "means of q_l and chi_l (signed), a bound on that of |dy/dz_l|^2, and the "
+                       "network-to-network variance of log |dy/dz_l|^2 (laws drawn).")
+    p.add_argument("--init", required=True, metavar="NAME",
+                   help="a registered initializer for fully connected layers")
+    p.add_argument("--depth", type=positive_int, required=True, help="activated layers L")
+    p.add_argument("--width", type=positive_int, required=True, help="hidden width N")
+    p.add_argument("--d-in", dest="d_in", type=positive_int, default=1,
+                   help="input dimension (default 1)")
+    p.add_argument("--x", type=finite_float, nargs="+", default=None, metavar="X",
+                   help="the input, one number per dimension (default 0.5 each)")
+    p.add_argument("--omega0", type=positive_float, default=None,
+                   help="frequency of a frequency initializer (default: its own)")
+    p.add_argument("--activation", choices=("sin", "relu", "tanh"), default=None,
+                   help="activation (default: the initializer's)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_finite_width)
 
     p = sub.add_parser("kernel", help="NNGP and NTK matrices for 1-D inputs")
     p.add_argument("--depth", type=positive_int, required=True, help="number of sine layers")

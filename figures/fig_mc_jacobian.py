@@ -53,14 +53,21 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     style.apply()
     sv, summ = data["singular_values"], data["summary"]
     fig, (ax_h, ax_m) = plt.subplots(1, 2, figsize=(7.2, 2.9))
+    logs = {}
     for init in dict.fromkeys(sv.init):
-        color = style.color(init)
         s = sv[sv.init == init].merge(summ[summ.init == init][["network", "input", "mean_s2"]],
                                       on=["network", "input"])
         s = s[~s.zero]  # numerical zeros (below float64 resolution) have no logarithm
-        logr = np.log10(s.singular_value / np.sqrt(s.mean_s2))
-        lab = f"{style.label(init)} ({s.activation.iloc[0]})"
-        ax_h.hist(logr, bins=40, density=True, histtype="step", color=color, lw=1.1, label=lab)
+        logs[init] = (np.log10(s.singular_value / np.sqrt(s.mean_s2)), s.activation.iloc[0])
+    every = np.concatenate([v for v, _ in logs.values()])
+    # one set of bins for every initialiser, and a log axis: the isometric control's narrow peak
+    # and the wide i.i.d. distributions stay readable side by side
+    bins = np.linspace(float(np.min(every)), float(np.max(every)), 61)
+    for init in dict.fromkeys(sv.init):
+        color = style.color(init)
+        logr, act = logs[init]
+        lab = f"{style.label(init)} ({act})"
+        ax_h.hist(logr, bins=bins, density=True, histtype="step", color=color, lw=1.1, label=lab)
         m = summ[summ.init == init]
         ax_m.plot(_theory(m), m.mean_s2, "o", ms=3, color=color, label=lab)
     both = np.concatenate([_theory(summ), summ.mean_s2.to_numpy()])
@@ -72,6 +79,7 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     ax_m.set_ylabel(r"measured $\mathrm{tr}(JJ^\top)/N$")
     ax_h.set_xlabel(r"$\log_{10}(s/s_{\mathrm{rms}})$")
     ax_h.set_ylabel("density")
+    ax_h.set_yscale("log")
     ax_h.legend(fontsize=6, loc="upper left")
     meta = sv.iloc[0]
     fig.suptitle(f"depth {int(meta.depth)}, width $N={int(meta.width)}$", fontsize=8)

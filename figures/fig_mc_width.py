@@ -10,6 +10,11 @@ what is left is finite width. The number of networks grows as 1/N^2 towards smal
 there; only widths where the deviation exceeds three times the noise (filled markers) enter
 the fit.
 Exponent -1: finite-width bias; about 0: a discrepancy that does not go away with width.
+
+The fourth panel is the network-to-network variance of ``log |dy/dz_1|^2`` (mean over the inputs
+of its variance at each input) against its leading-order prediction
+(:func:`theory.finite_width.log_grad_variance`), with the fitted exponent over the widths with
+L / N <= 1/4.
 """
 
 from __future__ import annotations
@@ -31,8 +36,15 @@ CAPTION = (
     r"over layers $2..L$, against the width $N$; lines: least-squares fits "
     r"$\propto N^{p}$ over the widths where the deviation exceeds three times the noise (filled "
     r"markers; exponents in the legend, $\pm$ one standard error); dotted: the statistical noise "
-    r"(standard error over networks)."
+    r"(standard error over networks). Right: variance over networks of "
+    r"$\log|\partial y/\partial z_1|^2$ (markers, bars: the standard error of a sample variance) "
+    r"against its leading-order finite-width prediction (lines, laws drawn); $p$: fitted exponent "
+    r"over the widths with $L/N\le 1/4$."
 )
+
+#: Width of the coordinate-network training experiments (image, audio, Poisson) at the cpu
+#: preset: the log-gradient spread is quoted there.
+TRAINING_WIDTH = 64
 
 _QTY_KEY = {"q": "Q", "chi": "Chi", "grad_norm2": "Grad"}
 _QTY_LABEL = {"q": r"$q_\ell$", "chi": r"$\chi_\ell$",
@@ -43,13 +55,14 @@ def compute(preset: str) -> dict[str, pd.DataFrame]:
     """``{"deviation": per (init, width, quantity), "fit": per (init, quantity)}`` of the
     ``mc-width`` experiment."""
     summary = run_experiment(mc_width.NAME, check_preset(preset), progress=True).summary
-    return {"deviation": summary["deviation"], "fit": summary["fit"]}
+    return {"deviation": summary["deviation"], "fit": summary["fit"],
+            "log_grad": summary["log_grad"], "log_grad_fit": summary["log_grad_fit"]}
 
 
 def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     style.apply()
     dev, fit = data["deviation"], data["fit"]
-    fig, axes = plt.subplots(1, 3, figsize=(7.2, 3.0), sharex=True)
+    fig, axes = plt.subplots(1, 4, figsize=(7.2, 2.9), sharex=True)
     handles = {}
     for ax, qty in zip(axes, mc.QUANTITIES):
         fitted = []
@@ -74,6 +87,7 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
         ax.set_title(_QTY_LABEL[qty])
         if fitted:
             ax.legend(*zip(*fitted), fontsize=6, loc="upper right")
+    _log_grad_panel(axes[3], data["log_grad"], data["log_grad_fit"])
     axes[0].set_ylabel("relative deviation")
     fig.suptitle(f"depth {int(dev.depth.iloc[0])}; filled: resolved (> 3 noise), "
                  "open: not resolved, dotted: noise", fontsize=8)
@@ -81,6 +95,25 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
                loc="lower center", ncol=len(handles), fontsize=6.5, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
+
+
+def _log_grad_panel(ax, rows: pd.DataFrame, fits: pd.DataFrame) -> None:
+    labels = []
+    for init in dict.fromkeys(rows.init):
+        color = style.color(init)
+        d = rows[rows.init == init].sort_values("width")
+        ax.errorbar(d.width, d.measured, yerr=d.se, fmt="o", ms=2.5, color=color,
+                    elinewidth=0.7, capsize=1.2)
+        (line,) = ax.plot(d.width, d.predicted, "-", color=color, lw=0.9)
+        f = fits[fits.init == init].iloc[0]
+        if np.isfinite(f.exponent):
+            labels.append((line, f"$p={f.exponent:.2f}$"))
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel(r"width $N$")
+    ax.set_title(r"Var $\log|\partial y/\partial z_1|^2$")
+    if labels:
+        ax.legend(*zip(*labels), fontsize=6, loc="upper right")
 
 
 def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
@@ -96,6 +129,30 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
         else:
             out[name] = f"{f.exponent:.2f}"
     widths = sorted(data["deviation"].width.unique())
+    for _, f in data["log_grad_fit"].iterrows():
+        key = style.macro_key(f.init)
+        out[f"McWidthLogGradExp{key}"] = (
+            "--" if not np.isfinite(f.exponent) else
+            f"{f.exponent:.2f} \\pm {f.exponent_se:.2f}" if np.isfinite(f.exponent_se)
+            else f"{f.exponent:.2f}")
+        out[f"McWidthLogGradMaxZ{key}"] = f"{f.max_abs_z:.1f}"
+    lg = data["log_grad"]
+    use = lg[lg.depth / lg.width <= mc_width.LOG_GRAD_MAX_DEPTH_OVER_WIDTH]
+    out["McWidthLogGradMinWidth"] = str(int(use.width.min()))
+    out["McWidthLogGradMaxAbsZ"] = f"{float(np.max(np.abs(use.z))):.1f}"
+    out["McWidthLogGradCells"] = str(len(use))
+    out["McWidthLogGradWithinThree"] = str(int(np.sum(np.abs(use.z) <= 3)))
+    out["McWidthLogGradDepth"] = str(int(lg.depth.iloc[0]))
+    # the spread at the training experiments' width, 64 (the smallest width when 64 was not run)
+    sd_width = TRAINING_WIDTH if (lg.width == TRAINING_WIDTH).any() else int(lg.width.min())
+    out["McWidthLogGradSdWidth"] = str(sd_width)
+    for init in ("edge_of_chaos", "siren"):
+        r = lg[(lg.init == init) & (lg.width == sd_width)]
+        key = style.macro_key(init)
+        out[f"McWidthLogGradSd{key}"] = (f"{float(np.sqrt(r.measured.iloc[0])):.2f}"
+                                         if not r.empty else "--")
+        out[f"McWidthLogGradSdTheory{key}"] = (f"{float(np.sqrt(r.predicted.iloc[0])):.2f}"
+                                               if not r.empty else "--")
     out["McWidthMin"] = str(int(widths[0]))
     out["McWidthMax"] = str(int(widths[-1]))
     return out

@@ -80,7 +80,8 @@ def _expect(g, s: float, sb2: float, uniform: bool) -> float:
 
 
 def _moments(act: str, s: float, sb2: float, uniform: bool) -> dict[str, float]:
-    """F, F', F'', G, G', G'', H, K = E f'^2 f^2, and E[u^2 f'(u + b)^2] at Gaussian variance s."""
+    """F, F', F'', G, G', G'', H = E f^4, J = E f'^4, K = E f'^2 f^2, and E[u^2 f'(u + b)^2] at
+    Gaussian variance s."""
     f, fp = _fns(act)
     h = 1e-3 * max(s, 1e-3)
     fns = {"F": lambda z: f(z) ** 2, "G": lambda z: fp(z) ** 2}
@@ -93,6 +94,7 @@ def _moments(act: str, s: float, sb2: float, uniform: bool) -> dict[str, float]:
         # E relu'(z)^2 = P(z > 0) = 1/2: exact derivatives (finite differences of the kink are not).
         out.update(F1=0.5, F2=0.0, G1=0.0, G2=0.0)
     out["H"] = _expect(lambda z: f(z) ** 4, s, sb2, uniform)
+    out["J"] = _expect(lambda z: fp(z) ** 4, s, sb2, uniform)
     out["K"] = _expect(lambda z: fp(z) ** 2 * f(z) ** 2, s, sb2, uniform)
     x, w = _GH[0], _GH[1] / math.sqrt(2.0 * math.pi)
     b, v = _bias_nodes(sb2, uniform)
@@ -101,28 +103,95 @@ def _moments(act: str, s: float, sb2: float, uniform: bool) -> dict[str, float]:
     return out
 
 
-def _first_layer_moments(spec, xp) -> tuple[float, float]:
-    """``E f(z_1)^2`` and ``E f(z_1)^4`` for ``z_1 = W_0 x + b_0`` under the spec's own law."""
+def _first_moments(spec, xp) -> dict[str, float]:
+    """``F = E f^2, G = E f'^2, H = E f^4, J = E f'^4, K = E f^2 f'^2`` of ``z_1 = W_0 x + b_0``
+    under the first layer's own law (uniform: characteristic functions for sine, cumulants of
+    uniforms for relu, Gauss-Legendre quadrature over the draws otherwise)."""
     act, first = spec.activation, spec.first
     q1 = float(spec.q1(xp[None, :])[0])
-    if spec.convention == "normal":
-        return _expect(lambda z: _fns(act)[0](z) ** 2, q1, 0.0, False), \
-            _expect(lambda z: _fns(act)[0](z) ** 4, q1, 0.0, False)
+    f, fp = _fns(act)
+    fns = {"F": lambda z: f(z) ** 2, "G": lambda z: fp(z) ** 2, "H": lambda z: f(z) ** 4,
+           "J": lambda z: fp(z) ** 4, "K": lambda z: f(z) ** 2 * fp(z) ** 2}
+    if spec.first_law == "normal":
+        return {k: _expect(g, q1, 0.0, False) for k, g in fns.items()}
     a = math.sqrt(3.0 * first.sigma_w2 / spec.d_in) * np.abs(xp)  # U(+-a_k) terms
     c = math.sqrt(3.0 * first.sigma_b2)
     bounds = [float(v) for v in a] + ([c] if c > 0 else [])
     if act == "sin":  # characteristic functions: E cos(t z) = prod_k sinc(t a_k)
         cf = lambda t: float(np.prod([np.sinc(t * b / np.pi) for b in bounds]))  # noqa: E731
-        return 0.5 - 0.5 * cf(2.0), 3.0 / 8.0 - 0.5 * cf(2.0) + cf(4.0) / 8.0
+        ef2, ef4 = 0.5 - 0.5 * cf(2.0), 3.0 / 8.0 - 0.5 * cf(2.0) + cf(4.0) / 8.0
+        # cos^2 = 1 - sin^2: E cos^2, E cos^4 and E sin^2 cos^2 follow
+        return {"F": ef2, "G": 1.0 - ef2, "H": ef4, "J": 1.0 - 2.0 * ef2 + ef4,
+                "K": ef2 - ef4}
     if act == "relu":  # symmetric law: halves of E z^2 and E z^4 (cumulants of uniforms)
         ez4 = 3.0 * q1**2 - sum(2.0 * b**4 / 15.0 for b in bounds)
-        return q1 / 2.0, ez4 / 2.0
+        return {"F": q1 / 2.0, "G": 0.5, "H": ez4 / 2.0, "J": 0.5, "K": q1 / 2.0}
     nodes, weights = np.polynomial.legendre.leggauss(48)
     grids = np.meshgrid(*([nodes] * len(bounds)), indexing="ij")
     wts = np.prod(np.meshgrid(*([weights / 2.0] * len(bounds)), indexing="ij"), axis=0)
     z = sum(b * g for b, g in zip(bounds, grids))
-    f = _fns(act)[0]
-    return float(np.sum(wts * f(z) ** 2)), float(np.sum(wts * f(z) ** 4))
+    return {k: float(np.sum(wts * g(z))) for k, g in fns.items()}
+
+
+def _first_layer_moments(spec, xp) -> tuple[float, float]:
+    """``E f(z_1)^2`` and ``E f(z_1)^4`` for ``z_1 = W_0 x + b_0`` under the first layer's law."""
+    m = _first_moments(spec, xp)
+    return m["F"], m["H"]
+
+
+def _leading_terms(spec, xp, q, chi, uniform_weights: bool) -> dict[str, np.ndarray]:
+    """The signed leading-order terms at one input (``q``, ``chi``: its predictions per layer):
+    ``beta`` (bias of q_l), ``bchi`` (bias of chi_l), ``gia`` (the magnitude of the gradient's
+    projection terms per layer) and ``cov`` (the |covariance| matrix of the gains)."""
+    layers = spec.layers()
+    depth, n = spec.depth, spec.width
+    uniform_bias = spec.convention == "uniform"
+    mom = []
+    for l in range(depth):
+        sb2_in = layers[l].sigma_b2  # the bias of the layer producing z_{l+1}
+        s = q[l] - sb2_in
+        # Layer 1 is not Gaussian; its moments enter only the gradient's projection term,
+        # where the Gaussian value of the same variance is used.
+        mom.append(_moments(spec.activation, s, sb2_in, uniform_bias and l > 0))
+    beta = np.zeros(depth)
+    var = np.zeros(depth)
+    kappa = np.zeros(depth)
+    bchi = np.zeros(depth)
+    slope = np.zeros(depth)
+    for l in range(depth):
+        sw2 = layers[l + 1].sigma_w2
+        if l == 0:
+            # First layer: exact law (no finite-width term), exact E f^2 and E f^4.
+            if depth > 1:
+                ef2, ef4 = _first_layer_moments(spec, xp)
+                var[1] = sw2**2 * (ef4 - ef2**2) / n
+                if uniform_weights:
+                    kappa[1] = -1.2 * sw2**2 * ef4 / n
+            continue
+        m = mom[l]
+        slope[l] = sw2 * m["F1"]
+        bchi[l] = sw2 * (m["G1"] * beta[l] + m["G2"] * var[l] / 2 + m["G2"] * kappa[l] / 6)
+        if l + 1 < depth:
+            beta[l + 1] = sw2 * (m["F1"] * beta[l] + m["F2"] * var[l] / 2
+                                 + m["F2"] * kappa[l] / 6)
+            var[l + 1] = sw2**2 * (m["H"] - m["F"] ** 2) / n + slope[l] ** 2 * var[l]
+            if uniform_weights:
+                kappa[l + 1] = -1.2 * sw2**2 * m["H"] / n
+    gia = np.zeros(depth)
+    for l in range(depth - 1):
+        m, m_next = mom[l], mom[l + 1]
+        sw2 = layers[l + 1].sigma_w2
+        gia[l] = (abs(sw2 * m["K"] / m["F"])
+                  + abs(m["K"] * m_next["U"] / (m["F"] ** 2 * m_next["G"]))) / n
+    # |Cov| of the gains chi_a, chi_b (a < b) through the shared s: a strictly upper matrix.
+    gain = np.array([layers[a + 1].sigma_w2 * mom[a]["G1"] for a in range(depth)])
+    logslope = np.concatenate([[0.0], np.cumsum(np.log(np.maximum(np.abs(slope), 1e-300)))])
+    cov = np.zeros((depth, depth))
+    for a in range(1, depth):
+        b = np.arange(a + 1, depth)
+        prod = np.exp(logslope[b] - logslope[a])  # prod_{j=a}^{b-1} |slope_j|
+        cov[a, b] = np.abs(gain[a] * gain[b] * var[a] * prod) / (chi[a] * chi[b])
+    return {"beta": beta, "bchi": bchi, "gia": gia, "cov": cov}
 
 
 def finite_width_bound(spec, x, pred, uniform_weights: bool) -> dict[str, np.ndarray]:
@@ -130,66 +199,125 @@ def finite_width_bound(spec, x, pred, uniform_weights: bool) -> dict[str, np.nda
 
     ``pred`` is the prediction the measurement is compared with (it gives q_l and chi_l).
     """
-    layers = spec.layers()
-    depth, n = spec.depth, spec.width
-    uniform_bias = spec.convention == "uniform"
+    depth = spec.depth
     out = {k: np.zeros(depth) for k in QUANTITIES}
     for p in range(len(x)):
-        q, chi = pred["q"][p], pred["chi"][p]
-        mom = []
-        for l in range(depth):
-            sb2_in = layers[l].sigma_b2  # the bias of the layer producing z_{l+1}
-            s = q[l] - sb2_in
-            # Layer 1 is not Gaussian; its moments enter only the gradient's projection term,
-            # where the Gaussian value of the same variance is used.
-            mom.append(_moments(spec.activation, s, sb2_in, uniform_bias and l > 0))
-        beta = np.zeros(depth)
-        var = np.zeros(depth)
-        kappa = np.zeros(depth)
-        bchi = np.zeros(depth)
-        slope = np.zeros(depth)
-        for l in range(depth):
-            sw2 = layers[l + 1].sigma_w2
-            if l == 0:
-                # First layer: exact law (no finite-width term), exact E f^2 and E f^4.
-                if depth > 1:
-                    ef2, ef4 = _first_layer_moments(spec, x[p])
-                    var[1] = sw2**2 * (ef4 - ef2**2) / n
-                    if uniform_weights:
-                        kappa[1] = -1.2 * sw2**2 * ef4 / n
-                continue
-            m = mom[l]
-            slope[l] = sw2 * m["F1"]
-            bchi[l] = sw2 * (m["G1"] * beta[l] + m["G2"] * var[l] / 2 + m["G2"] * kappa[l] / 6)
-            if l + 1 < depth:
-                beta[l + 1] = sw2 * (m["F1"] * beta[l] + m["F2"] * var[l] / 2
-                                     + m["F2"] * kappa[l] / 6)
-                var[l + 1] = sw2**2 * (m["H"] - m["F"] ** 2) / n + slope[l] ** 2 * var[l]
-                if uniform_weights:
-                    kappa[l + 1] = -1.2 * sw2**2 * m["H"] / n
+        chi = pred["chi"][p]
+        t = _leading_terms(spec, x[p], pred["q"][p], chi, uniform_weights)
         # Gradient: |computed terms| summed, doubled (see the module docstring).
-        gia = np.zeros(depth)
-        for l in range(depth - 1):
-            m, m_next = mom[l], mom[l + 1]
-            sw2 = layers[l + 1].sigma_w2
-            gia[l] = (abs(sw2 * m["K"] / m["F"])
-                      + abs(m["K"] * m_next["U"] / (m["F"] ** 2 * m_next["G"]))) / n
-        # |Cov| of the gains chi_a, chi_b (a < b) through the shared s: a strictly upper matrix.
-        gain = np.array([layers[a + 1].sigma_w2 * mom[a]["G1"] for a in range(depth)])
-        logslope = np.concatenate([[0.0], np.cumsum(np.log(np.maximum(np.abs(slope), 1e-300)))])
-        cov = np.zeros((depth, depth))
-        for a in range(1, depth):
-            b = np.arange(a + 1, depth)
-            prod = np.exp(logslope[b] - logslope[a])  # prod_{j=a}^{b-1} |slope_j|
-            cov[a, b] = np.abs(gain[a] * gain[b] * var[a] * prod) / (chi[a] * chi[b])
-        # Suffix sums: terms with l <= a.
-        cov_suffix = np.cumsum(cov.sum(axis=1)[::-1])[::-1]
-        per_layer = np.abs(bchi) / chi + gia / chi
+        cov_suffix = np.cumsum(t["cov"].sum(axis=1)[::-1])[::-1]  # terms with l <= a
+        per_layer = np.abs(t["bchi"]) / chi + t["gia"] / chi
         rel = np.cumsum(per_layer[::-1])[::-1] + cov_suffix
-        out["q"] += 2 * np.abs(beta) / len(x)
-        out["chi"] += 2 * np.abs(bchi) / len(x)
+        out["q"] += 2 * np.abs(t["beta"]) / len(x)
+        out["chi"] += 2 * np.abs(t["bchi"]) / len(x)
         out["grad_norm2"] += 2 * rel * pred["grad_norm2"][p] / len(x)
     return out
 
 
-__all__ = ["QUANTITIES", "finite_width_bound"]
+def mean_correction(spec, xp, uniform_weights: bool | None = None) -> dict[str, np.ndarray]:
+    """The signed leading 1/N corrections to the means of ``q_l`` and ``chi_l`` at one input
+    (finite-width mean minus infinite-width prediction, per layer l = 1..L), and the bound on the
+    relative correction of ``|dy/dz_l|^2`` (not signed: one term of that order is not computed,
+    see the module docstring).
+
+    Args:
+        spec: the network; xp: one input, shape (d_in,).
+        uniform_weights: whether the weights are uniform (their fourth cumulant enters); None:
+            from ``spec.convention``.
+
+    Returns:
+        ``{"q": ..., "chi": ..., "grad_norm2_relative_bound": ...}``, arrays of length L.
+    """
+    from initaudit.theory.predict import predict
+
+    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
+    if xp.shape != (spec.d_in,) or not np.all(np.isfinite(xp)):
+        raise ValueError(f"the input must be {spec.d_in} finite numbers, got {xp}")
+    if uniform_weights is None:
+        uniform_weights = spec.convention == "uniform"
+    pred = predict(spec, xp[None, :])
+    bound = finite_width_bound(spec, xp[None, :], pred, uniform_weights)
+    t = _leading_terms(spec, xp, pred["q"][0], pred["chi"][0], uniform_weights)
+    return {"q": t["beta"], "chi": t["bchi"],
+            "grad_norm2_relative_bound": bound["grad_norm2"] / pred["grad_norm2"][0]}
+
+
+#: Fourth moment over squared second moment of one weight: the readout's entries enter the
+#: gradient bare (``dy/dh_L = W_L`` for a scalar output), so their kurtosis matters; a hidden
+#: layer's ``W^T delta`` sums N of them and is Gaussian to O(1/N).
+KURTOSIS = {"uniform": 9.0 / 5.0, "normal": 3.0}
+
+
+def log_grad_variance(spec, xp) -> dict[str, np.ndarray]:
+    r"""Network-to-network variance of ``log |dy/dz_l|^2`` at one input, to leading order in 1/N.
+
+    Write ``|dy/dz_l|^2 = prod_{m=l}^{L} g_m`` with the per-layer gain
+    ``g_m = |delta_m|^2 / |delta_{m+1}|^2 = sigma_w^2 (1/N) sum_i f'(z_{m,i})^2 xi_{m,i}^2``
+    (``xi`` the normalised ``W^T delta``: Gaussian for hidden layers, the readout's own law for
+    m = L; independent of the forward pass to this order). Two kinds of noise, independent between
+    layers given the layer below, drive the fluctuations at width N:
+
+    * the sampling of the N units of layer m: ``eps^F_m`` of ``(1/N) sum f^2`` (variance
+      ``(H - F^2)/N``) and ``eps^G_m`` of ``(1/N) sum f'^2 xi^2`` (variance
+      ``(kappa J - G^2)/N``), with covariance ``(K - F G)/N``;
+    * the forward variance they leave behind: ``delta s_{m+1} = sigma_w^2 (F'(s_m) delta s_m +
+      eps^F_m)``, with ``delta s_1 = 0`` (the first layer's law is exact for a fixed input).
+
+    Then ``delta log g_m = (G'(s_m) delta s_m + eps^G_m) / G(s_m)``, and
+    ``log |dy/dz_l|^2 - E = sum_{m >= l} delta log g_m`` is a linear form in the noises whose
+    variance is summed exactly. For relu with Gaussian weights and no bias ``G' = 0``,
+    ``kappa = 3``, ``J = G = 1/2``: every layer adds ``(3/2 - 1/4)/(1/4) / N = 5/N``, the
+    ``5 L / N`` of Hanin and Nica (2019).
+
+    Args:
+        spec: the network (:class:`theory.spec.NetworkSpec`, scalar output).
+        xp: one input, shape (d_in,).
+
+    Returns:
+        ``{"total": Var log|dy/dz_l|^2 for l = 1..L, "sampling": the part from the units'
+        sampling alone (no forward variance), "per_layer": the sampling variance each layer's gain
+        adds}``, arrays of length L.
+    """
+    from initaudit.theory.predict import predict
+
+    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
+    if xp.shape != (spec.d_in,) or not np.all(np.isfinite(xp)):
+        raise ValueError(f"the input must be {spec.d_in} finite numbers, got {xp}")
+    if spec.d_out != 1:
+        raise ValueError(f"the log-gradient variance is for a scalar output, got d_out = "
+                         f"{spec.d_out}")
+    layers = spec.layers()
+    depth, n = spec.depth, spec.width
+    q = predict(spec, xp[None, :])["q"][0]
+    uniform_bias = spec.convention == "uniform"
+    mom = [_first_moments(spec, xp)]
+    for m in range(1, depth):
+        sb2 = layers[m].sigma_b2
+        mom.append(_moments(spec.activation, q[m] - sb2, sb2, uniform_bias))
+    kappa = np.full(depth, 3.0)
+    kappa[-1] = KURTOSIS[spec.convention]
+    var_f = np.array([(mm["H"] - mm["F"] ** 2) / n for mm in mom])
+    var_g = np.array([(kappa[m] * mm["J"] - mm["G"] ** 2) / n for m, mm in enumerate(mom)])
+    cov_fg = np.array([(mm["K"] - mm["F"] * mm["G"]) / n for mm in mom])
+    g = np.array([mm["G"] for mm in mom])
+    dlog_g = np.array([0.0] + [mm["G1"] / mm["G"] for mm in mom[1:]])  # G'/G (no delta s_1)
+    slope = np.array([0.0] + [layers[m + 1].sigma_w2 * mom[m]["F1"] for m in range(1, depth)])
+    # coefficient of eps^F_m in delta s_k (k > m): sigma_w,m^2 prod_{j=m+1}^{k-1} slope_j
+    total, sampling = np.zeros(depth), np.zeros(depth)
+    for l in range(depth):
+        v = 0.0
+        for m in range(depth):
+            c_g = 1.0 / g[m] if m >= l else 0.0
+            c_f, reach = 0.0, layers[m + 1].sigma_w2
+            for k in range(m + 1, depth):  # eps^F_m moves s_k, which moves g_k if k >= l
+                if k >= l:
+                    c_f += dlog_g[k] * reach
+                reach *= slope[k]
+            v += c_g ** 2 * var_g[m] + c_f ** 2 * var_f[m] + 2.0 * c_g * c_f * cov_fg[m]
+        total[l] = v
+        sampling[l] = float(np.sum(var_g[l:] / g[l:] ** 2))
+    return {"total": total, "sampling": sampling, "per_layer": var_g / g ** 2}
+
+
+__all__ = ["KURTOSIS", "QUANTITIES", "finite_width_bound", "log_grad_variance",
+           "mean_correction"]

@@ -6,12 +6,18 @@ summary (:func:`initaudit.analysis.propagate.width_summary`, against the predict
 networks' own laws) is the mean relative deviation per width and its power-law exponent in N,
 -1 for a finite-width bias. The number of networks per width keeps the cost of a cell about the
 same at every width (:func:`networks_per_width`).
+
+Each cell also measures the network-to-network variance of ``log |dy/dz_l|^2`` at each input
+against its leading-order prediction (:func:`initaudit.theory.finite_width.log_grad_variance`,
+rows ``log_grad_var``); the summary fits its power law in N at the first layer (-1 at leading
+order).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from initaudit.analysis import propagate as mc
@@ -56,14 +62,39 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[mc.Propagat
     nets = networks_per_width(size.widths, n_top, max(size.max_networks, n_top))
     return [cfg for init, act in mc.AUDIT_CASES
             for cfg in mc.width_cells(init, act, size.depth, size.widths, nets,
-                                      n_inputs=size.n_inputs)]
+                                      n_inputs=size.n_inputs, log_grad=True)]
 
 
 run_cell = mc.run_cell
 
 
+#: The log-gradient variance fit uses the widths with L / N at most this: the leading order in
+#: 1/N holds for L/N small.
+LOG_GRAD_MAX_DEPTH_OVER_WIDTH = 0.25
+
+
+def log_grad_summary(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``log_grad_var`` rows of every cell (``layer == 1``: the whole depth), and per
+    initialiser the power-law fits of the measured and the predicted variance against N over the
+    widths with ``L / N <= LOG_GRAD_MAX_DEPTH_OVER_WIDTH``."""
+    rows = pd.concat([t[(t.quantity == "log_grad_var") & (t.layer == 1)] for t in tables],
+                     ignore_index=True)
+    fits = []
+    for init, grp in rows.groupby("init", sort=False):
+        grp = grp.sort_values("width")
+        use = grp[grp.depth / grp.width <= LOG_GRAD_MAX_DEPTH_OVER_WIDTH]
+        meas = mc.fit_power_law(use.width, use.measured)
+        pred = mc.fit_power_law(use.width, use.predicted)
+        fits.append({"init": init, "depth": int(grp.depth.iloc[0]), **meas,
+                     "predicted_exponent": pred["exponent"],
+                     "max_abs_z": float(np.max(np.abs(use.z))) if len(use) else np.nan,
+                     "min_width": int(use.width.min()) if len(use) else np.nan})
+    return rows, pd.DataFrame(fits)
+
+
 def summarize(configs, results, **_ignored) -> dict:
-    """``{"deviation": per (init, width, quantity), "fit": per (init, quantity)}``."""
+    """``{"deviation": per (init, width, quantity), "fit": per (init, quantity), "log_grad":
+    the log-gradient variance rows at the first layer, "log_grad_fit": their power laws}``."""
     by_init: dict[str, list[pd.DataFrame]] = {}
     for cfg, table in zip(configs, results):
         by_init.setdefault(cfg.init, []).append(table)
@@ -72,8 +103,10 @@ def summarize(configs, results, **_ignored) -> dict:
         res = mc.width_summary(pd.concat(frames, ignore_index=True), reference="exact")
         devs.append(res["deviation"])
         fits.append(res["fit"])
+    log_grad, log_grad_fit = log_grad_summary(results)
     return {"deviation": pd.concat(devs, ignore_index=True),
-            "fit": pd.concat(fits, ignore_index=True)}
+            "fit": pd.concat(fits, ignore_index=True), "log_grad": log_grad,
+            "log_grad_fit": log_grad_fit}
 
 
 def format_summary(summary: dict) -> str:
@@ -81,4 +114,8 @@ def format_summary(summary: dict) -> str:
     for r in summary["fit"].itertuples():
         lines.append(f"{r.init:24s} {r.quantity:11s} {r.exponent:+9.3f} {r.exponent_se:6.3f} "
                      f"{int(r.n_points):6d}")
+    lines.append("")
+    lines.append(f"{'init':24s} {'Var log|dy/dz_1|^2 vs N':24s} {'exponent':>9s} {'theory':>7s}")
+    for r in summary["log_grad_fit"].itertuples():
+        lines.append(f"{r.init:24s} {'':24s} {r.exponent:+9.3f} {r.predicted_exponent:+7.3f}")
     return "\n".join(lines)
