@@ -27,6 +27,7 @@ from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import ntk_depth
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style, text
+from initaudit.models import catalogue
 
 NAME = "ntk_depth"
 CAPTION = (
@@ -101,6 +102,10 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
         out[f"NtkDepthZGauss{key}"] = text.tex_number(float(s.z_gaussian[hi]), 1, signed=True)
         out[f"NtkDepthSigmaGSq{key}"] = f"{s.sigma_g2[hi]:.4g}"
         out[f"NtkDepthSigmaGSqGauss{key}"] = f"{s.sigma_g2_gaussian[hi]:.4g}"
+    # the factor 1 - 1/sigma_w^2 of the growth per layer at unit gain
+    # (theory.kernels.ntk_from_gradients)
+    hidden = catalogue.spec("edge_of_chaos_sigma_a1", 2, 256, 2, "sin").hidden
+    out["NtkIdentityFactorEoCSigmaOne"] = f"{1.0 - 1.0 / hidden.sigma_w2:.3f}"
     # the sigma_a = 1 slope per layer, from the prediction (linear growth)
     t = summ[summ.point == "edge_of_chaos_sigma_a1"]
     if len(t) >= 2:

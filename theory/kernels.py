@@ -21,6 +21,21 @@ For a :class:`theory.spec.NetworkSpec` and inputs ``X`` (P x d), with ``S_0 = X 
 On the diagonal ``Edot_m = chi_m / sigma_{w,m}^2`` and ``K_m(x, x) = q_m(x)``, so
 ``Theta(x, x) = sum_m q_m prod_{k >= m} chi_k``.
 
+**The NTK's diagonal from the gradients (sine networks).** For ``f = sin`` under any law,
+``f'^2 = 1 - f^2``, so ``chi_m = sigma_m^2 (1 - S_m)`` with ``sigma_m^2`` the variance of the weights
+that read ``h_m``. With ``P_m = E|dy/dz_m|^2 = prod_{k=m}^{L} chi_k`` (``P_{L+1} = 1``) this gives
+``S_m P_{m+1} = P_{m+1} - P_m / sigma_m^2``, and the standard-parametrisation limit telescopes
+into the expected squared gradients (:func:`ntk_from_gradients`)::
+
+    lim Theta_SP(x, x) / N = sum_{m=1}^{L} (P_{m+1} - P_m / sigma_m^2).
+
+With one ``sigma^2`` for the hidden layers and unit gain below the readout (``chi_m = 1`` for
+m < L, so every ``P_m = P_L``, the readout's gain) it is
+``(L - 1)(1 - 1/sigma^2) P_L + 1 - P_L / sigma_L^2``: linear growth in depth with slope
+``(1 - 1/sigma^2) P_L``, the source's third mechanism. At ``sigma^2 = 1`` for every layer (the
+``sigma_a = 0`` point, or Xavier on square layers) it is ``1 - P_1``: the mean eigenvalue cannot
+grow past 1 whatever the depth, and approaches it as the first layer's gradient decays.
+
 **Laws.** The expectations ``S_m`` and ``Edot_m`` are taken under the law the network draws
 (``law="exact"``, the default; :mod:`theory.laws`): a uniform first layer over d inputs gives a
 product of sinc terms, not a Gaussian kernel, and a uniform hidden bias, one draw per unit shared
@@ -201,3 +216,25 @@ def kernels(spec: NetworkSpec, x, method: str = "auto", law: str = "exact") -> K
     sym = lambda a: (a + a.T) / 2  # noqa: E731 - remove rounding asymmetry only
     return KernelResult(nngp=sym(ks[-1]), ntk=sym(theta), ntk_sp_over_width=sym(theta_sp),
                         nngp_layers=np.stack([sym(a) for a in ks]), law=law)
+
+
+def ntk_from_gradients(spec: NetworkSpec, x, law: str = "exact",
+                       method: str = "auto") -> np.ndarray:
+    """``lim Theta_SP(x, x) / N`` of a sine network from its expected squared gradients, per input:
+    ``sum_{m=1}^{L} (P_{m+1} - P_m / sigma_m^2)`` (module docstring), ``P_m`` from
+    :func:`theory.predict.predict`.
+
+    Raises:
+        ValueError: for an activation other than sine (the identity needs ``f'^2 = 1 - f^2``).
+    """
+    from initaudit.theory.predict import predict
+
+    if spec.activation != "sin":
+        raise ValueError(f"the gradient identity holds for sine networks (f'^2 = 1 - f^2); got "
+                         f"activation {spec.activation!r}")
+    x = _check_inputs(spec, x)
+    grads = predict(spec, x, law, method)["grad_norm2"]  # (P, L): P_1 .. P_L
+    ones = np.ones((grads.shape[0], 1))
+    nxt = np.concatenate([grads[:, 1:], ones], axis=1)  # P_2 .. P_{L+1}
+    sigma2 = np.array([lv.sigma_w2 for lv in spec.layers()[1:]])  # reading h_1 .. h_L
+    return np.sum(nxt - grads / sigma2[None, :], axis=1)
