@@ -400,22 +400,26 @@ def log_grad_rows(meas: Measurement, spec, x, meta: dict | None = None) -> pd.Da
     ``log |dy/dz_l|^2`` at each input, averaged over the inputs (``measured``), against
     :func:`theory.finite_width.log_grad_variance` averaged the same way (``predicted``).
 
-    ``se`` is the mean over inputs of each input's standard error of a sample variance (from
-    the sample's fourth central moment): the inputs share their networks, so this is the bound
-    for fully correlated inputs, not the smaller independent-input value. ``predicted_gaussian``
-    is NaN (the finite-width terms are derived under the laws drawn only).
+    ``se`` is the jackknife standard error over networks of that input-averaged variance (the
+    inputs share their networks, so their variances are correlated; leaving one network out at a
+    time keeps the correlation). ``predicted_gaussian`` is NaN (the finite-width terms are
+    derived under the laws drawn only).
     """
     from initaudit.theory.finite_width import log_grad_variance
 
     lg = np.log(np.asarray(meas.grad_norm2, dtype=np.float64))  # (S, P, L)
     s = lg.shape[0]
-    if s < 2:
-        raise ValueError(f"the variance of log |dy/dz|^2 needs at least 2 networks, got {s}")
-    var = lg.var(axis=0, ddof=1)
-    m4 = ((lg - lg.mean(axis=0)) ** 4).mean(axis=0)
-    se = np.sqrt(np.maximum(m4 - var ** 2 * (s - 3) / (s - 1), 0.0) / s)
+    if s < 3:
+        raise ValueError(f"the jackknife of the variance of log |dy/dz|^2 needs at least 3 "
+                         f"networks, got {s}")
+    measured = lg.var(axis=0, ddof=1).mean(axis=0)  # (L,)
+    # leave-one-out variances from the sums, per network, input and layer
+    total, total2 = lg.sum(axis=0), (lg ** 2).sum(axis=0)
+    mean_loo = (total[None] - lg) / (s - 1)
+    var_loo = ((total2[None] - lg ** 2) - (s - 1) * mean_loo ** 2) / (s - 2)
+    stat_loo = var_loo.mean(axis=1)  # (S, L): the input-averaged variance without network i
+    err = np.sqrt((s - 1) / s * np.sum((stat_loo - stat_loo.mean(axis=0)) ** 2, axis=0))
     pred = np.mean([log_grad_variance(spec, xp)["total"] for xp in np.asarray(x)], axis=0)
-    measured, err = var.mean(axis=0), se.mean(axis=0)
     table = pd.DataFrame({"layer": np.arange(1, lg.shape[2] + 1), "network": "pooled",
                           "quantity": "log_grad_var", "measured": measured, "se": err,
                           "predicted": pred, "z": (measured - pred) / err,
@@ -629,7 +633,8 @@ def width_summary(table: pd.DataFrame, *, min_layer: int = 2,
 
 
 def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
-                      spec: tspec.NetworkSpec | None = None) -> dict[str, pd.DataFrame]:
+                      spec: tspec.NetworkSpec | None = None,
+                      weights: str | None = "iid") -> dict[str, pd.DataFrame]:
     """Singular values of the hidden input-output Jacobian ``J = dz_L/dz_1 = D_{L-1} ... D_1``.
 
     ``D_l = W_l diag(f'(z_l))``; J is N x N, the product the dynamical-isometry literature
@@ -644,6 +649,8 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
         x: inputs; the first ``n_inputs`` rows are used.
         n_inputs: inputs per network.
         spec: spec for the prediction (None: none).
+        weights: the hidden matrices' law for the free-probability prediction of the spread,
+            "iid" or "orthogonal" (:mod:`theory.jacobian`); None: no such prediction.
 
     Returns:
         ``{"singular_values": (network, input, index, singular_value, zero),
@@ -651,7 +658,10 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
         drawn), predicted_mean_s2_gaussian (the Gaussian mean field), s_max, s_min_nonzero,
         frac_zero (singular values below the float64 rank tolerance ``s_max N eps``),
         log10_spread (standard deviation of log10 s over the non-zero ones), frac_within_2x
-        (fraction of s within a factor 2 of ``sqrt(mean_s2)``)}``.
+        (fraction of s within a factor 2 of ``sqrt(mean_s2)``), normalized_variance
+        (``m_2 / m_1^2 - 1`` of the squared singular values, ``m_k`` the mean of ``s^{2k}``) and
+        predicted_normalized_variance (free probability under the laws drawn,
+        :func:`theory.jacobian.jacobian_moments`)}``.
     """
     if ens.depth < 2:
         raise ValueError("the hidden Jacobian dz_L/dz_1 needs depth >= 2")
@@ -687,6 +697,14 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
     mean_s2 = (sv**2).mean(axis=-1)
     pred = np.full((s, p), np.nan)
     pred_gauss = np.full((s, p), np.nan)
+    pred_nv = np.full((s, p), np.nan)
+    if spec is not None and weights is not None:
+        from initaudit.theory.jacobian import jacobian_moments
+
+        xs_nv = x.double().cpu().numpy()
+        pred_nv = np.broadcast_to(np.array([
+            jacobian_moments(spec, xp, order=2, weights=weights)["normalized_variance"]
+            for xp in xs_nv]), (s, p))
     if spec is not None:
         xs = x.double().cpu().numpy()
         prod = lambda pr: np.broadcast_to(  # noqa: E731 - prod_{m=1}^{L-1} chi_m per input
@@ -706,6 +724,8 @@ def jacobian_spectrum(ens: Ensemble, x, n_inputs: int = 4,
         "frac_zero": zero.mean(axis=-1).reshape(-1),
         "log10_spread": np.nanstd(logs, axis=-1).reshape(-1),
         "frac_within_2x": ((sv > rms / 2) & (sv < rms * 2)).mean(axis=-1).reshape(-1),
+        "normalized_variance": ((sv**4).mean(axis=-1) / mean_s2**2 - 1.0).reshape(-1),
+        "predicted_normalized_variance": np.asarray(pred_nv).reshape(-1),
     })
     meta = {"init": ens.name, "activation": ens.activation, "depth": ens.depth, "width": n}
     for frame in (sv_rows, summary):
@@ -753,7 +773,9 @@ def run_jacobian_cell(cfg: JacobianConfig) -> dict[str, pd.DataFrame]:
     spec = catalogue.spec(cfg.init, cfg.d_in, cfg.width, cfg.depth, cfg.activation,
                           omega0=cfg.omega0)
     x = sample_inputs(cfg.n_inputs, cfg.d_in, cfg.input_seed)
-    return jacobian_spectrum(ens, x, n_inputs=cfg.n_inputs, spec=spec)
+    law = catalogue.get(cfg.init).matrix
+    return jacobian_spectrum(ens, x, n_inputs=cfg.n_inputs, spec=spec,
+                             weights=law if law in ("iid", "orthogonal") else None)
 
 
 run_cell = cell_runner("analysis.propagate", {PropagationConfig: run_config,

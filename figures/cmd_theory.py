@@ -13,6 +13,8 @@ Subcommands (all take ``--json``):
   expected output spectrum of the network as ``initaudit spectrum`` draws it, through the same
   estimator (:func:`initaudit.analysis.spectrum.theory_shares`).
 
+* ``jacobian --init NAME --depth L [--width N] [--x X ...] [--order K]``: moments of the squared
+  singular values of ``J = dz_L/dz_1`` by free probability (:mod:`theory.jacobian`).
 * ``finite-width --init NAME --depth L --width N [--x X ...]``: the leading 1/N corrections to
   the means of q_l and chi_l, the bound on that of ``|dy/dz_l|^2``, and the network-to-network
   variance of ``log |dy/dz_l|^2`` at one input (:mod:`theory.finite_width`; the laws drawn).
@@ -175,7 +177,13 @@ def _finite_width(args) -> int:
     from initaudit.models.mlp import Ensemble
     from initaudit.theory import finite_width
 
+    from initaudit.models import catalogue
+
+    matrix = catalogue.get(args.init).matrix if args.init in catalogue.available() else None
     net = Ensemble.drawn_spec(args.init, args.d_in, args.width, args.depth, omega0=args.omega0)
+    if matrix != "iid":
+        raise ValueError(f"{args.init} draws {matrix} hidden matrices; the finite-width terms are "
+                         "derived for i.i.d. weights")
     if args.activation is not None:
         net = net.with_(activation=args.activation)
     x = np.full(args.d_in, 0.5) if args.x is None else np.asarray(args.x, dtype=np.float64)
@@ -204,6 +212,42 @@ def _finite_width(args) -> int:
                 f"{d['log_grad_variance'][i]:>13.4g} {d['log_grad_sd'][i]:>8.4f}"
                 for i, l in enumerate(d["layer"])]
         return "\n".join([head, cols, *body])
+
+    emit(out, args.json, text)
+    return 0
+
+
+def _jacobian(args) -> int:
+    from initaudit.models import catalogue
+    from initaudit.models.mlp import Ensemble
+    from initaudit.theory import jacobian
+
+    net = Ensemble.drawn_spec(args.init, args.d_in, args.width, args.depth, omega0=args.omega0)
+    if args.activation is not None:
+        net = net.with_(activation=args.activation)
+    weights = catalogue.get(args.init).matrix
+    if weights not in jacobian.WEIGHT_FAMILIES:
+        raise ValueError(f"{args.init} draws {weights} hidden matrices; the free-probability "
+                         f"theory covers {' and '.join(jacobian.WEIGHT_FAMILIES)} ones")
+    x = np.full(args.d_in, 0.5) if args.x is None else np.asarray(args.x, dtype=np.float64)
+    if x.shape != (args.d_in,):
+        raise ValueError(f"--x takes {args.d_in} numbers (one per input dimension, --d-in), "
+                         f"got {len(x)}")
+    res = jacobian.jacobian_moments(net, x, order=args.order, law=args.law, weights=weights)
+    out = {"law": args.law, "init": args.init, "activation": net.activation,
+           "weights": weights, "depth": args.depth, "width": args.width, "d_in": args.d_in,
+           "x": x,
+           "moments": [{"k": k + 1, "value": float(v)} for k, v in enumerate(res["moments"])],
+           "normalized_variance": res["normalized_variance"],
+           "per_layer_variance": res["per_layer_variance"]}
+
+    def text(d):
+        lines = [f"{d['init']} ({d['activation']}, {d['weights']} hidden weights), depth "
+                 f"{d['depth']}, input {np.array2string(np.asarray(d['x']), precision=4)}, law: "
+                 f"{d['law']}; squared singular values of dz_L/dz_1 at large width"]
+        lines += [f"  m_{m['k']:<3d} {m['value']:.6g}" for m in d["moments"]]
+        lines.append(f"  normalised variance m_2/m_1^2 - 1 = {d['normalized_variance']:.6g}")
+        return "\n".join(lines)
 
     emit(out, args.json, text)
     return 0
@@ -289,6 +333,29 @@ def register(subparsers) -> None:
                    help="activation (default: the initializer's)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_finite_width)
+
+    p = sub.add_parser("jacobian", help="moments of the end-to-end Jacobian's spectrum",
+                       description="Moments m_1..m_K of the squared singular values of "
+                       "J = dz_L/dz_1 at large width, by free probability (i.i.d. or orthogonal "
+                       "hidden weights, as the initializer draws them), and the normalised "
+                       "variance m_2/m_1^2 - 1 (0 for dynamical isometry).")
+    p.add_argument("--init", required=True, metavar="NAME",
+                   help="a registered initializer for fully connected layers")
+    p.add_argument("--depth", type=positive_int, required=True, help="activated layers L (>= 2)")
+    p.add_argument("--width", type=positive_int, default=256,
+                   help="hidden width N (sets laws that depend on it; default 256)")
+    p.add_argument("--d-in", dest="d_in", type=positive_int, default=1,
+                   help="input dimension (default 1)")
+    p.add_argument("--x", type=finite_float, nargs="+", default=None, metavar="X",
+                   help="the input, one number per dimension (default 0.5 each)")
+    p.add_argument("--omega0", type=positive_float, default=None,
+                   help="frequency of a frequency initializer (default: its own)")
+    p.add_argument("--activation", choices=("sin", "relu", "tanh"), default=None,
+                   help="activation (default: the initializer's)")
+    p.add_argument("--order", type=positive_int, default=4, help="moments m_1..m_K (default 4)")
+    _law_argument(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_jacobian)
 
     p = sub.add_parser("kernel", help="NNGP and NTK matrices for 1-D inputs")
     p.add_argument("--depth", type=positive_int, required=True, help="number of sine layers")

@@ -19,7 +19,7 @@ import pandas as pd
 from initaudit.analysis.experiment import run_experiment
 from initaudit.analysis.experiments import mc_jacobian
 from initaudit.analysis.presets import check_preset
-from initaudit.figures import style
+from initaudit.figures import style, text
 
 NAME = "mc_jacobian"
 CAPTION = (
@@ -101,6 +101,12 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
         out[f"McJacTraceRatio{key}"] = f"{np.median(m.mean_s2 / _theory(m)):.2f}"
         out[f"McJacTraceRatioGauss{key}"] = (
             f"{np.median(m.mean_s2 / m.predicted_mean_s2_gaussian):.2f}")
+        # normalised variance m_2/m_1^2 - 1 of s^2: measured (mean over networks and inputs)
+        # and by free probability (theory.jacobian)
+        out[f"McJacNv{key}"] = text.tex_number(float(m.normalized_variance.mean()), 3,
+                                               significant=True)
+        out[f"McJacNvTheory{key}"] = text.tex_number(
+            float(m.predicted_normalized_variance.mean()), 3, significant=True, missing="--")
     meta = summ.iloc[0]
     out["McJacDepth"] = str(int(meta.depth))
     out["McJacWidth"] = str(int(meta.width))

@@ -70,12 +70,11 @@ def compute(preset: str) -> dict:
             "examples2d": summary["examples2d"], "band": summary["band"],
             "check": summary["check"],
             "window_leakage": summary["window_leakage"],
-            "band_limit": spectrum_depth.band_theory((LIMIT_DEPTH,), size.width,
-                                                      inits=("edge_of_chaos",))}
+            "band_limit": spectrum_depth.band_theory((8, LIMIT_DEPTH), size.width)}
 
 
-#: Depth at which the band-limited share stands for its limit: its factors are 1 - s_l^2/6 with
-#: s_l ~ 1/l, so the product beyond L changes it by about 1/(6 L), 2e-4 here.
+#: Depth at which the band-limited share stands for its limit: at sigma_a = 0 its factors are
+#: 1 - d_l^2/6 with d_l ~ 1/l, so the product beyond L changes it by about 1/(6 L), 2e-4 here.
 LIMIT_DEPTH = 1024
 
 
@@ -235,13 +234,17 @@ def macros(data: dict) -> dict[str, str]:
     band = data["band"]
     deepest = int(band.depth.max())
     out["SpecBandDepth"] = str(deepest)
+    lim = data["band_limit"]
     for init, key in (("edge_of_chaos", "EoC"), ("edge_of_chaos_sigma_a1", "EoCSigmaOne"),
                       ("siren", "Siren")):
         b = band[(band.init == init) & (band.depth == deepest)].iloc[0]
         out[f"SpecBandShare{key}"] = text.tex_number(float(b.band_share), 2, significant=True)
-        out[f"SpecBandFactor{key}"] = _fmt(float(b.r_deepest))
-    lim = data["band_limit"]
-    out["SpecBandShareLimitEoC"] = _fmt(float(lim[lim.init == "edge_of_chaos"].band_share.iloc[0]))
+        b8 = lim[(lim.init == init) & (lim.depth == 8)].iloc[0]
+        out[f"SpecBandShareEight{key}"] = text.tex_number(float(b8.band_share), 2,
+                                                           significant=True)
+        bl = lim[(lim.init == init) & (lim.depth == LIMIT_DEPTH)].iloc[0]
+        out[f"SpecBandShareLimit{key}"] = text.tex_number(float(bl.band_share), 2,
+                                                           significant=True)
     out["SpecBandLimitDepth"] = str(LIMIT_DEPTH)
     # the theory check: many networks of the pair at one depth
     check = data["check"]

@@ -32,7 +32,7 @@ from typing import Callable, Mapping
 from initaudit.theory.checks import choice
 
 __all__ = [
-    "LAYER_KINDS", "SCOPES", "Entry", "Source", "Style", "add", "available", "default_activation",
+    "LAYER_KINDS", "MATRIX_LAWS", "SCOPES", "Entry", "Source", "Style", "add", "available", "default_activation",
     "entries", "frequency_inits", "get", "spec", "tensor_rule",
 ]
 
@@ -40,6 +40,10 @@ __all__ = [
 LAYER_KINDS = ("linear", "conv", "embedding", "attention", "first", "hidden", "readout")
 #: What an entry's ``fn`` fills: one tensor, one nn.Linear (weight and bias), a whole model.
 SCOPES = ("tensor", "layer", "model")
+#: The law of a whole weight matrix: i.i.d. entries, Haar-orthogonal (scaled), random with
+#: dependent or unequally distributed entries ("structured"), or a deterministic pattern. The
+#: end-to-end Jacobian's theory (:mod:`theory.jacobian`) reads it.
+MATRIX_LAWS = ("iid", "orthogonal", "structured", "deterministic")
 #: Modules whose import adds entries.
 _MODULES = ("initaudit.models.init", "initaudit.models.embeddings", "initaudit.models.lsuv",
             "initaudit.models.harmonic")
@@ -108,6 +112,7 @@ class Entry:
     layer: Callable | None = None
     spec: Callable | None = None
     control: bool = False
+    matrix: str = "iid"
 
     @property
     def paper(self) -> str:
@@ -133,7 +138,7 @@ class Entry:
             "defaults": dict(self.defaults), "activation": self.activation,
             "omega0": self.omega0, "frequency": dict(self.frequency),
             "layer_rule": qual(self.layer), "has_spec": self.spec is not None,
-            "control": self.control,
+            "control": self.control, "matrix": self.matrix,
             "style": {"label": self.style.label, "color": self.style.color,
                       "marker": self.style.marker, "linestyle": self.style.linestyle,
                       "macro": self.style.macro},
@@ -148,7 +153,7 @@ def add(name: str, fn: Callable, *, paper: str, arxiv: str | None, formula: str,
         defaults: dict | None = None, url: str | None = None, commit: str | None = None,
         activation: str | None = None, omega0: float | None = None,
         frequency: Mapping[str, str | None] | None = None, layer: Callable | None = None,
-        spec: Callable | None = None, control: bool = False) -> Entry:
+        spec: Callable | None = None, control: bool = False, matrix: str | None = None) -> Entry:
     """Add the entry ``name`` (called once per initialiser by the module that defines it).
 
     Raises:
@@ -160,6 +165,9 @@ def add(name: str, fn: Callable, *, paper: str, arxiv: str | None, formula: str,
         raise ValueError(f"unknown layer kind(s) {', '.join(bad)}; valid kinds are "
                          f"{', '.join(LAYER_KINDS)}")
     choice(scope, SCOPES, "scope")
+    if matrix is None:
+        matrix = "iid" if random else "deterministic"
+    choice(matrix, MATRIX_LAWS, "matrix law")
     if name in _ENTRIES and _ENTRIES[name].fn is not fn:
         raise ValueError(f"initializer {name!r} is already in the catalogue")
     entry = Entry(
@@ -167,7 +175,7 @@ def add(name: str, fn: Callable, *, paper: str, arxiv: str | None, formula: str,
         applies_to=kinds, random=bool(random), style=style, scope=scope, notes=notes,
         defaults=dict(defaults or {}), activation=activation,
         omega0=None if omega0 is None else float(omega0), frequency=dict(frequency or {}),
-        layer=layer, spec=spec, control=bool(control),
+        layer=layer, spec=spec, control=bool(control), matrix=matrix,
     )
     _ENTRIES[name] = entry
     return entry

@@ -117,6 +117,8 @@ def _strategy(name: str, *, formula: str, random: bool, structure: str, fidelity
             formula=formula,
             applies_to=("embedding",),
             random=random,
+            matrix=(("iid" if structure.startswith("neither axis") else "structured")
+                    if random else "deterministic"),
             notes=f"Structure along {structure}. {fidelity}",
             defaults=defaults,
             url=_URL, commit=None,

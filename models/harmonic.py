@@ -458,7 +458,7 @@ def _add_entry() -> None:
         arxiv=None,
         formula="W, b ~ U(-1/sqrt(n_in), 1/sqrt(n_in)), then row i and bias i times "
                 "s_i = f_i^(-1/2) / mean_j f_j^(-1/2), f_i = min(base (i + 1), max)",
-        applies_to=("linear", "hidden"), random=True,
+        applies_to=("linear", "hidden"), random=True, matrix="structured",
         notes="HarmonicMLP's frequency-scaled init of its harmonic layers; it needs the unit "
               "frequencies, so it has no role-only whole-layer rule and no mean-field spec "
               "(the harmonic activation is not in the theory's table).",

@@ -1117,7 +1117,7 @@ _add(
     defaults={"gain": 1.0},
     url=_TORCH_INIT_URL, commit=_TORCH_TAG,
     activation="tanh", layer=_baseline_rule(orthogonal_), spec=_orthogonal_spec,
-    style=Style("orthogonal", "#117733", "P", ":", "Orthogonal"),
+    style=Style("orthogonal", "#117733", "P", ":", "Orthogonal"), matrix="orthogonal",
 )
 
 _add(

@@ -219,7 +219,7 @@ def _add_entry() -> None:
         defaults={"tol": LSUV_TOL, "max_iter": LSUV_MAX_ITER},
         url="https://github.com/jmiravet/Sinusoidal-Initialization (lsuv.py)",
         commit="effb3978172c24db496a4ccc60a42c7c581a52de",
-        style=Style("LSUV", "#44AA99", "D", "-", "Lsuv"),
+        style=Style("LSUV", "#44AA99", "D", "-", "Lsuv"), matrix="orthogonal",
     )
 
 

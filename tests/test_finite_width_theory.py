@@ -76,14 +76,6 @@ def test_the_forward_variance_term_is_needed_at_the_edge_of_chaos():
     assert abs(var[0] - res["sampling"][0]) > 5 * se[0]
 
 
-def test_log_grad_variance_shrinks_as_one_over_width():
-    spec = catalogue.spec("siren", 1, 64, 6, "sin")
-    a = finite_width.log_grad_variance(spec, np.array([0.2]))["sampling"]
-    b = finite_width.log_grad_variance(spec.with_(width=256), np.array([0.2]))["sampling"]
-    # the sampling part is exactly 1/N (its moments do not depend on N for a fixed spec)
-    np.testing.assert_allclose(a / b, 4.0, rtol=1e-10)
-
-
 def test_bad_input():
     spec = catalogue.spec("edge_of_chaos", 2, 64, 3, "sin")
     with pytest.raises(ValueError, match="2 finite numbers"):
@@ -106,6 +98,8 @@ def test_cli_json_keys(capsys):
 
 @pytest.mark.parametrize("argv, fragment", [
     (["--init", "siren", "--depth", "3", "--width", "64", "--x", "0.1", "0.2"], "--x takes 1"),
+    (["--init", "orthogonal", "--depth", "3", "--width", "64"], "i.i.d. weights"),
+    (["--init", "sinusoidal", "--depth", "3", "--width", "64"], "i.i.d. weights"),
     (["--init", "nope", "--depth", "3", "--width", "64"], "nope"),
     (["--init", "siren", "--depth", "0", "--width", "64"], "depth"),
 ])

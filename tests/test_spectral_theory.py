@@ -22,9 +22,8 @@ import pytest
 from initaudit.analysis import spectrum as sp
 from initaudit.analysis.experiments import spectrum_depth
 from initaudit.figures import cli
-from initaudit.theory import meanfield, sine, spectral
+from initaudit.theory import spectral
 from initaudit.theory.kernels import kernels
-from initaudit.theory.predict import predict
 
 
 def _random_psd(p: int, rank: int, seed: int) -> np.ndarray:
@@ -140,6 +139,22 @@ def test_a_kernel_whose_centred_part_is_below_float64_resolution_is_refused():
     np.testing.assert_allclose(got["mean_ratio"], want["mean_ratio"], rtol=1e-6)
 
 
+def test_expected_ratio_in_two_dimensions_matches_draws():
+    """The 2-D path (fft2 of the eigenvectors, radial frequencies) against 20,000 draws of a
+    network's NNGP on a 12 x 12 grid, through the measurement's spectrum_2d (5 standard errors)."""
+    spec = sp.network_spec("siren", 3, 256, dims=2)
+    g = 12
+    cov = kernels(spec, spectral.grid_inputs(g, 2)).nngp
+    res = spectral.expected_shares(cov, [10.0, 20.0], 2, "hann")
+    lam, vec = np.linalg.eigh(cov)
+    factor = vec * np.sqrt(np.clip(lam, 0.0, None))
+    z = np.random.default_rng(21).standard_normal((20_000, g * g))
+    omega, energy = spectral.spectrum_2d((z @ factor.T).reshape(-1, g, g), "hann")
+    share = spectral.energy_above(omega.ravel(), energy.reshape(len(z), -1), [10.0, 20.0])
+    mean, se = share.mean(axis=0), share.std(axis=0, ddof=1) / np.sqrt(len(share))
+    assert np.all(np.abs(res["mean_ratio"] - mean) <= 5 * se), (res["mean_ratio"], mean, se)
+
+
 def test_expected_shares_refuses_bad_input():
     with pytest.raises(ValueError, match="square matrix"):
         spectral.expected_shares(np.ones((4, 5)), [1.0])
@@ -149,6 +164,18 @@ def test_expected_shares_refuses_bad_input():
         spectral.expected_shares(np.eye(50), [1.0], dims=2)
     with pytest.raises(ValueError, match="window"):
         spectral.expected_spectrum(np.eye(16), 1, "hamming")
+    with pytest.raises(ValueError, match="no variance"):
+        spectral.expected_shares(np.zeros((16, 16)), [1.0])
+    with pytest.raises(ValueError, match="negative variance"):
+        spectral.expected_shares(-np.eye(16), [1.0])
+    with pytest.raises(ValueError, match="symmetric"):
+        spectral.expected_shares(np.triu(np.ones((16, 16))), [1.0])
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        bad = np.eye(16)
+        bad[0, 1] = bad[1, 0] = 3.0
+        spectral.expected_shares(bad, [1.0])
+    with pytest.raises(spectral.KernelResolutionError, match="constant process"):
+        spectral.expected_shares(np.ones((16, 16)), [1.0])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -263,34 +290,53 @@ def test_band_share_has_a_positive_limit_at_sigma_a_zero():
     assert limit > 0.85
 
 
-def test_band_share_decays_at_the_fixed_points_rate():
-    """At a fixed point q* > 0, B_L ~ r*^L with r* = r(q* - sigma_b^2, kappa) computed from the
-    mean-field fixed point (theory.meanfield, independent of the layer recursion that band_theory
-    runs)."""
-    init = "edge_of_chaos_sigma_a1"
-    depths = list(range(40, 61))
-    band = spectrum_depth.band_theory(depths, 256, inits=(init,))
-    share = band.set_index("depth").band_share.to_numpy()
-    spec = sp.network_spec(init, 60, 256)
-    sb2 = spec.hidden.sigma_b2
-    q_star = meanfield.fixed_point(spec.hidden.sigma_w2, sb2, law="exact",
-                                   convention=spec.convention)
-    kappa = float(sine.bias_kappa(sb2, "exact", spec.convention))
-    r_star = float(spectral.linear_share(q_star - sb2, kappa))
-    np.testing.assert_allclose(share[1:] / share[:-1], r_star, rtol=1e-6)
-    assert r_star < 0.9
+@pytest.mark.parametrize("a, d, beta", [(0.0, 0.3, 1.2), (0.4, 0.05, 0.8), (1.5, 0.6, 2.5),
+                                        (0.7, 1e-3, 0.0)])
+def test_common_part_folds_into_the_bias_by_quadrature(a, d, beta):
+    """z = A + D + B with A ~ N(0, a) common to every input, D ~ N(0, d) input-dependent and
+    B ~ U(+-beta): the Mehler expansion in D's covariance has linear share r(d, kappa e^{-2a})
+    and constant term e^{-d} (1 - kappa e^{-2a}) / 2, kappa = E cos 2B (Gauss-Hermite for A and
+    D, Gauss-Legendre for B: 1e-10)."""
+    t, w = _gauss_hermite()
+    if beta == 0.0:
+        b, wb = np.zeros(1), np.ones(1)
+    else:
+        nodes, weights = np.polynomial.legendre.leggauss(64)
+        b, wb = beta * nodes, weights / 2.0
+    shift = (np.sqrt(a) * t)[:, None] + b[None, :]  # A + B, weights w x wb
+    wab = w[:, None] * wb[None, :]
+    zd = np.sqrt(d) * t
+    e_cos = np.tensordot(np.cos(zd[:, None, None] + shift[None]), w, axes=(0, 0))
+    e_sin = np.tensordot(np.sin(zd[:, None, None] + shift[None]), w, axes=(0, 0))
+    e_sin2 = np.tensordot(np.sin(zd[:, None, None] + shift[None]) ** 2, w, axes=(0, 0))
+    linear = d * np.sum(wab * e_cos ** 2)
+    constant = np.sum(wab * e_sin ** 2)
+    kappa = (1.0 if beta == 0.0 else float(np.sinc(2 * beta / np.pi))) * np.exp(-2 * a)
+    assert spectral.linear_share(d, kappa) == pytest.approx(
+        linear / (np.sum(wab * e_sin2) - constant), rel=1e-10)
+    assert constant == pytest.approx(np.exp(-d) * (1 - kappa) / 2, rel=1e-10, abs=1e-14)
 
 
-def test_band_theory_variances_are_those_of_the_layer_recursion():
-    """The s_l that band_theory uses are the exact-law q_l minus the bias variance (predict at
-    x^2 = 1/3): recompute B_L from predict directly."""
-    band = spectrum_depth.band_theory([5], 256, inits=("siren",))
-    spec = sp.network_spec("siren", 5, 256)
-    q = predict(spec, np.array([[np.sqrt(1 / 3)]]))["q"][0]
-    sb2 = spec.hidden.sigma_b2
-    kappa = float(sine.bias_kappa(sb2, "exact", spec.convention))
-    want = np.prod([spectral.linear_share(qq - sb2, kappa) for qq in q[1:5]])
-    assert band.band_share.iloc[0] == pytest.approx(want, rel=1e-12)
+def test_with_a_bias_the_loss_per_layer_is_first_order():
+    """1 - r = d (1 - kappa) / (2 (1 + kappa)) + O(d^2) with a bias, d^2/6 + O(d^4) without:
+    the reason B_L falls with depth at the sigma_a = 1 point and SIREN and not at sigma_a = 0."""
+    d = 1e-4
+    for kappa in (0.2, 0.6, -0.3):
+        want = d * (1 - kappa) / (2 * (1 + kappa))
+        assert 1 - spectral.linear_share(d, kappa) == pytest.approx(want, rel=1e-3)
+    band = spectrum_depth.band_theory([8, 32], 256)
+    at = band.set_index(["init", "depth"]).band_share
+    assert at["edge_of_chaos", 32] > 0.9
+    assert at["edge_of_chaos_sigma_a1", 32] < 0.5 * at["edge_of_chaos_sigma_a1", 8]
+    assert at["siren", 32] < 0.5 * at["siren", 8]
+
+
+def test_band_share_bad_input():
+    with pytest.raises(ValueError, match="sine networks"):
+        spectral.band_limited_share(sp.network_spec("xavier_uniform", 3, 64,
+                                                    activation="tanh"), np.array([0.5]))
+    with pytest.raises(ValueError, match="1 finite numbers"):
+        spectral.band_limited_share(sp.network_spec("siren", 3, 64), np.array([0.5, 0.1]))
 
 
 # ----------------------------------------------------------------------------------------------

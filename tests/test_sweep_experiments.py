@@ -57,7 +57,7 @@ def test_mc_width_spends_the_same_on_every_width():
 
 
 @pytest.mark.parametrize("module, bad, valid", [
-    (mc_variance, 1, "integer >= 2"), (mc_width, 1, "integer >= 2"),
+    (mc_variance, 1, "integer >= 2"), (mc_width, 2, "integer >= 3"),
     (ntk_width, 1, "integer >= 2"), (mc_jacobian, 0, "positive integer"),
     (ntk_spectra, 0, "positive integer"), (weight_spectra, 0, "positive integer"),
     (weight_spectra, 2.5, "positive integer")])
@@ -113,7 +113,8 @@ def test_mc_jacobian_is_jacobian_spectrum_of_the_entry_rule(cache_tmp):
                                  None, seeds.torch_generator(0, seeds.STREAM_INIT),
                                  torch.float64)
         spec = catalogue.spec(init, mc.D_IN, size.width, size.depth, act)
-        res = mc.jacobian_spectrum(ens, x, n_inputs=size.n_inputs, spec=spec)
+        res = mc.jacobian_spectrum(ens, x, n_inputs=size.n_inputs, spec=spec,
+                                   weights=catalogue.get(init).matrix)
         svs.append(res["singular_values"])
         sums.append(res["summary"])
     _frames_equal(run.summary["singular_values"], pd.concat(svs))

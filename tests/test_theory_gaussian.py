@@ -50,7 +50,7 @@ def test_sine_moments_reduce_to_one_dimensional_forms_on_the_diagonal():
 
 
 def test_gaussian_expectation_rejects_non_trigonometric_input():
-    with pytest.raises(ValueError, match="cannot take the Gaussian expectation"):
+    with pytest.raises(ValueError, match="cannot take the expectation"):
         g.gaussian_expectation(z**2, (z,), sp.Matrix([[q]]))
 
 

@@ -269,6 +269,9 @@ def log_grad_variance(spec, xp) -> dict[str, np.ndarray]:
     ``kappa = 3``, ``J = G = 1/2``: every layer adds ``(3/2 - 1/4)/(1/4) / N = 5/N``, the
     ``5 L / N`` of Hanin and Nica (2019).
 
+    The derivation assumes i.i.d. weights (uniform or normal entries); orthogonal or
+    deterministic matrices are outside it (the command refuses them).
+
     Args:
         spec: the network (:class:`theory.spec.NetworkSpec`, scalar output).
         xp: one input, shape (d_in,).

@@ -89,6 +89,32 @@ def characteristic_function() -> sp.Expr:
     return sp.simplify(result).subs(qpos, q)
 
 
+def exponential_terms(expr: sp.Expr, variables) -> list[tuple[sp.Expr, sp.Expr]]:
+    """``expr`` as a sum of ``coeff * exp(exponent)`` with ``exponent`` linear in ``variables``
+    and ``coeff`` free of them: the list of ``(coeff, exponent)``.
+
+    Raises:
+        ValueError: a factor that is not an exponential, or an exponent that is not linear.
+    """
+    variables = list(variables)
+    expanded = sp.expand(sp.powsimp(sp.expand(expr.rewrite(sp.exp)), combine="exp"))
+    out = []
+    for term in sp.Add.make_args(expanded):
+        coeff, exponent = sp.Integer(1), sp.Integer(0)
+        for factor in sp.Mul.make_args(term):
+            if factor.free_symbols & set(variables):
+                base, power = factor.as_base_exp()
+                if base != sp.E:
+                    raise ValueError(f"cannot take the expectation of factor {factor}")
+                exponent += power
+            else:
+                coeff *= factor
+        if any(sp.diff(exponent, x, y) != 0 for x in variables for y in variables):
+            raise ValueError(f"exponent {exponent} is not linear in {variables}")
+        out.append((coeff, exponent))
+    return out
+
+
 def gaussian_expectation(expr: sp.Expr, variables: tuple[sp.Symbol, ...],
                          cov: sp.Matrix) -> sp.Expr:
     """Expectation of ``expr`` under ``variables ~ N(0, cov)``, for trigonometric ``expr``.
@@ -103,22 +129,9 @@ def gaussian_expectation(expr: sp.Expr, variables: tuple[sp.Symbol, ...],
         ValueError: if a term is not an exponential of a linear form.
     """
     cf = characteristic_function()
-    expanded = sp.expand(sp.powsimp(sp.expand(expr.rewrite(sp.exp)), combine="exp"))
     total = sp.Integer(0)
-    for term in sp.Add.make_args(expanded):
-        coeff, exponent = sp.Integer(1), sp.Integer(0)
-        for factor in sp.Mul.make_args(term):
-            if factor.free_symbols & set(variables):
-                base, power = factor.as_base_exp()
-                if base == sp.E:
-                    exponent += power
-                else:
-                    raise ValueError(f"cannot take the Gaussian expectation of factor {factor}")
-            else:
-                coeff *= factor
+    for coeff, exponent in exponential_terms(expr, variables):
         slopes = sp.Matrix([sp.diff(exponent, x) for x in variables])
-        if any(sp.diff(s, x) != 0 for s in slopes for x in variables):
-            raise ValueError(f"exponent {exponent} is not linear in {variables}")
         const = exponent.subs({x: 0 for x in variables})
         variance = sp.expand((slopes.T * cov * slopes)[0, 0])
         # E[exp(w)] with w ~ N(0, variance): the characteristic function at t = -i.

@@ -32,9 +32,11 @@ into the expected squared gradients (:func:`ntk_from_gradients`)::
 With one ``sigma^2`` for the hidden layers and unit gain below the readout (``chi_m = 1`` for
 m < L, so every ``P_m = P_L``, the readout's gain) it is
 ``(L - 1)(1 - 1/sigma^2) P_L + 1 - P_L / sigma_L^2``: linear growth in depth with slope
-``(1 - 1/sigma^2) P_L``, the source's third mechanism. At ``sigma^2 = 1`` for every layer (the
-``sigma_a = 0`` point, or Xavier on square layers) it is ``1 - P_1``: the mean eigenvalue cannot
-grow past 1 whatever the depth, and approaches it as the first layer's gradient decays.
+``(1 - 1/sigma^2) P_L``, the source's third mechanism (exact unit gain holds under the Gaussian
+law at the ``sigma_a = 1`` point; under the laws drawn its gain is 0.9916 and the increments
+shrink with depth). At ``sigma^2 = 1`` for every layer after the first, readout included (the
+``sigma_a = 0`` point) it is ``1 - P_1``: the mean eigenvalue cannot grow past 1 whatever the
+depth, and approaches it as the first layer's gradient decays.
 
 **Laws.** The expectations ``S_m`` and ``Edot_m`` are taken under the law the network draws
 (``law="exact"``, the default; :mod:`theory.laws`): a uniform first layer over d inputs gives a
@@ -237,4 +239,7 @@ def ntk_from_gradients(spec: NetworkSpec, x, law: str = "exact",
     ones = np.ones((grads.shape[0], 1))
     nxt = np.concatenate([grads[:, 1:], ones], axis=1)  # P_2 .. P_{L+1}
     sigma2 = np.array([lv.sigma_w2 for lv in spec.layers()[1:]])  # reading h_1 .. h_L
+    if np.any(sigma2 <= 0):
+        raise ValueError("the gradient identity divides by each layer's weight variance; a layer "
+                         "with sigma_w^2 = 0 has none (use kernels() instead)")
     return np.sum(nxt - grads / sigma2[None, :], axis=1)

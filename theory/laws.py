@@ -53,7 +53,8 @@ import numpy as np
 import sympy as sp
 
 from initaudit.theory.checks import choice
-from initaudit.theory.gaussian import activation_numpy, expectations, quad_2d
+from initaudit.theory.gaussian import (activation_numpy, expectations, exponential_terms,
+                                       quad_2d)
 from initaudit.theory.symbolic import exp_stable, t, to_numpy
 
 #: The laws a prediction can assume (see the module docstring); "exact" is the default.
@@ -133,21 +134,9 @@ def independent_expectation(expr: sp.Expr, groups) -> sp.Expr:
         ValueError: a term that is not an exponential of a linear form.
     """
     variables = [x for vs, _ in groups for x in vs]
-    expanded = sp.expand(sp.powsimp(sp.expand(expr.rewrite(sp.exp)), combine="exp"))
     total = sp.Integer(0)
-    for term in sp.Add.make_args(expanded):
-        coeff, exponent = sp.Integer(1), sp.Integer(0)
-        for factor in sp.Mul.make_args(term):
-            if factor.free_symbols & set(variables):
-                base, power = factor.as_base_exp()
-                if base != sp.E:
-                    raise ValueError(f"cannot take the expectation of factor {factor}")
-                exponent += power
-            else:
-                coeff *= factor
+    for coeff, exponent in exponential_terms(expr, variables):
         slopes = {x: sp.expand(sp.diff(exponent, x) / sp.I) for x in variables}
-        if any(sp.diff(s, x) != 0 for s in slopes.values() for x in variables):
-            raise ValueError(f"exponent {exponent} is not linear in {variables}")
         value = coeff * sp.exp(exponent.subs({x: 0 for x in variables}))
         for vs, cf in groups:
             value *= cf([slopes[x] for x in vs])

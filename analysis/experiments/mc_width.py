@@ -39,7 +39,7 @@ class Sizes:
 
 
 PRESETS = {
-    "smoke": Sizes(depth=3, widths=(16, 32), n_top=2, max_networks=4, n_inputs=4),
+    "smoke": Sizes(depth=3, widths=(16, 32), n_top=3, max_networks=4, n_inputs=4),
     "cpu": Sizes(depth=16, widths=(32, 64, 128, 256, 512), n_top=32, max_networks=2048,
                  n_inputs=16),
     "paper": Sizes(depth=32, widths=(64, 128, 256, 512, 1024, 2048, 4096), n_top=8,
@@ -58,7 +58,7 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[mc.Propagat
     """One cell per (initialiser, width); ``seeds`` sets the networks at the largest width."""
     size = PRESETS[check_preset(preset)]
     n_top = size.n_top if seeds is None else seeds
-    n_top = int_at_least(n_top, 2, "seeds (networks at the largest width)")
+    n_top = int_at_least(n_top, 3, "seeds (networks at the largest width; the jackknife needs 3)")
     nets = networks_per_width(size.widths, n_top, max(size.max_networks, n_top))
     return [cfg for init, act in mc.AUDIT_CASES
             for cfg in mc.width_cells(init, act, size.depth, size.widths, nets,

@@ -13,8 +13,8 @@ its measurement under the exact and the Gaussian law (columns ``predicted``,
 ``predicted_gaussian``); the summary adds ``theory``: the share of the energy above omega_0
 that the window alone gives a band-limited network (the depth-1 edge-of-chaos network, whose units
 are single tones below omega_0), and the band-limited share ``B_L`` of
-:func:`initaudit.theory.spectral.band_limited_share` with its per-layer factor at the deepest
-layer, for the edge-of-chaos points and SIREN.
+:func:`initaudit.theory.spectral.band_limited_share` with its factor at the deepest layer, for
+the edge-of-chaos points and SIREN.
 """
 
 from __future__ import annotations
@@ -132,28 +132,25 @@ BAND_INITS = ("edge_of_chaos", "edge_of_chaos_sigma_a1", "siren")
 
 def band_theory(depths, width: int, omega0: float = sp.OMEGA0,
                 inits: tuple[str, ...] = BAND_INITS) -> pd.DataFrame:
-    """``B_L`` (:func:`initaudit.theory.spectral.band_limited_share`) at each depth and the
-    per-layer factor ``r`` of the deepest layer, for :data:`BAND_INITS` with 1-D inputs, from the
-    exact-law variances of an input with ``x^2 = 1/3`` (the mean over [-1, 1]); ``inits``:
-    default :data:`BAND_INITS`."""
+    """``B_L`` (:func:`initaudit.theory.spectral.band_limited_share`) at each depth, with the
+    factor ``r`` and the input-dependent variance ``d`` of the deepest layer, for :data:`BAND_INITS`
+    with 1-D inputs at ``x^2 = 1/3`` (the mean over [-1, 1]); ``inits``: default
+    :data:`BAND_INITS`."""
     import numpy as np
 
-    from initaudit.theory import sine, spectral
-    from initaudit.theory.predict import predict
+    from initaudit.theory import spectral
 
     rows_ = []
     deepest = int(max(depths))
-    x = np.array([[np.sqrt(1.0 / 3.0)]])
     for init in inits:
         spec = sp.network_spec(init, deepest, width, dims=1, omega0=omega0)
-        q = predict(spec, x)["q"][0]
-        sb2 = spec.hidden.sigma_b2
-        kappa = float(sine.bias_kappa(sb2, "exact", spec.convention))
-        share = spectral.band_limited_share(q[1:] - sb2, kappa)
+        res = spectral.band_limited_share(spec, np.array([np.sqrt(1.0 / 3.0)]))
         for depth in depths:
-            rows_.append({"init": init, "depth": int(depth), "band_share": float(share[depth - 1]),
-                          "r_deepest": float(spectral.linear_share(q[-1] - sb2, kappa)),
-                          "kappa": kappa})
+            rows_.append({"init": init, "depth": int(depth),
+                          "band_share": float(res["share"][depth - 1]),
+                          "r_deepest": float(res["factor"][-1]) if len(res["factor"]) else 1.0,
+                          "d_deepest": (float(res["input_variance"][-1])
+                                        if len(res["input_variance"]) else np.nan)})
     return pd.DataFrame(rows_)
 
 
