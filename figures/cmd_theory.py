@@ -173,23 +173,31 @@ def _spectrum(args) -> int:
     return 0
 
 
-def _finite_width(args) -> int:
-    from initaudit.models.mlp import Ensemble
-    from initaudit.theory import finite_width
-
+def _network_at_input(args, matrices: tuple[str, ...], theory: str):
+    """``(spec, matrix law, x)`` of ``theory finite-width`` and ``theory jacobian``: the networks
+    ``--init`` draws (with ``--activation``), refused when its matrices are not among
+    ``matrices``, and the input ``--x`` (default 0.5 per dimension)."""
     from initaudit.models import catalogue
+    from initaudit.models.mlp import Ensemble
 
-    matrix = catalogue.get(args.init).matrix if args.init in catalogue.available() else None
     net = Ensemble.drawn_spec(args.init, args.d_in, args.width, args.depth, omega0=args.omega0)
-    if matrix != "iid":
-        raise ValueError(f"{args.init} draws {matrix} hidden matrices; the finite-width terms are "
-                         "derived for i.i.d. weights")
+    matrix = catalogue.get(args.init).matrix
+    if matrix not in matrices:
+        raise ValueError(f"{args.init} draws {matrix} hidden matrices; {theory} covers "
+                         f"{' and '.join(matrices)} ones")
     if args.activation is not None:
         net = net.with_(activation=args.activation)
     x = np.full(args.d_in, 0.5) if args.x is None else np.asarray(args.x, dtype=np.float64)
     if x.shape != (args.d_in,):
         raise ValueError(f"--x takes {args.d_in} numbers (one per input dimension, --d-in), "
                          f"got {len(x)}")
+    return net, matrix, x
+
+
+def _finite_width(args) -> int:
+    from initaudit.theory import finite_width
+
+    net, _, x = _network_at_input(args, ("iid",), "the finite-width theory (i.i.d. weights)")
     corr = finite_width.mean_correction(net, x)
     lgv = finite_width.log_grad_variance(net, x)
     layers = list(range(1, args.depth + 1))
@@ -218,21 +226,10 @@ def _finite_width(args) -> int:
 
 
 def _jacobian(args) -> int:
-    from initaudit.models import catalogue
-    from initaudit.models.mlp import Ensemble
     from initaudit.theory import jacobian
 
-    net = Ensemble.drawn_spec(args.init, args.d_in, args.width, args.depth, omega0=args.omega0)
-    if args.activation is not None:
-        net = net.with_(activation=args.activation)
-    weights = catalogue.get(args.init).matrix
-    if weights not in jacobian.WEIGHT_FAMILIES:
-        raise ValueError(f"{args.init} draws {weights} hidden matrices; the free-probability "
-                         f"theory covers {' and '.join(jacobian.WEIGHT_FAMILIES)} ones")
-    x = np.full(args.d_in, 0.5) if args.x is None else np.asarray(args.x, dtype=np.float64)
-    if x.shape != (args.d_in,):
-        raise ValueError(f"--x takes {args.d_in} numbers (one per input dimension, --d-in), "
-                         f"got {len(x)}")
+    net, weights, x = _network_at_input(args, jacobian.WEIGHT_FAMILIES,
+                                        "the free-probability theory")
     res = jacobian.jacobian_moments(net, x, order=args.order, law=args.law, weights=weights)
     out = {"law": args.law, "init": args.init, "activation": net.activation,
            "weights": weights, "depth": args.depth, "width": args.width, "d_in": args.d_in,
@@ -255,6 +252,24 @@ def _jacobian(args) -> int:
 
 #: Default grid per axis of ``theory spectrum --d-in 2`` (the expected spectrum is O(P^3)).
 THEORY_POINTS_2D = 48
+
+
+def _network_arguments(p, *, width_help: str, width_default: int | None) -> None:
+    """``--init --depth --width --d-in --x --omega0 --activation`` of the commands that take one
+    registered network at one input (``width_default`` None: ``--width`` is required)."""
+    p.add_argument("--init", required=True, metavar="NAME",
+                   help="a registered initializer for fully connected layers")
+    p.add_argument("--depth", type=positive_int, required=True, help="activated layers L")
+    p.add_argument("--width", type=positive_int, required=width_default is None,
+                   default=width_default, help=width_help)
+    p.add_argument("--d-in", dest="d_in", type=positive_int, default=1,
+                   help="input dimension (default 1)")
+    p.add_argument("--x", type=finite_float, nargs="+", default=None, metavar="X",
+                   help="the input, one number per dimension (default 0.5 each)")
+    p.add_argument("--omega0", type=positive_float, default=None,
+                   help="frequency of a frequency initializer (default: its own)")
+    p.add_argument("--activation", choices=("sin", "relu", "tanh"), default=None,
+                   help="activation (default: the initializer's)")
 
 
 def _law_argument(p) -> None:
@@ -319,18 +334,7 @@ def register(subparsers) -> None:
                        description="At width N and one input: the leading 1/N corrections to the "
                        "means of q_l and chi_l (signed), a bound on that of |dy/dz_l|^2, and the "
                        "network-to-network variance of log |dy/dz_l|^2 (laws drawn).")
-    p.add_argument("--init", required=True, metavar="NAME",
-                   help="a registered initializer for fully connected layers")
-    p.add_argument("--depth", type=positive_int, required=True, help="activated layers L")
-    p.add_argument("--width", type=positive_int, required=True, help="hidden width N")
-    p.add_argument("--d-in", dest="d_in", type=positive_int, default=1,
-                   help="input dimension (default 1)")
-    p.add_argument("--x", type=finite_float, nargs="+", default=None, metavar="X",
-                   help="the input, one number per dimension (default 0.5 each)")
-    p.add_argument("--omega0", type=positive_float, default=None,
-                   help="frequency of a frequency initializer (default: its own)")
-    p.add_argument("--activation", choices=("sin", "relu", "tanh"), default=None,
-                   help="activation (default: the initializer's)")
+    _network_arguments(p, width_help="hidden width N", width_default=None)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_finite_width)
 
@@ -339,19 +343,8 @@ def register(subparsers) -> None:
                        "J = dz_L/dz_1 at large width, by free probability (i.i.d. or orthogonal "
                        "hidden weights, as the initializer draws them), and the normalised "
                        "variance m_2/m_1^2 - 1 (0 for dynamical isometry).")
-    p.add_argument("--init", required=True, metavar="NAME",
-                   help="a registered initializer for fully connected layers")
-    p.add_argument("--depth", type=positive_int, required=True, help="activated layers L (>= 2)")
-    p.add_argument("--width", type=positive_int, default=256,
-                   help="hidden width N (sets laws that depend on it; default 256)")
-    p.add_argument("--d-in", dest="d_in", type=positive_int, default=1,
-                   help="input dimension (default 1)")
-    p.add_argument("--x", type=finite_float, nargs="+", default=None, metavar="X",
-                   help="the input, one number per dimension (default 0.5 each)")
-    p.add_argument("--omega0", type=positive_float, default=None,
-                   help="frequency of a frequency initializer (default: its own)")
-    p.add_argument("--activation", choices=("sin", "relu", "tanh"), default=None,
-                   help="activation (default: the initializer's)")
+    _network_arguments(p, width_help="hidden width N (sets laws that depend on it; default "
+                       "256)", width_default=256)
     p.add_argument("--order", type=positive_int, default=4, help="moments m_1..m_K (default 4)")
     _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
