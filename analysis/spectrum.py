@@ -459,11 +459,9 @@ def theory_shares(spec, points: int, dims: int, omega0: float, ks=DEFAULT_KS,
         res = spectral.expected_shares(cov, [k * omega0 for k in ks], dims, window, remove_mean)
     except spectral.KernelResolutionError:
         return None
-    omega, energy = spectral.expected_spectrum(cov, dims, window, remove_mean)
     return {"energy_above": dict(zip(ks, res["mean_ratio"].tolist())),
             "energy_above_ratio_of_means": dict(zip(ks, res["ratio_of_means"].tolist())),
-            "centroid": res["mean_centroid"],
-            "spectrum": (omega, energy / energy.sum())}
+            "centroid": res["mean_centroid"], "spectrum": res["spectrum"]}
 
 
 def run_spectrum(cfg: SpectrumConfig, device=None) -> dict:

@@ -71,6 +71,17 @@ def test_expected_spectrum_is_the_estimator_summed_over_a_factor(dims, points, w
     np.testing.assert_allclose(e, est.sum(axis=0), rtol=1e-10, atol=1e-12 * e.max())
 
 
+@pytest.mark.parametrize("dims, points", [(1, 40), (2, 10)])
+def test_the_spectrum_from_the_eigenvectors_is_the_spectrum_from_the_kernel(dims, points):
+    """expected_shares' spectrum (FFT of the eigenvectors) against expected_spectrum (FFT of the
+    whole windowed kernel): two routes to E[E_k], float64 at 1e-10."""
+    cov = _random_psd(points ** dims, 7, 9)
+    omega, energy = spectral.expected_spectrum(cov, dims, "hann")
+    got_omega, got = spectral.expected_shares(cov, [5.0], dims, "hann")["spectrum"]
+    np.testing.assert_array_equal(got_omega, omega)
+    np.testing.assert_allclose(got, energy / energy.sum(), rtol=1e-10, atol=1e-14)
+
+
 def test_expected_ratio_of_white_noise_is_the_beta_mean():
     """White noise, no window, no mean removal: each interior bin is a chi^2 with 2 degrees of
     freedom, the 0 and Nyquist bins with 1, all independent; the share above a threshold is

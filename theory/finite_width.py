@@ -105,31 +105,31 @@ def _moments(act: str, s: float, sb2: float, uniform: bool) -> dict[str, float]:
 
 def _first_moments(spec, xp) -> dict[str, float]:
     """``F = E f^2, G = E f'^2, H = E f^4, J = E f'^4, K = E f^2 f'^2`` of ``z_1 = W_0 x + b_0``
-    under the first layer's own law (uniform: characteristic functions for sine, cumulants of
-    uniforms for relu, Gauss-Legendre quadrature over the draws otherwise)."""
+    under the first layer's own law (sine: characteristic functions; relu with uniform draws:
+    cumulants of uniforms; otherwise Gauss-Legendre over the uniform draws, or Gauss-Hermite for
+    a normal layer)."""
+    from initaudit.theory.laws import (first_layer_cos, first_layer_half_widths,
+                                       uniform_sum_quadrature)
+
     act, first = spec.activation, spec.first
     q1 = float(spec.q1(xp[None, :])[0])
+    if act == "sin":  # E sin^2 = (1 - E cos 2z)/2, E sin^4 = 3/8 - E cos 2z / 2 + E cos 4z / 8
+        cf = lambda t: first_layer_cos(t, xp, first.sigma_w2, first.sigma_b2,  # noqa: E731
+                                       spec.first_law)
+        ef2, ef4 = 0.5 - 0.5 * cf(2.0), 3.0 / 8.0 - 0.5 * cf(2.0) + cf(4.0) / 8.0
+        # cos^2 = 1 - sin^2: E cos^2, E cos^4 and E sin^2 cos^2 follow
+        return {"F": ef2, "G": 1.0 - ef2, "H": ef4, "J": 1.0 - 2.0 * ef2 + ef4,
+                "K": ef2 - ef4}
     f, fp = _fns(act)
     fns = {"F": lambda z: f(z) ** 2, "G": lambda z: fp(z) ** 2, "H": lambda z: f(z) ** 4,
            "J": lambda z: fp(z) ** 4, "K": lambda z: f(z) ** 2 * fp(z) ** 2}
     if spec.first_law == "normal":
         return {k: _expect(g, q1, 0.0, False) for k, g in fns.items()}
-    a = math.sqrt(3.0 * first.sigma_w2 / spec.d_in) * np.abs(xp)  # U(+-a_k) terms
-    c = math.sqrt(3.0 * first.sigma_b2)
-    bounds = [float(v) for v in a] + ([c] if c > 0 else [])
-    if act == "sin":  # characteristic functions: E cos(t z) = prod_k sinc(t a_k)
-        cf = lambda t: float(np.prod([np.sinc(t * b / np.pi) for b in bounds]))  # noqa: E731
-        ef2, ef4 = 0.5 - 0.5 * cf(2.0), 3.0 / 8.0 - 0.5 * cf(2.0) + cf(4.0) / 8.0
-        # cos^2 = 1 - sin^2: E cos^2, E cos^4 and E sin^2 cos^2 follow
-        return {"F": ef2, "G": 1.0 - ef2, "H": ef4, "J": 1.0 - 2.0 * ef2 + ef4,
-                "K": ef2 - ef4}
+    bounds = first_layer_half_widths(xp, first.sigma_w2, first.sigma_b2)
     if act == "relu":  # symmetric law: halves of E z^2 and E z^4 (cumulants of uniforms)
         ez4 = 3.0 * q1**2 - sum(2.0 * b**4 / 15.0 for b in bounds)
         return {"F": q1 / 2.0, "G": 0.5, "H": ez4 / 2.0, "J": 0.5, "K": q1 / 2.0}
-    nodes, weights = np.polynomial.legendre.leggauss(48)
-    grids = np.meshgrid(*([nodes] * len(bounds)), indexing="ij")
-    wts = np.prod(np.meshgrid(*([weights / 2.0] * len(bounds)), indexing="ij"), axis=0)
-    z = sum(b * g for b, g in zip(bounds, grids))
+    z, wts = uniform_sum_quadrature(bounds, 48)
     return {k: float(np.sum(wts * g(z))) for k, g in fns.items()}
 
 

@@ -37,7 +37,8 @@ from initaudit.theory.checks import choice, int_at_least
 WEIGHT_FAMILIES = ("iid", "orthogonal")
 
 _GH = np.polynomial.hermite_e.hermegauss(160)
-_GL = np.polynomial.legendre.leggauss(96)
+#: Gauss-Legendre nodes per uniform draw (first layer or bias) for activations other than sine.
+UNIFORM_ORDER = 96
 
 
 def _mul(a: np.ndarray, b: np.ndarray, order: int) -> np.ndarray:
@@ -136,7 +137,7 @@ def derivative_moments(spec, xp, order: int, law: str = "exact") -> np.ndarray:
     gives and ``B`` the bias (its law drawn under the exact law; Gaussian under the Gaussian law).
     """
     from initaudit.theory.gaussian import activation_numpy
-    from initaudit.theory.laws import check_law
+    from initaudit.theory.laws import check_law, first_layer_half_widths, uniform_sum_quadrature
     from initaudit.theory.predict import predict
 
     check_law(law)
@@ -155,9 +156,8 @@ def derivative_moments(spec, xp, order: int, law: str = "exact") -> np.ndarray:
     for l in range(spec.depth - 1):
         sb2 = layers[l].sigma_b2
         uniform_bias = exact and spec.convention == "uniform" and sb2 > 0 and l > 0
-        if l == 0 and first_uniform:  # U(+-a_k) draws: the first layer's own law
-            a = math.sqrt(3.0 * layers[0].sigma_w2 / spec.d_in) * np.abs(xp)
-            bounds = [float(v) for v in a] + ([math.sqrt(3.0 * sb2)] if sb2 > 0 else [])
+        if l == 0 and first_uniform:  # U(+-h_k) draws: the first layer's own law
+            bounds = first_layer_half_widths(xp, layers[0].sigma_w2, sb2)
         else:
             bounds = [math.sqrt(3.0 * sb2)] if uniform_bias else []
         gauss_var = 0.0 if (l == 0 and first_uniform) else (q[l] - sb2 if uniform_bias
@@ -173,13 +173,10 @@ def derivative_moments(spec, xp, order: int, law: str = "exact") -> np.ndarray:
                                   for c in weights_cos]))
             continue
         x, w = _GH[0], _GH[1] / math.sqrt(2.0 * math.pi)
-        nodes, gl = _GL
-        grids = np.meshgrid(x, *([nodes] * len(bounds)), indexing="ij")
-        wts = np.prod(np.meshgrid(w, *([gl / 2.0] * len(bounds)), indexing="ij"), axis=0)
-        z = math.sqrt(max(gauss_var, 0.0)) * grids[0] + sum(b * g for b, g in
-                                                            zip(bounds, grids[1:]))
+        zu, wu = uniform_sum_quadrature(bounds, UNIFORM_ORDER)
+        z = math.sqrt(max(gauss_var, 0.0)) * x[:, None] + zu[None, :]
         d = fprime(z)[..., None] ** powers
-        rows.append(np.tensordot(wts, d, axes=(tuple(range(wts.ndim)),) * 2))
+        rows.append(np.einsum("i,j,ijk->k", w, wu, d))
     return np.array(rows).reshape(spec.depth - 1, order)
 
 

@@ -264,6 +264,39 @@ def first_layer_terms(activation: str, xa, xb, sigma_w02: float, sigma_b02: floa
     return _first_layer_quadrature(activation, xa, xb, sigma_w02 / d, sigma_b02)
 
 
+def first_layer_half_widths(xp, sigma_w02: float, sigma_b02: float) -> list[float]:
+    """The half-widths ``h`` of the uniform draws ``U(+-h)`` whose sum is ``z_1 = W_0 x + b_0``
+    at one input ``xp`` (shape (d,)): ``|x_k| sqrt(3 sigma_w02 / d)`` per input, then
+    ``sqrt(3 sigma_b02)`` for a bias (left out when it is zero)."""
+    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
+    widths = [float(v) for v in math.sqrt(3.0 * sigma_w02 / len(xp)) * np.abs(xp)]
+    return widths + ([math.sqrt(3.0 * sigma_b02)] if sigma_b02 > 0 else [])
+
+
+def first_layer_cos(t: float, xp, sigma_w02: float, sigma_b02: float, convention: str) -> float:
+    """``E cos(t z_1)`` at one input under the first layer's law: ``prod_k sinc(t h_k)`` for
+    uniform draws (:func:`first_layer_half_widths`), ``exp(-t^2 q_1 / 2)`` for normal ones. Exact
+    at any variance, where quadrature of an oscillating integrand is not."""
+    choice(convention, DRAWS, "convention")
+    if convention == "normal":
+        xp = np.asarray(xp, dtype=np.float64).reshape(-1)
+        q1 = sigma_w02 * float(np.sum(xp ** 2)) / len(xp) + sigma_b02
+        return math.exp(-0.5 * t * t * q1)
+    return float(np.prod([np.sinc(t * h / np.pi) for h in
+                          first_layer_half_widths(xp, sigma_w02, sigma_b02)]))
+
+
+def uniform_sum_quadrature(half_widths, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tensor-product Gauss-Legendre for ``sum_k U(+-h_k)``: flattened nodes (the sums) and
+    weights (summing to one); one node at 0 with weight 1 for no draws."""
+    if not half_widths:
+        return np.zeros(1), np.ones(1)
+    nodes, weights = np.polynomial.legendre.leggauss(order)
+    grids = np.meshgrid(*([nodes] * len(half_widths)), indexing="ij")
+    wts = np.prod(np.meshgrid(*([weights / 2.0] * len(half_widths)), indexing="ij"), axis=0)
+    return sum(h * g for h, g in zip(half_widths, grids)).ravel(), wts.ravel()
+
+
 def _first_layer_quadrature(activation: str, xa, xb, vw: float, vb: float) -> PairTerms:
     """Tensor-product Gauss-Legendre over the uniform draws of the first layer."""
     f, fp = activation_numpy(activation)
@@ -354,6 +387,7 @@ def _hidden_bias_correction(activation, su, sv, suv, sigma_b2, method="auto") ->
 
 
 __all__ = ["BIAS_ORDER_B", "BIAS_ORDER_G", "DRAWS", "FIRST_LAYER_ORDER", "LAWS", "PairTerms",
-           "check_law", "first_layer_covariance", "first_layer_terms", "hidden_terms",
+           "check_law", "first_layer_cos", "first_layer_covariance", "first_layer_half_widths",
+           "first_layer_terms", "hidden_terms", "uniform_sum_quadrature",
            "independent_expectation", "normal_characteristic_function", "sine_first_layer_forms",
            "sine_hidden_forms", "uniform_characteristic_function"]

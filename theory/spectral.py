@@ -388,7 +388,8 @@ def expected_shares(cov, thresholds, dims: int = 1, window: str = "hann",
     Returns:
         ``{"ratio_of_means": E[above] / E[total] per threshold, "mean_ratio": E[above / total]
         per threshold (what the measurement averages over networks), "centroid_ratio_of_means",
-        "mean_centroid"}`` (centroids in rad per unit x).
+        "mean_centroid", "spectrum": (omega, E[E_k] / E[total])}`` (centroids in rad per unit
+        x; the spectrum in the shapes of :func:`expected_spectrum`, normalised to sum to one).
     """
     _choice(dims, DIMS, "input dimension")
     _choice(window, WINDOWS, "window")
@@ -441,9 +442,14 @@ def expected_shares(cov, thresholds, dims: int = 1, window: str = "hann",
         ratio_of_means.append(float(bdiag.sum()))
         mean_ratio.append(expected_ratio(bdiag))
     bdiag = (omega[:, None] * power).sum(axis=0)
+    share = power.sum(axis=1)  # E[E_k] / E[total]
+    if dims == 1:
+        spectrum = (angular_frequencies(points), share)
+    else:
+        spectrum = (radial_frequency(points), share.reshape(points, points))
     return {"ratio_of_means": np.asarray(ratio_of_means), "mean_ratio": np.asarray(mean_ratio),
             "centroid_ratio_of_means": float(bdiag.sum()),
-            "mean_centroid": expected_ratio(bdiag)}
+            "mean_centroid": expected_ratio(bdiag), "spectrum": spectrum}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -486,6 +492,7 @@ def band_limited_share(spec, xp) -> dict[str, np.ndarray]:
         ``{"share": B_1..B_L, "factor": r_2..r_L, "input_variance": d_2..d_L,
         "kappa": kappa_2..kappa_L}``.
     """
+    from initaudit.theory.laws import first_layer_cos
     from initaudit.theory.predict import predict
     from initaudit.theory.sine import bias_kappa
 
@@ -499,11 +506,7 @@ def band_limited_share(spec, xp) -> dict[str, np.ndarray]:
     q = predict(spec, xp[None, :])["q"][0]
     first = layers[0]
     kappa0 = float(bias_kappa(first.sigma_b2, "exact", spec.first_law))
-    if spec.first_law == "uniform":
-        a = np.sqrt(3.0 * first.sigma_w2 / spec.d_in) * np.abs(xp)
-        mean_cos = float(np.prod(np.sinc(a / np.pi)))  # E cos(w.x), w_k ~ U(+-a_k)
-    else:
-        mean_cos = float(np.exp(-0.5 * first.sigma_w2 / spec.d_in * np.sum(xp ** 2)))
+    mean_cos = first_layer_cos(1.0, xp, first.sigma_w2, 0.0, spec.first_law)  # E cos(w.x)
     c = (1.0 - kappa0) / 2.0 * mean_cos ** 2
     factors, inputs, kappas = [], [], []
     for l in range(1, spec.depth):
