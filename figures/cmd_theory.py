@@ -13,8 +13,9 @@ Subcommands (all take ``--json``):
   expected output spectrum of the network as ``initaudit spectrum`` draws it, through the same
   estimator (:func:`initaudit.analysis.spectrum.theory_shares`).
 
-* ``jacobian --init NAME --depth L [--width N] [--x X ...] [--order K]``: moments of the squared
-  singular values of ``J = dz_L/dz_1`` by free probability (:mod:`theory.jacobian`).
+* ``jacobian --init NAME --depth L [--width N] [--x X ...] [--order K] [--density-points G]``:
+  moments and density of the squared singular values of ``J = dz_L/dz_1`` by free probability
+  (:mod:`theory.jacobian`).
 * ``finite-width --init NAME --depth L --width N [--x X ...]``: the leading 1/N corrections to
   the means of q_l and chi_l, the bound on that of ``|dy/dz_l|^2``, and the network-to-network
   variance of ``log |dy/dz_l|^2`` at one input (:mod:`theory.finite_width`; the laws drawn).
@@ -231,12 +232,19 @@ def _jacobian(args) -> int:
     net, weights, x = _network_at_input(args, jacobian.WEIGHT_FAMILIES,
                                         "the free-probability theory")
     res = jacobian.jacobian_moments(net, x, order=args.order, law=args.law, weights=weights)
+    m1 = float(res["moments"][0])
+    s2 = m1 * np.geomspace(*DENSITY_RANGE, args.density_points)
+    dens = jacobian.jacobian_density(net, x, s2, law=args.law, weights=weights)
     out = {"law": args.law, "init": args.init, "activation": net.activation,
            "weights": weights, "depth": args.depth, "width": args.width, "d_in": args.d_in,
            "x": x,
            "moments": [{"k": k + 1, "value": float(v)} for k, v in enumerate(res["moments"])],
            "normalized_variance": res["normalized_variance"],
-           "per_layer_variance": res["per_layer_variance"]}
+           "per_layer_variance": res["per_layer_variance"],
+           # where the continuation could not reach (the far lower tail) the point is left out
+           "density": [{"s2": float(a), "value": float(b)} for a, b in zip(s2, dens)
+                       if np.isfinite(b)],
+           "density_smoothing": jacobian.DENSITY_DELTA}
 
     def text(d):
         lines = [f"{d['init']} ({d['activation']}, {d['weights']} hidden weights), depth "
@@ -244,11 +252,20 @@ def _jacobian(args) -> int:
                  f"{d['law']}; squared singular values of dz_L/dz_1 at large width"]
         lines += [f"  m_{m['k']:<3d} {m['value']:.6g}" for m in d["moments"]]
         lines.append(f"  normalised variance m_2/m_1^2 - 1 = {d['normalized_variance']:.6g}")
+        dens = d["density"]
+        if dens:
+            peak = max(dens, key=lambda r: r["value"] * r["s2"])
+            lines.append(f"  density of s^2 at {len(dens)} points in [{dens[0]['s2']:.3g}, "
+                         f"{dens[-1]['s2']:.3g}] (--json for the values); the density of "
+                         f"log s^2 peaks at s^2 = {peak['s2']:.3g}")
         return "\n".join(lines)
 
     emit(out, args.json, text)
     return 0
 
+
+#: The density grid of ``theory jacobian``, in units of the mean m_1 of s^2.
+DENSITY_RANGE = (1e-6, 1e3)
 
 #: Default grid per axis of ``theory spectrum --d-in 2`` (the expected spectrum is O(P^3)).
 THEORY_POINTS_2D = 48
@@ -338,14 +355,18 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_finite_width)
 
-    p = sub.add_parser("jacobian", help="moments of the end-to-end Jacobian's spectrum",
+    p = sub.add_parser("jacobian", help="moments and density of the end-to-end Jacobian's spectrum",
                        description="Moments m_1..m_K of the squared singular values of "
                        "J = dz_L/dz_1 at large width, by free probability (i.i.d. or orthogonal "
-                       "hidden weights, as the initializer draws them), and the normalised "
-                       "variance m_2/m_1^2 - 1 (0 for dynamical isometry).")
+                       "hidden weights, as the initializer draws them), the normalised "
+                       "variance m_2/m_1^2 - 1 (0 for dynamical isometry) and the density of "
+                       "s^2 (smoothed by a Cauchy kernel of relative half-width 1e-4).")
     _network_arguments(p, width_help="hidden width N (sets laws that depend on it; default "
                        "256)", width_default=256)
     p.add_argument("--order", type=positive_int, default=4, help="moments m_1..m_K (default 4)")
+    p.add_argument("--density-points", type=positive_int, default=121, metavar="G",
+                   help="points of the density of s^2, log-spaced over m_1 x [1e-6, 1e3] "
+                   "(default 121)")
     _law_argument(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_jacobian)

@@ -46,7 +46,8 @@ __all__ = [
     "FAN_MODES", "KAIMING_NONLINEARITIES", "ROLES", "SINUSOIDAL_GAIN", "SINUSOIDAL_VARIANTS",
     "SINE_POINTS", "SIREN_OMEGA0", "SIREN_PORT_C", "SIREN_PORT_W0", "SIREN_PORT_W0_INITIAL",
     "TORCH_DEFAULT_A",
-    "edge_of_chaos_", "edge_of_chaos_bias_", "edge_of_chaos_first_", "edge_of_chaos_sigma_a1_",
+    "edge_of_chaos_", "edge_of_chaos_bias_", "edge_of_chaos_first_", "edge_of_chaos_orthogonal_",
+    "edge_of_chaos_sigma_a1_",
     "init_linear_", "kaiming_normal_", "kaiming_uniform_", "linear_init_names", "orthogonal_",
     "sinusoidal_", "sinusoidal_init", "sinusoidal_paper_", "siren_", "siren_bias_",
     "siren_first_", "siren_port_", "siren_port_bias_", "siren_port_first_",
@@ -626,6 +627,34 @@ def edge_of_chaos_sigma_a1_(tensor: torch.Tensor, *,
     return edge_of_chaos_(tensor, c_w, generator=generator)
 
 
+def edge_of_chaos_orthogonal_(tensor: torch.Tensor, c_w: float = EDGE_OF_CHAOS_CW, *,
+                              generator: torch.Generator | None = None) -> torch.Tensor:
+    r"""Edge-of-chaos hidden weight with orthogonal rows: :math:`W = g\,Q`, :math:`Q` Haar.
+
+    The package's orthogonal variant of :func:`edge_of_chaos_`: the same weight variance
+    sigma_w^2 = c_w^2 / 3 against the fan-in N (so the same mean field and the same point of the
+    unit-gain curve), but ``W^T W = sigma_w^2 I`` for a square matrix instead of a
+    Marchenko-Pastur spectrum. The gain is g = sqrt(sigma_w^2 r / min(r, c)) for an r x c matrix
+    (g = c_w / sqrt(3) when square); Q comes from the QR of a Gaussian matrix with the signs of
+    R's diagonal fixed (torch.nn.init.orthogonal_), i.e. Haar-distributed. It answers the
+    source's open question 2 (Combette, Venaille, Pustelnik, arXiv 2512.06427: can orthogonal
+    weights make the unit-gain points dynamically isometric?).
+
+    Args:
+        tensor: 2-D weight (out_features, in_features).
+        c_w: the half-width factor of the i.i.d. rule with the same variance.
+        generator: torch.Generator to draw from.
+
+    Returns:
+        ``tensor``, filled in place.
+    """
+    _check_matrix(tensor, "edge_of_chaos_orthogonal_", exactly_2d=True)
+    c_w = _check_positive(c_w, "c_w")
+    r, c = tensor.shape
+    return nn.init.orthogonal_(tensor, gain=math.sqrt(c_w * c_w / 3.0 * r / min(r, c)),
+                               generator=generator)
+
+
 # ----------------------------------------------------------------------------------------------
 # Sinusoidal initialization (Fernandez-Hernandez et al. 2025): deterministic.
 
@@ -869,6 +898,21 @@ def _eoc_a1_rule(layer, role, generator, *, omega0=EDGE_OF_CHAOS_OMEGA0, folded=
         _eoc_rule(layer, role, generator, omega0=omega0, folded=folded)
 
 
+def _eoc_orthogonal_rule(sigma_a: float) -> Callable:
+    """Whole-layer rule of the orthogonal edge-of-chaos variant at the unit-gain point with
+    q* = sigma_a^2: the edge-of-chaos first layer and readout, hidden weights
+    :func:`edge_of_chaos_orthogonal_`, hidden bias U(+-c_b) of the same point."""
+
+    def rule(layer, role, generator, *, omega0=EDGE_OF_CHAOS_OMEGA0, folded=True):
+        if role != "hidden":
+            return _eoc_rule(layer, role, generator, omega0=omega0, folded=folded)
+        c_w, c_b = _theory_sine().unit_gain_point_for_q(sigma_a * sigma_a)
+        edge_of_chaos_orthogonal_(layer.weight, c_w, generator=generator)
+        if layer.bias is not None:
+            edge_of_chaos_bias_(layer.bias, c_b, c_w=c_w, generator=generator)
+    return rule
+
+
 def _sinusoidal_rule(layer, role, generator, *, mode="fan_in", gain=SINUSOIDAL_GAIN,
                      folded=True):
     del role, generator, folded
@@ -985,6 +1029,16 @@ def _eoc_a1_spec(d_in, width, depth, activation, omega0, d_out):
     """:func:`theory.spec.edge_of_chaos` at sigma_a = 1."""
     return _tspec().edge_of_chaos(d_in, width, depth, omega0=omega0 or EDGE_OF_CHAOS_OMEGA0,
                                   sigma_a=1.0)
+
+
+def _eoc_orthogonal_spec(sigma_a: float) -> Callable:
+    def spec(d_in, width, depth, activation, omega0, d_out):
+        """:func:`theory.spec.edge_of_chaos` at the point with q* = sigma_a^2: the orthogonal
+        variant has the i.i.d. rule's variances and laws of the first layer and biases; the
+        catalogue's ``matrix`` says its hidden matrices are orthogonal."""
+        return _tspec().edge_of_chaos(d_in, width, depth, omega0=omega0 or EDGE_OF_CHAOS_OMEGA0,
+                                      sigma_a=sigma_a)
+    return spec
 
 
 def _point_spec(name: str) -> Callable:
@@ -1277,3 +1331,29 @@ for _name, _label, _color, _marker, _macro in (
         style=Style(_label, _color, _marker, "-", _macro),
     )
 
+for _sigma_a, _name, _label, _color, _marker, _macro in (
+        (0.0, "edge_of_chaos_orthogonal", r"edge of chaos, orthogonal, $\sigma_a=0$", "#8C3B00", "h",
+         "EoCOrth"),
+        (1.0, "edge_of_chaos_orthogonal_sigma_a1", r"edge of chaos, orthogonal, $\sigma_a=1$",
+         "#B8860B", "d", "EoCOrthSigmaOne")):
+    _add(
+        _name, edge_of_chaos_orthogonal_,
+        paper="initaudit extension (orthogonal hidden weights at a unit-gain point of Combette, "
+              "Venaille, Pustelnik 2025, their open question 2)",
+        arxiv="2512.06427",
+        formula="hidden W = g Q, Q Haar-orthogonal, g^2 = c_w^2/3 (square), b ~ U(-c_b, c_b) at the "
+                f"unit-gain point with q* = {_sigma_a:g}; first layer and readout of edge_of_chaos",
+        applies_to=("linear", "first", "hidden", "readout"),
+        random=True,
+        notes="The package's own variant, not a source's initialiser: the same variances as the "
+              f"edge-of-chaos point with sigma_a = {_sigma_a:g} (the same mean field), but "
+              "W^T W = sigma_w^2 I, so the weights add no spread to the end-to-end Jacobian's "
+              "singular values (theory.jacobian). The registered function is the hidden weight "
+              "rule.",
+        # c_w^2 = 6 / (1 + e^{-2 q*}) on the unit-gain curve (theory.sine.unit_gain_point_for_q)
+        defaults={"c_w": math.sqrt(6.0 / (1.0 + math.exp(-2.0 * _sigma_a ** 2)))},
+        activation="sin", omega0=EDGE_OF_CHAOS_OMEGA0,
+        frequency={"first": "omega0", "hidden": None, "readout": "omega0"},
+        layer=_eoc_orthogonal_rule(_sigma_a), spec=_eoc_orthogonal_spec(_sigma_a), control=True,
+        matrix="orthogonal", style=Style(_label, _color, _marker, "-.", _macro),
+    )

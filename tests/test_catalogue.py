@@ -65,9 +65,10 @@ def test_every_name_the_package_uses_is_an_entry():
 
 
 def test_controls_stay_out_of_the_sweeps_over_every_initialiser():
-    assert {"ordered", "chaotic"} <= set(catalogue.available(layer=True))
-    assert not {"ordered", "chaotic"} & set(I.linear_init_names())
-    assert all(catalogue.get(n).control for n in ("ordered", "chaotic"))
+    own = {"ordered", "chaotic", "edge_of_chaos_orthogonal", "edge_of_chaos_orthogonal_sigma_a1"}
+    assert own <= set(catalogue.available(layer=True))
+    assert not own & set(I.linear_init_names())
+    assert all(catalogue.get(n).control for n in own)
     assert not any(catalogue.get(n).control for n in I.linear_init_names())
 
 

@@ -480,6 +480,40 @@ def test_edge_of_chaos_sigma_a1_point():
     assert torch.count_nonzero(first.bias) == 0
 
 
+@pytest.mark.parametrize("name, q_star", [("edge_of_chaos_orthogonal", 0.0),
+                                           ("edge_of_chaos_orthogonal_sigma_a1", 1.0)])
+def test_edge_of_chaos_orthogonal_variant(name, q_star):
+    # Closed form of the unit-gain point with fixed point q* (independent of theory.sine):
+    # c_w^2 = 6 / (1 + e^{-2 q*}), c_b^2 = 3 q* + 3 - c_w^2.
+    c_w2 = 6.0 / (1.0 + math.exp(-2.0 * q_star))
+    c_b = math.sqrt(max(3.0 * q_star + 3.0 - c_w2, 0.0))
+    n = 256
+    layer = I.init_linear_(nn.Linear(n, n).double(), name, generator=gen(9))
+    w = layer.weight.detach()
+    # W^T W = (c_w^2 / 3) I: float64 QR, so 1e-12 is ~ 100 ulp of the largest entry
+    torch.testing.assert_close(w.T @ w, torch.eye(n, dtype=torch.float64) * c_w2 / 3.0,
+                               rtol=0, atol=1e-12)
+    if c_b == 0.0:
+        assert torch.count_nonzero(layer.bias) == 0
+    else:
+        assert_within_bound(layer.bias, c_b)
+    # Semi-orthogonal shapes keep sigma_w^2 = c_w^2 / 3 against the fan-in
+    for shape in ((64, 256), (256, 64)):
+        w = I.edge_of_chaos_orthogonal_(torch.empty(*shape, dtype=torch.float64),
+                                        math.sqrt(c_w2), generator=gen(3))
+        assert abs((w ** 2).mean().item() * shape[1] - c_w2 / 3.0) < 1e-12
+    # First layer and readout are the i.i.d. edge-of-chaos ones, bitwise
+    for role, shape in (("first", (n, 2)), ("readout", (1, n))):
+        ours = I.init_linear_(nn.Linear(shape[1], shape[0]), name, role=role, generator=gen(1))
+        ref = I.init_linear_(nn.Linear(shape[1], shape[0]), "edge_of_chaos", role=role,
+                             generator=gen(1))
+        assert torch.equal(ours.weight, ref.weight) and torch.equal(ours.bias, ref.bias)
+    # The mean field is that of the i.i.d. point; only the matrix law differs
+    iid = "edge_of_chaos" if q_star == 0 else "edge_of_chaos_sigma_a1"
+    assert catalogue.spec(name, 2, n, 8, "sin").with_(name=iid) == catalogue.spec(iid, 2, n, 8, "sin")
+    assert catalogue.get(name).matrix == "orthogonal" and catalogue.get(name).control
+
+
 # --------------------------------------------------------------------------- Sinusoidal
 
 

@@ -9,6 +9,7 @@ cache and ``force`` recomputes, and that bad seeds are refused with a message sa
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -40,7 +41,10 @@ def test_every_sweep_is_a_listed_experiment_with_three_presets(module):
 def test_cell_counts_follow_the_cases_and_widths():
     assert len(mc_variance.cells("smoke")) == len(mc.AUDIT_CASES)
     assert len(mc_width.cells("cpu")) == len(mc.AUDIT_CASES) * len(mc_width.PRESETS["cpu"].widths)
-    assert [(c.init, c.activation) for c in mc_jacobian.cells("smoke")] == list(mc_jacobian.CASES)
+    jc = mc_jacobian.cells("smoke")
+    assert [(c.init, c.activation) for c in jc[: len(mc_jacobian.CASES)]] == list(mc_jacobian.CASES)
+    assert [(c.init, c.depth) for c in jc[len(mc_jacobian.CASES):]] == [
+        (i, d) for i in mc_jacobian.DEPTH_INITS for d in mc_jacobian.PRESETS["smoke"].depths]
     assert len(ntk_width.cells("smoke")) == (len(ntk_width.runs())
                                              * len(ntk_width.PRESETS["smoke"].widths))
     assert len(weight_spectra.cells("paper")) == 1
@@ -119,6 +123,18 @@ def test_mc_jacobian_is_jacobian_spectrum_of_the_entry_rule(cache_tmp):
         sums.append(res["summary"])
     _frames_equal(run.summary["singular_values"], pd.concat(svs))
     _frames_equal(run.summary["summary"], pd.concat(sums))
+    # the depth sweep: one cell redone directly, averaged over inputs, then over networks
+    init, depth = mc_jacobian.DEPTH_INITS[1], size.depths[-1]
+    ens = Ensemble.from_init(init, mc.D_IN, size.width, depth, size.sweep_networks, "sin", None,
+                             seeds.torch_generator(0, seeds.STREAM_INIT), torch.float64)
+    res = mc.jacobian_spectrum(ens, x, n_inputs=size.n_inputs,
+                               spec=catalogue.spec(init, mc.D_IN, size.width, depth, "sin"),
+                               weights="orthogonal")["summary"]
+    per = res.groupby("network").normalized_variance.mean()
+    row = run.summary["depth_sweep"].set_index(["init", "depth"]).loc[(init, depth)]
+    assert row.measured == pytest.approx(per.mean(), rel=1e-12)
+    assert row.se == pytest.approx(per.std(ddof=1) / np.sqrt(len(per)), rel=1e-12)
+    assert row.predicted == pytest.approx(res.predicted_normalized_variance.mean(), rel=1e-12)
 
 
 def test_ntk_width_is_width_sweep(cache_tmp):

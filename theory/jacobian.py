@@ -213,5 +213,238 @@ def jacobian_moments(spec, xp, order: int = 4, law: str = "exact",
             "per_layer_variance": np.asarray(per_layer)}
 
 
-__all__ = ["WEIGHT_FAMILIES", "derivative_moments", "free_product_moments", "jacobian_moments",
-           "moments_from_s", "s_transform", "weight_moments"]
+# ---------------------------------------------------------------------------------------------
+# The density: the same free product, solved pointwise instead of as a power series
+
+#: Equal-mass bins (uniform inside) each layer's law of ``f'(z_l)^2`` is reduced to.
+DENSITY_BINS = 256
+#: Relative imaginary part ``delta`` of the evaluation points ``x (1 + i delta)``: the density
+#: returned is the law smoothed by a Cauchy kernel of relative half-width ``delta``.
+DENSITY_DELTA = 1e-4
+_QUANTILES = 1024   # equal-mass nodes of a Gaussian part
+_MAX_STEPS = 40     # Newton solves (with halved steps) allowed to reach one point
+_MIDPOINTS = 64     # equispaced midpoints of each uniform draw (hidden biases)
+_FIRST_NODES = 1 << 18  # nodes of the first layer's uniform draws together (few, wide ranges)
+
+
+def _midpoints(half_width: float, n: int) -> np.ndarray:
+    return half_width * (2.0 * (np.arange(n) + 0.5) / n - 1.0)
+
+
+def _equal_mass_bins(values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n + 1`` edges of equal-mass bins of the equally weighted sample ``values`` (its
+    quantiles at k / n, the extremes included): the law as a piecewise-uniform density, which
+    keeps the free product's density smooth at every scale (atoms would put poles at 1/t)."""
+    v = np.sort(values)
+    mid = (np.arange(v.size) + 0.5) / v.size
+    edges = np.interp(np.linspace(0.0, 1.0, n + 1), mid, v)
+    edges[0], edges[-1] = v[0], v[-1]
+    return edges, np.full(n, 1.0 / n)
+
+
+def derivative_laws(spec, xp, law: str = "exact", bins: int = DENSITY_BINS) -> list[tuple]:
+    """The law of ``f'(z_l)^2`` for the layers l = 1..L-1 that enter J, at one input, each as
+    ``(edges, masses)`` of ``bins`` equal-mass bins with a uniform density inside
+    (:func:`_equal_mass_bins`) of a fine discretisation of ``z_l``: equal-mass Gaussian quantiles
+    and equispaced midpoints of each uniform draw, under the laws of :func:`derivative_moments`."""
+    from scipy.special import ndtri
+
+    from initaudit.theory.gaussian import activation_numpy
+    from initaudit.theory.laws import check_law, first_layer_half_widths
+    from initaudit.theory.predict import predict
+
+    check_law(law)
+    bins = int_at_least(bins, 2, "bins")
+    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
+    if xp.shape != (spec.d_in,) or not np.all(np.isfinite(xp)):
+        raise ValueError(f"the input must be {spec.d_in} finite numbers, got {xp}")
+    _, fprime = activation_numpy(spec.activation)
+    q = predict(spec, xp[None, :], law)["q"][0]
+    layers = spec.layers()
+    exact = law == "exact"
+    gauss = ndtri((np.arange(_QUANTILES) + 0.5) / _QUANTILES)
+    out = []
+    for l in range(spec.depth - 1):
+        sb2 = layers[l].sigma_b2
+        if l == 0 and exact and spec.first_law == "uniform":
+            widths = first_layer_half_widths(xp, layers[0].sigma_w2, sb2)
+            per_draw = int(_FIRST_NODES ** (1.0 / max(len(widths), 1)))
+            draws = [_midpoints(h, per_draw) for h in widths]
+            z = np.zeros(1)
+            for d in draws:
+                z = (z[:, None] + d[None, :]).ravel()
+        else:
+            uniform_bias = exact and spec.convention == "uniform" and sb2 > 0 and l > 0
+            var = q[l] - sb2 if uniform_bias else q[l]
+            z = math.sqrt(max(var, 0.0)) * gauss
+            if uniform_bias:
+                z = (z[:, None] + _midpoints(math.sqrt(3.0 * sb2), _MIDPOINTS)[None, :]).ravel()
+        out.append(_equal_mass_bins(fprime(z) ** 2, bins))
+    return out
+
+
+def _bins_psi(u, lo, hi, p):
+    """``psi_k(u_k) = E[u t / (1 - u t)]`` and its derivative for piecewise-uniform laws, one per
+    row (bins ``[lo, hi]`` of mass ``p``, shape (K, M); ``u`` shape (K,)): per bin
+    ``-1 - log(s_b / s_a) / (u h)``, ``s = 1 - u t``, ``h = hi - lo`` (the principal logarithm is
+    continuous on the bin for ``Im u != 0``: ``s`` stays in one half-plane); a bin narrow against
+    ``1 / |u|`` by its midpoint (error ``O((u h)^2)``)."""
+    u = u[:, None]
+    h = hi - lo
+    mid = 0.5 * (lo + hi)
+    s_a = 1.0 - u * lo
+    r = -u * h / s_a  # s_b / s_a - 1
+    narrow = np.abs(r) < 1e-3
+    s_m = 1.0 - u * mid
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log1p(np.where(narrow, 0.0, r))
+        uh = np.where(narrow, 1.0, u * h)
+        s_b = s_a * (1.0 + r)
+        psi = np.where(narrow, u * mid / s_m, -1.0 - log_ratio / uh)
+        dpsi = np.where(narrow, mid / s_m ** 2, (1.0 / s_b - 1.0 / s_a + log_ratio) / (u * uh))
+    return np.sum(p * psi, axis=1), np.sum(p * dpsi, axis=1)
+
+
+def _solve_point(closed, binned, x: complex, w, u):
+    """Newton on ``P(w) = x w/(1+w) prod_k S_k(w) = 1`` (the total S-transform's
+    ``chi(w) = 1/x``) from ``w``, the binned laws' ``u_k`` (``psi_k(u_k) = w``) by an inner
+    Newton warm-started from ``u``; None if either does not converge."""
+    n_iid, scale = closed
+    lo, hi, p = binned
+    for _ in range(60):
+        for _ in range(100):  # inner: psi_k(u_k) = w for every binned law at once
+            if u.size == 0:
+                break
+            psi, dpsi = _bins_psi(u, lo, hi, p)
+            step = (psi - w) / dpsi
+            # damped: at most half of |u_k| per step
+            step = step * np.minimum(1.0, 0.5 * np.abs(u) / np.maximum(np.abs(step), 1e-300))
+            u = u - step
+            if not np.all(np.isfinite(u)):
+                return None
+            if np.all(np.abs(step) <= 1e-13 * np.abs(u)):
+                break
+        else:
+            return None
+        # S_k = u_k (1 + w) / w for a binned law, 1 / (sigma2 (1 + w)) for i.i.d. weights,
+        # 1 / sigma2 for orthogonal ones (``scale`` = prod 1 / sigma2)
+        k = u.size
+        # as a sum of logarithms (deep products of O(1) factors under- or overflow); exp removes
+        # the branch ambiguity of the principal logarithms
+        log_w, log_1w = np.log(w), np.log(1.0 + w)
+        prod = np.exp(np.log(x) + log_w - log_1w + math.log(scale) + np.sum(np.log(u))
+                      + k * (log_1w - log_w) - n_iid * log_1w)
+        dlog = 1.0 / w - 1.0 / (1.0 + w) - n_iid / (1.0 + w) + k * (1.0 / (1.0 + w) - 1.0 / w)
+        if k:
+            _, dpsi = _bins_psi(u, lo, hi, p)
+            dlog = dlog + np.sum(1.0 / (u * dpsi))
+        f = prod - 1.0
+        if abs(f) < 1e-10:  # near x -> 0, w -> -1 and 1 + w is known to ~1e-13 relative
+            g = (1.0 + w) / x
+            # the physical root has Im G <= 0 above the real axis; the conjugate root is refused
+            # (the caller halves the step)
+            return (w, u) if g.imag <= 1e-9 * abs(g) else None
+        step = f / (prod * dlog)
+        if abs(step) > 0.5 * abs(w):  # damped: w must not jump across the branch
+            step *= 0.5 * abs(w) / abs(step)
+        w = w - step
+        if not np.isfinite(w):
+            return None
+    return None
+
+
+def free_product_density(factors, s2, delta: float = DENSITY_DELTA) -> np.ndarray:
+    """Density of the free multiplicative convolution of the factors' laws at the points ``s2``.
+
+    Each factor is ``("iid", sigma2)`` (Marchenko-Pastur of ratio one and scale sigma2),
+    ``("orthogonal", sigma2)`` (the point mass at sigma2) or ``("bins", (edges, masses))`` (a
+    piecewise-uniform law on ``t >= 0``).
+    With ``psi(z) = E[z t / (1 - z t)]`` and ``w = psi(1/x)`` the total S-transform gives
+    ``x w / (1 + w) prod_k S_k(w) = 1``; for a binned law ``S_k(w) = u_k (1 + w) / w`` with
+    ``psi_k(u_k) = w`` (nested Newton). Solved at ``x = s2 (1 + i delta)`` by continuation from
+    above the support (where ``w`` is small and real) down the points in decreasing order,
+    halving the step where Newton fails. Density ``-Im G / pi``, ``G = (1 + w) / x``: the law
+    smoothed by a Cauchy kernel of relative half-width ``delta``.
+
+    Returns:
+        The density at each point of ``s2`` (NaN where the continuation failed).
+    """
+    s2 = np.asarray(s2, dtype=np.float64)
+    if s2.ndim != 1 or not np.all(np.isfinite(s2)) or np.any(s2 <= 0):
+        raise ValueError("the points s2 must be a 1-D array of positive finite numbers")
+    if not (0 < delta < 0.1):
+        raise ValueError(f"delta must lie in (0, 0.1), got {delta}")
+    norms, means = [], []
+    n_iid, scale, binned = 0, 1.0, []
+    for kind, data in factors:
+        choice(kind, ("iid", "orthogonal", "bins"), "factor kind")
+        if kind == "bins":
+            edges, p = (np.asarray(a, dtype=np.float64) for a in data)
+            if edges.shape != (p.size + 1,) or np.any(np.diff(edges) < 0) or edges[0] < 0:
+                raise ValueError("a binned law needs increasing edges >= 0, one more than masses")
+            p = p / p.sum()
+            binned.append((edges[:-1], edges[1:], p))
+            norms.append(float(edges[-1]))
+            means.append(float(np.dot(0.5 * (edges[:-1] + edges[1:]), p)))
+        else:
+            n_iid += kind == "iid"
+            scale /= float(data)
+            norms.append((4.0 if kind == "iid" else 1.0) * float(data))
+            means.append(float(data))
+    if len({b[0].size for b in binned}) > 1:
+        raise ValueError("the binned laws must have the same number of bins")
+    closed = (n_iid, scale)
+    stacked = (tuple(np.array([b[i] for b in binned]) for i in range(3)) if binned
+               else tuple(np.zeros((0, 1)) for _ in range(3)))
+    bin_means = np.array([m for (kind, _), m in zip(factors, means) if kind == "bins"])
+    top = 2.0 * math.prod(norms)  # above the support: ||prod|| <= prod ||factor||
+    order = np.argsort(-s2)
+    # above the support w is real and smooth in x: long steps (halved where Newton fails)
+    path = np.geomspace(top, s2[order[0]],
+                        max(2, int(np.ceil(np.log(top / s2[order[0]]) / np.log(8.0))) + 1))
+    targets = list(path[:-1]) + list(s2[order])
+    m1 = math.prod(means)
+    x0 = complex(targets[0]) * (1 + 1j * delta)
+    w = m1 / x0
+    us = (w / bin_means).astype(complex)
+    out = np.full(s2.shape, np.nan)
+    cur, results = targets[0], {}
+    for target in targets:
+        stack, tries = [target], 0
+        while stack and tries < _MAX_STEPS:
+            tries += 1
+            sol = _solve_point(closed, stacked, complex(stack[-1]) * (1 + 1j * delta), w, us)
+            if sol is None:
+                stack.append(math.sqrt(cur * stack[-1]))  # halve the step (in log x)
+                continue
+            w, us = sol
+            cur = stack.pop()
+        if stack:  # the continuation cannot go on: every smaller point stays NaN
+            break
+        results[target] = (w, complex(target) * (1 + 1j * delta))
+    for i in order:
+        if s2[i] in results:
+            w, x = results[s2[i]]
+            out[i] = -((1.0 + w) / x).imag / math.pi
+    return out
+
+
+def jacobian_density(spec, xp, s2, law: str = "exact", weights: str = "iid",
+                     delta: float = DENSITY_DELTA, bins: int = DENSITY_BINS) -> np.ndarray:
+    """Density of the squared singular values of ``J = dz_L/dz_1`` at the points ``s2``, one input:
+    the free product of the layers' ``W^T W`` and ``diag(f'(z_l))^2`` laws
+    (:func:`derivative_laws`, :func:`free_product_density`)."""
+    choice(weights, WEIGHT_FAMILIES, "hidden weight family")
+    if spec.depth < 2:
+        raise ValueError("J = dz_L/dz_1 needs depth L >= 2")
+    layers = spec.layers()
+    factors = []
+    for l, d in enumerate(derivative_laws(spec, xp, law, bins)):
+        factors += [(weights, layers[l + 1].sigma_w2), ("bins", d)]
+    return free_product_density(factors, s2, delta)
+
+
+__all__ = ["DENSITY_BINS", "DENSITY_DELTA", "WEIGHT_FAMILIES", "derivative_laws",
+           "derivative_moments", "free_product_density", "free_product_moments",
+           "jacobian_density", "jacobian_moments", "moments_from_s", "s_transform",
+           "weight_moments"]
