@@ -187,6 +187,9 @@ def macros(data: dict) -> dict[str, str]:
                     out[f"ExpAudVerdict{stem}"] = "not measured"
                     out.update({f"ExpAudD{stem}": "n/a", f"ExpAudD{stem}Lo": "n/a",
                                 f"ExpAudD{stem}Hi": "n/a", f"ExpAudD{stem}Word": "not measured"})
+            key = f"audio_{signal}_{task}_snr_edge_of_chaos_orthogonal_same_omega_vs_edge_of_chaos"
+            if key in ev:  # the orthogonal variant against its i.i.d. point
+                out.update(interval_macros(f"ExpAudOrthVsIid{sig}{tk}", ev[key]))
         # the denoised SNR's change from the input SNR, SIREN at omega_0 = 3000
         r = t[(t.signal == signal) & (t.task == "denoise") & (t.arm == "siren@siren")]
         out[f"ExpAud{sig}DenoiseGainSiren"] = (

@@ -180,6 +180,9 @@ def macros(data: dict) -> dict[str, str]:
                                         ("high_share", "Share", 3), ("high_db", "HighDb", 2)):
                 out.update(interval_macros(f"ExpImg{tag}D{stem}Pooled",
                                            ev[f"image_{metric}_{init}_vs_siren_pooled"], digits))
+        key = "image_gen_psnr_edge_of_chaos_orthogonal_vs_edge_of_chaos_pooled"
+        if key in ev:  # the orthogonal variant against its i.i.d. point
+            out.update(interval_macros("ExpImgOrthVsIidPooled", ev[key]))
         best = data["table"].loc[data["table"].gen_psnr.idxmax()]
         out["ExpImgBestLabel"] = label(best.init)
         out["ExpImgBestDepth"] = str(int(best.depth))

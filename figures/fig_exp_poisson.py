@@ -253,6 +253,10 @@ def macros(data: dict) -> dict[str, str]:
         key = style.macro_key(row.init)
         for where in [_depth_key(row.depth)] + ([alias[str(row.depth)]] if str(row.depth) in alias else []):
             out[f"PoisErr{key}{where}"] = _pct(row.geo_mean)
+    key = "poisson_edge_of_chaos_orthogonal_vs_edge_of_chaos_log10_rel_l2_pooled"
+    if key in s["evidence"]:  # the orthogonal variant against its i.i.d. point (decades)
+        out.update(text.interval_macros("PoisOrthVsIid", s["evidence"][key]))
+        out["PoisOrthVsIidRatio"] = _fmt(10 ** s["evidence"][key]["mean"])
     comp = s["comparisons"]
     for row in comp.itertuples() if not comp.empty else ():
         key = style.macro_key(row.init)

@@ -61,7 +61,7 @@ from initaudit.theory.checks import positive_int as _check_count
 from initaudit.theory.spec import LayerVariance
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "DTYPES", "Ensemble", "MLP", "activation_fn",
+    "ACTIVATIONS", "Activation", "DTYPES", "Ensemble", "HIDDEN_MATRICES", "MLP", "activation_fn",
     "activation_derivative", "build_mlp", "dtype_from_name", "linear_init_names",
 ]
 
@@ -133,30 +133,47 @@ def _draw_(tensor: torch.Tensor, variance: float, convention: str,
         return tensor.normal_(0.0, math.sqrt(variance), generator=generator)
 
 
+#: Laws of the hidden weight matrices :func:`build_mlp` can draw (catalogue ``matrix`` values).
+HIDDEN_MATRICES = ("iid", "orthogonal")
+
+
 def build_mlp(spec, generator: torch.Generator | None = None,
-              dtype: torch.dtype | str = torch.float32) -> MLP:
+              dtype: torch.dtype | str = torch.float32, hidden_matrix: str = "iid") -> MLP:
     """One finite network drawn from ``spec``.
 
     Layer ``l`` gets ``W_l ~ U(+-sqrt(3 sigma_w^2 / fan_in))`` and ``b_l ~ U(+-sqrt(3 sigma_b^2))``
     (``spec.convention == "uniform"``) or ``W_l ~ N(0, sigma_w^2 / fan_in)``,
     ``b_l ~ N(0, sigma_b^2)`` ("normal"), with the (sigma_w^2, sigma_b^2) of
     :meth:`theory.spec.NetworkSpec.layers`; a zero variance gives zeros; the first layer takes
-    ``spec.first_law``. Weights are drawn before biases, layer by layer.
+    ``spec.first_law``. With ``hidden_matrix="orthogonal"`` the hidden (width x width) weights are
+    ``sqrt(sigma_w^2) Q`` instead, Q Haar-orthogonal
+    (:func:`models.init.edge_of_chaos_orthogonal_`: the same variance, ``W^T W = sigma_w^2 I``).
+    Weights are drawn before biases, layer by layer.
 
     Args:
         spec: a :class:`theory.spec.NetworkSpec`.
         generator: torch.Generator to draw from (seed it for reproducible networks).
         dtype: floating dtype of the parameters.
+        hidden_matrix: "iid" or "orthogonal" (:data:`HIDDEN_MATRICES`).
 
     Returns:
         An :class:`MLP` (``nn.Sequential``): depth ``spec.depth`` activated layers and a readout.
     """
+    from initaudit.theory.checks import choice
+
+    choice(hidden_matrix, HIDDEN_MATRICES, "hidden matrix law")
     dtype = dtype_from_name(dtype)
     modules: list[nn.Module] = []
     for l, (lv, n_in, n_out) in enumerate(zip(spec.layers(), spec.fan_ins(), spec.fan_outs())):
         layer = nn.Linear(n_in, n_out, dtype=dtype)
         law = spec.first_law if l == 0 else spec.convention
-        _draw_(layer.weight, lv.sigma_w2 / n_in, law, generator)
+        if hidden_matrix == "orthogonal" and 0 < l < spec.depth:
+            from initaudit.models.init import edge_of_chaos_orthogonal_
+
+            edge_of_chaos_orthogonal_(layer.weight, math.sqrt(3.0 * lv.sigma_w2),
+                                      generator=generator)
+        else:
+            _draw_(layer.weight, lv.sigma_w2 / n_in, law, generator)
         _draw_(layer.bias, lv.sigma_b2, law, generator)
         modules.append(layer)
         if l < spec.depth:

@@ -302,8 +302,15 @@ def test_image_fit_smoke_end_to_end_through_the_cache(cache_tmp):
         keys += [f"image_gen_psnr_{init}_vs_siren_pooled", f"image_gap_{init}_vs_siren_pooled",
                  f"image_high_share_{init}_vs_siren_pooled",
                  f"image_train_psnr_{init}_vs_siren_pooled"]
+    keys.append("image_gen_psnr_edge_of_chaos_orthogonal_vs_edge_of_chaos_pooled")
     _check_evidence(s["evidence"], keys)
     grid = s["runs"][s["runs"].group == "grid"]
+    # orthogonal minus i.i.d.: each seed's mean over depths, then the mean over seeds
+    g = grid.set_index(["init", "depth", "seed"]).gen_psnr
+    per_seed = [np.mean([g["edge_of_chaos_orthogonal", d, k] - g["edge_of_chaos", d, k]
+                         for d in depths]) for k in sorted(set(grid.seed))]
+    rec = s["evidence"]["image_gen_psnr_edge_of_chaos_orthogonal_vs_edge_of_chaos_pooled"]
+    assert rec["mean"] == pytest.approx(np.mean(per_seed), abs=1e-12)
     assert grid.high_share.between(0, 1).all()
     # the gap is the difference of the two PSNRs, row by row
     assert np.allclose(grid.gap, grid.train_psnr - grid.gen_psnr)
@@ -326,6 +333,8 @@ def test_audio_fit_smoke_end_to_end_with_a_given_file(cache_tmp, tmp_path):
                 keys.append(f"audio_{signal}_{task}_snr_{init}_same_omega_vs_siren")
             for init in ("edge_of_chaos", "edge_of_chaos_sigma_a1"):
                 keys.append(f"audio_{signal}_{task}_snr_{init}_rule_omega_vs_siren")
+            keys.append(f"audio_{signal}_{task}_snr_edge_of_chaos_orthogonal_same_omega_vs_"
+                        "edge_of_chaos")
     _check_evidence(s["evidence"], keys)
     runs = s["runs"]
     den = runs[runs.task == "denoise"]

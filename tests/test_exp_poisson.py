@@ -188,6 +188,7 @@ def test_smoke_end_to_end_through_the_cache(cache_tmp):
     keys = {f"poisson_{arm}_vs_siren_log10_rel_l2_{where}"
             for arm in P.DEFAULT_ARMS if arm != "siren"
             for where in [f"depth{d}" for d in depths] + ["pooled"]}
+    keys.add("poisson_edge_of_chaos_orthogonal_vs_edge_of_chaos_log10_rel_l2_pooled")
     assert set(s["evidence"]) == keys
     for rec in s["evidence"].values():
         assert {"mean", "lo", "hi", "n", "p", "unit", "what"} <= set(rec)
@@ -197,6 +198,11 @@ def test_smoke_end_to_end_through_the_cache(cache_tmp):
     per_seed = [np.mean([runs["edge_of_chaos", d, k] - runs["siren", d, k] for d in depths])
                 for k in range(seeds)]
     rec = s["evidence"]["poisson_edge_of_chaos_vs_siren_log10_rel_l2_pooled"]
+    assert rec["mean"] == pytest.approx(np.mean(per_seed), abs=1e-12)
+    # and the orthogonal variant against its i.i.d. point, the same way
+    per_seed = [np.mean([runs["edge_of_chaos_orthogonal", d, k] - runs["edge_of_chaos", d, k]
+                         for d in depths]) for k in range(seeds)]
+    rec = s["evidence"]["poisson_edge_of_chaos_orthogonal_vs_edge_of_chaos_log10_rel_l2_pooled"]
     assert rec["mean"] == pytest.approx(np.mean(per_seed), abs=1e-12)
     maps = P.error_maps(run.configs, run.results)
     assert set(maps["runs"]) == {"siren", "edge_of_chaos", "edge_of_chaos_sigma_a1"}

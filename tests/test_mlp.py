@@ -137,7 +137,9 @@ def test_omega0_is_folded_into_first_and_hidden_layers():
     assert p.weights[0].abs().max() <= 12.0 / d
     assert p.weights[1].abs().max() <= math.sqrt(6 / n)
     assert set(catalogue.frequency_inits()) == {"siren", "siren_port", "edge_of_chaos",
-                                                "edge_of_chaos_sigma_a1", "ordered", "chaotic"}
+                                                "edge_of_chaos_sigma_a1", "ordered", "chaotic",
+                                                "edge_of_chaos_orthogonal",
+                                                "edge_of_chaos_orthogonal_sigma_a1"}
 
 
 def test_deterministic_init_gives_one_network():
@@ -191,3 +193,20 @@ def test_select_and_to():
     dbl = ens.to(dtype=torch.float64)
     assert dbl.dtype == torch.float64 and ens.dtype == torch.float32
     np.testing.assert_allclose(dbl.weights[0].numpy(), ens.weights[0].numpy())
+
+
+def test_build_mlp_draws_orthogonal_hidden_matrices_of_the_same_variance():
+    from initaudit.models import catalogue
+
+    spec = catalogue.spec("edge_of_chaos_sigma_a1", 2, 64, 4, "sin")
+    net = build_mlp(spec, torch.Generator().manual_seed(0), torch.float64, hidden_matrix="orthogonal")
+    lin = [m for m in net if isinstance(m, torch.nn.Linear)]
+    for layer in lin[1:-1]:  # W^T W = sigma_w^2 I (float64 QR: 1e-12)
+        w = layer.weight.detach()
+        torch.testing.assert_close(w.T @ w, torch.eye(64, dtype=torch.float64) * spec.hidden.sigma_w2,
+                                   rtol=0, atol=1e-12)
+    iid = build_mlp(spec, torch.Generator().manual_seed(0), torch.float64)
+    ilin = [m for m in iid if isinstance(m, torch.nn.Linear)]
+    assert torch.equal(lin[0].weight, ilin[0].weight)  # the first layer is drawn first, the same
+    with pytest.raises(ValueError, match="hidden matrix law"):
+        build_mlp(spec, hidden_matrix="banded")

@@ -18,12 +18,14 @@ from initaudit.analysis import experiment
 from initaudit.analysis import ntk
 from initaudit.analysis import propagate as mc
 from initaudit.analysis import spectrum as sp
-from initaudit.analysis.experiments import (mc_jacobian, mc_variance, mc_width, ntk_spectra,
+from initaudit.analysis.experiments import (mc_jacobian, mc_variance, mc_width, ntk_laplacian,
+                                            ntk_spectra,
                                             ntk_width, weight_spectra)
 from initaudit.models import catalogue, seeds
 from initaudit.models.mlp import Ensemble
 
-MODULES = (mc_variance, mc_width, mc_jacobian, ntk_width, ntk_spectra, weight_spectra)
+MODULES = (mc_variance, mc_width, mc_jacobian, ntk_width, ntk_spectra, weight_spectra,
+           ntk_laplacian)
 
 
 def _frames_equal(a: pd.DataFrame, b: pd.DataFrame) -> None:
@@ -64,6 +66,7 @@ def test_mc_width_spends_the_same_on_every_width():
     (mc_variance, 1, "integer >= 2"), (mc_width, 2, "integer >= 3"),
     (ntk_width, 1, "integer >= 2"), (mc_jacobian, 0, "positive integer"),
     (ntk_spectra, 0, "positive integer"), (weight_spectra, 0, "positive integer"),
+    (ntk_laplacian, 1, "integer >= 2"),
     (weight_spectra, 2.5, "positive integer")])
 def test_bad_seeds_are_refused_with_what_is_valid(module, bad, valid):
     with pytest.raises(ValueError, match=valid):
@@ -178,3 +181,39 @@ def test_cli_runs_a_sweep_experiment(cache_tmp, capsys):
     out = capsys.readouterr().out
     for init, _ in mc_jacobian.CASES:
         assert init in out
+
+
+def test_ntk_laplacian_cells_and_summary(cache_tmp):
+    run = experiment.run_experiment("ntk-laplacian", "smoke", progress=False)
+    size = ntk_laplacian.PRESETS["smoke"]
+    assert [(c.init, c.width) for c in run.configs] == [
+        (a, w) for a in ntk_laplacian.ARMS for w in size.widths]
+    summ = run.summary["summary"]
+    assert len(summ) == len(run.configs) and (summ.points == size.grid ** 2).all()
+    # the summary's distance is the mean over networks of each network's distance, redone here
+    # from the cell's own kernels
+    cfg = run.configs[0]
+    res = ntk_laplacian.run_cell(cfg)
+    d = [np.linalg.norm(k - res["theory"]) / np.linalg.norm(res["theory"]) for k in res["empirical"]]
+    assert summ.distance.iloc[0] == pytest.approx(np.mean(d), rel=1e-12)
+    eig = run.summary["eigenvalues"]
+    for (_, _, _), g in eig.groupby(["init", "width", "kernel"]):
+        assert g.share.sum() == pytest.approx(1.0, rel=1e-10)
+
+
+def test_laplacian_ntk_of_finite_networks_approaches_the_limit():
+    # Monte Carlo: 8 edge-of-chaos networks of the Poisson experiment at width 256, depth 2,
+    # 16 points. The mean diagonal of Theta_Lap / N against the limit within 5 standard errors
+    # over networks plus the next order, L / N (the first layer and the biases, and the finite-
+    # width law of the pre-activations); and single networks' distance falls with the width
+    # (N^{-1/2} fluctuations: at least a factor 1.3 from N = 64 to N = 256, expected 2).
+    cells = {w: ntk_laplacian.LaplacianNTKCell("edge_of_chaos", depth=2, width=w, grid=4,
+                                               n_networks=8) for w in (64, 256)}
+    res = {w: ntk_laplacian.run_cell(c) for w, c in cells.items()}
+    emp, th = res[256]["empirical"], res[256]["theory"]
+    ratio = np.array([np.mean(np.diag(k)) for k in emp]) / np.mean(np.diag(th))
+    se = ratio.std(ddof=1) / np.sqrt(len(ratio))
+    assert abs(ratio.mean() - 1.0) <= 5 * se + 2 / 256, (ratio.mean(), se)
+    dist = {w: np.mean([np.linalg.norm(k - r["theory"]) / np.linalg.norm(r["theory"])
+                        for k in r["empirical"]]) for w, r in res.items()}
+    assert dist[64] / dist[256] > 1.3, dist

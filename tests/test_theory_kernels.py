@@ -146,3 +146,54 @@ def test_published_specs_fold_omega_as_documented():
     assert net.first.sigma_w2 / 2 == pytest.approx(900 / 12, rel=1e-14)
     eoc = spec.edge_of_chaos(2, 256, 4)
     assert eoc.hidden.sigma_w2 == pytest.approx(1.0, rel=1e-14) and eoc.hidden.sigma_b2 == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# The kernel of a residual loss in Lap u (theory.kernels.laplacian_ntk)
+
+
+def _one_layer_laplacian_kernel(law):
+    """Lap_x Lap_y E[sin z(x) sin z(y)] for one sine layer with d = 2 inputs and no bias, in
+    closed form by sympy: under the exact law W_k ~ U(+-a), so E cos(z(x) -+ z(y)) is a product of
+    sinc terms; under the Gaussian law z is Gaussian with covariance s2 x.y / 2."""
+    import sympy as sy
+
+    x1, x2, y1, y2 = sy.symbols("x1 x2 y1 y2", real=True)
+    if law == "exact":
+        a = sy.Symbol("a", positive=True)
+        sinc = lambda t: sy.sin(a * t) / (a * t)  # noqa: E731
+        s = (sinc(x1 - y1) * sinc(x2 - y2) - sinc(x1 + y1) * sinc(x2 + y2)) / 2
+    else:
+        a = sy.Symbol("a", positive=True)  # here sigma_w0^2
+        k = a * (x1 * y1 + x2 * y2) / 2
+        qx, qy = a * (x1 ** 2 + x2 ** 2) / 2, a * (y1 ** 2 + y2 ** 2) / 2
+        s = sy.exp(-(qx + qy) / 2) * sy.sinh(k)
+    lap_x = sy.diff(s, x1, 2) + sy.diff(s, x2, 2)
+    lap = sy.diff(lap_x, y1, 2) + sy.diff(lap_x, y2, 2)
+    return sy.lambdify((x1, x2, y1, y2, a), lap, "numpy")
+
+
+@pytest.mark.parametrize("law", ["exact", "gaussian"])
+def test_laplacian_ntk_matches_the_closed_form_of_one_layer(law):
+    # float64 central differences with Richardson's extrapolation against sympy's closed form:
+    # truncation O((h sigma_w0)^4) = O(0.05^4) ~ 1e-6 of the kernel's scale at most (2e-7
+    # measured), rounding ~ eps (4/h^2)^2 / scale ~ 1e-9. The exact law's closed form is 0/0 where
+    # a coordinate of x equals one of y (the diagonal): those entries are left out.
+    net = spec.edge_of_chaos(2, 256, 1, omega0=10.0)
+    x = np.random.default_rng(3).uniform(-0.8, 0.8, size=(7, 2))
+    got, err = kernels.laplacian_ntk(net, x, law=law)
+    assert err < 1e-2
+    fn = _one_layer_laplacian_kernel(law)
+    a = 10.0 / 2 if law == "exact" else net.first.sigma_w2  # U(+-omega0/d) or its variance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = fn(x[:, None, 0], x[:, None, 1], x[None, :, 0], x[None, :, 1], a)
+    ok = np.isfinite(want)
+    assert ok.sum() >= 7 * 6
+    scale = np.max(np.abs(want[ok]))
+    np.testing.assert_allclose(got[ok], want[ok], rtol=0, atol=1e-6 * scale)
+
+
+def test_laplacian_ntk_refuses_a_bad_step():
+    net = spec.edge_of_chaos(2, 64, 2)
+    with pytest.raises(ValueError, match="step"):
+        kernels.laplacian_ntk(net, np.zeros((2, 2)), step=0.0)

@@ -111,7 +111,8 @@ SIGNALS = ("recording", "chirp")
 TASKS = ("fit", "denoise")
 #: ``--signals`` values: both when the recording is found (else the chirp alone), or one.
 SIGNAL_CHOICES = ("auto", "recording", "chirp", "both")
-DEFAULT_INITS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic")
+DEFAULT_INITS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic",
+                 "edge_of_chaos_orthogonal")
 #: SIREN's first-layer frequency for audio (Sitzmann et al. 2020, reference notebook,
 #: ``first_omega_0=3000``).
 SIREN_AUDIO_OMEGA0 = 3000.0
@@ -432,13 +433,15 @@ def summarize(configs: Sequence[AudioFitCell], results: Sequence[dict], **option
         dict with ``runs`` (one row per run), ``table`` (per signal, task and arm: mean and
         95% t-interval of ``snr_clean``, ``snr_target``, ``psnr``), ``paired`` (per signal,
         task, arm: SNR difference arm - siren with interval, p, Holm-adjusted p), ``curves``
-        (logged SNR against the clean signal), ``settings`` and ``evidence``.
+        (logged SNR against the clean signal), ``orthogonal`` (the orthogonal variants minus
+        their i.i.d. points, :func:`sine_fit.orthogonal_comparisons`), ``settings`` and
+        ``evidence``.
     """
     rows = []
     for c, r in zip(configs, results):
         rows.append({"signal": c.signal, "task": c.task, "init": c.init, "omega_tag": c.omega_tag,
-                     "omega0": c.omega0, "arm": _arm(c.init, c.omega_tag), "seed": c.seed,
-                     "snr_clean": r["snr_clean"], "snr_target": r["snr_target"],
+                     "omega0": c.omega0, "arm": _arm(c.init, c.omega_tag), "depth": c.depth,
+                     "seed": c.seed, "snr_clean": r["snr_clean"], "snr_target": r["snr_target"],
                      "input_snr": r["input_snr"], "psnr": r["psnr"], "diverged": r["diverged"],
                      "seconds": r["seconds"]})
     runs = pd.DataFrame(rows)
@@ -510,8 +513,19 @@ def summarize(configs: Sequence[AudioFitCell], results: Sequence[dict], **option
             r, "dB", f"{task_word[r.task]} {r.signal}, {r.init} minus siren, paired over seeds; "
             f"{where}; {c0.samples} samples at {c0.rate} Hz, width {c0.width}, depth {c0.depth}, "
             f"{c0.steps} full-batch Adam steps")
+    # the package's orthogonal variants against their i.i.d. points (an extension); one depth
+    orthogonal = pd.DataFrame(sf.orthogonal_comparisons(runs, "snr_clean",
+                                                        ("signal", "task", "omega_tag")))
+    for r in orthogonal.itertuples():
+        tag = "same_omega" if r.omega_tag == "siren" else "rule_omega"
+        evidence[f"audio_{r.signal}_{r.task}_snr_{r.init}_{tag}_vs_{r.baseline}"] = Evidence.of(
+            r._asdict(), "dB", f"{task_word[r.task]} {r.signal}, {r.init} minus {r.baseline} "
+            f"(orthogonal against i.i.d. hidden weights at the same point and omega_0), paired "
+            f"over seeds; {c0.samples} samples at {c0.rate} Hz, width {c0.width}, depth "
+            f"{c0.depth}, {c0.steps} full-batch Adam steps")
     return {"runs": runs, "table": pd.DataFrame(table), "paired": paired,
-            "curves": pd.DataFrame(curves), "settings": settings, "evidence": evidence}
+            "orthogonal": orthogonal, "curves": pd.DataFrame(curves), "settings": settings,
+            "evidence": evidence}
 
 
 def format_summary(summary: dict) -> str:

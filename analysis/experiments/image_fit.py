@@ -108,7 +108,8 @@ DESCRIPTION = ("sine networks fitted to the camera image on every 4th pixel: gen
 GROUPS = ("grid", "sanity")
 #: Values of ``--sanity``: run the sanity group too, only it, or not at all.
 SANITY_CHOICES = ("with", "only", "skip")
-DEFAULT_INITS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic")
+DEFAULT_INITS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic",
+                 "edge_of_chaos_orthogonal")
 #: First-layer frequency of every initialiser (SIREN's omega_0; Sitzmann et al. 2020, Sec. 3.2).
 OMEGA0 = 30.0
 #: Training grid = every FACTOR-th pixel of the evaluation grid (Combette et al., Fig. 2).
@@ -535,6 +536,16 @@ def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **option
                 evidence[f"image_{r.metric}_{r.init}_vs_siren_pooled"] = Evidence.of(
                     r, COMPARED[r.metric], f"{what}, {r.init} minus siren, paired over seeds; "
                     f"{setting}")
+        # the package's orthogonal variants against their i.i.d. points (an extension)
+        orth = pd.DataFrame(sf.orthogonal_comparisons(grid, "gen_psnr"))
+        out["orthogonal"] = orth
+        for r in orth.itertuples():
+            evidence[f"image_gen_psnr_{r.init}_vs_{r.baseline}_pooled"] = Evidence.of(
+                r._asdict(), "dB", f"full-grid generalisation PSNR, {r.init} minus {r.baseline} "
+                f"(orthogonal against i.i.d. hidden weights at the same point), paired over "
+                f"seeds, each seed's mean over depths {', '.join(map(str, depths))}; camera "
+                f"{c0.image_points}x{c0.image_points}, trained on every {c0.factor}th pixel, "
+                f"width {c0.width}, {c0.steps} Adam steps")
     sanity_cfgs = [(c, r) for c, r in zip(configs, results) if c.group == "sanity"]
     if sanity_cfgs:
         c0 = sanity_cfgs[0][0]

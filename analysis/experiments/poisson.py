@@ -39,6 +39,10 @@ The network
         (``(1.5, 0.5)``, ``sigma_g^2 ~ 0.62``; ``(2.4, 0)``, ``sigma_g^2 ~ 1.18``) with the
         edge-of-chaos first layer and readout, so that only the hidden layers differ from the
         unit-gain arms.
+    ``edge_of_chaos_orthogonal``, ``edge_of_chaos_orthogonal_sigma_a1``
+        the package's variants of the two unit-gain points with Haar-orthogonal hidden weights of
+        the same variance (``build_mlp(..., hidden_matrix="orthogonal")``); the first runs by
+        default, beside the source's rule, the second on request.
 
     *omega_0.* Every arm uses the same omega_0 (:data:`DEFAULT_OMEGA0`), the frequency the first
     layer multiplies its input by: first-layer weights ``U(+-omega_0/d)`` with ``d = 2``. The
@@ -172,9 +176,11 @@ BASELINE = "siren"
 
 
 #: Arms (catalogue names; labels and specs from :mod:`models.catalogue`).
-ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "ordered", "chaotic")
+ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "ordered", "chaotic",
+        "edge_of_chaos_orthogonal", "edge_of_chaos_orthogonal_sigma_a1")
 #: Arms run when the caller names none.
-DEFAULT_ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic")
+DEFAULT_ARMS = ("siren", "edge_of_chaos", "edge_of_chaos_sigma_a1", "chaotic",
+                "edge_of_chaos_orthogonal")
 
 @dataclass(frozen=True)
 class Sizes:
@@ -576,13 +582,15 @@ def _train(cfg: PoissonCell) -> dict:
         ``diverged_at`` (step or -1), ``prediction`` (float32 ``(n, n)`` field on the evaluation
         grid after the last step, x along the first axis) and ``seconds`` (wall time).
     """
+    from initaudit.analysis.experiments.sine_fit import hidden_matrix
     from initaudit.models.mlp import build_mlp, dtype_from_name
 
     dtype = dtype_from_name(cfg.dtype)
     device = resolve_device()
     spec = arm_spec(cfg.init, cfg.width, cfg.depth, cfg.omega0)
     # drawn on the CPU, then moved: a seed gives the same network and points on every device
-    net = build_mlp(spec, seeds.torch_generator(cfg.seed, seeds.STREAM_INIT), dtype).to(device)
+    net = build_mlp(spec, seeds.torch_generator(cfg.seed, seeds.STREAM_INIT), dtype,
+                    hidden_matrix=hidden_matrix(cfg.init)).to(device)
     points_gen = seeds.torch_generator(cfg.seed, seeds.STREAM_POINTS)
     optimiser = torch.optim.Adam(net.parameters(), lr=float(cfg.lr))
     schedule = torch.optim.lr_scheduler.ExponentialLR(
@@ -761,6 +769,18 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
             f"exact Poisson solution, {row.init} minus SIREN reference, {at}; negative "
             f"means {row.init} is more accurate", extra={"p_holm": row.p_holm})
 
+    # the package's orthogonal variants against their i.i.d. points (an extension)
+    from initaudit.analysis.experiments.sine_fit import orthogonal_comparisons
+
+    orthogonal = pd.DataFrame(orthogonal_comparisons(runs, "log10_final"))
+    for row in orthogonal.itertuples():
+        evidence[f"poisson_{row.init}_vs_{row.baseline}_log10_rel_l2_pooled"] = Evidence(
+            row.mean, row.lo, row.hi, int(row.n), row.p, "log10 relative L2 error (decades)",
+            f"paired difference over seeds of log10 final relative L2 error, {row.init} minus "
+            f"{row.baseline} (orthogonal against i.i.d. hidden weights at the same point), each "
+            f"seed's mean over depths {', '.join(map(str, depths))}; negative means the "
+            f"orthogonal variant is more accurate")
+
     first = configs[0]
     settings = {"width": first.width, "depths": depths, "steps": first.steps, "lr": first.lr,
                 "lr_decay": first.lr_decay,
@@ -771,7 +791,7 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
                 "seeds": int(runs.seed.nunique()), "arms": arms,
                 "run_seconds": float(runs.seconds.sum())}
     return {"runs": runs, "curves": curves, "final": final, "comparisons": comparisons,
-            "evidence": evidence, "settings": settings}
+            "orthogonal": orthogonal, "evidence": evidence, "settings": settings}
 
 
 def error_maps(configs: Sequence[PoissonCell], results: Sequence[dict],

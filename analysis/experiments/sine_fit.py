@@ -23,6 +23,9 @@ point (:func:`sine_spec`), so that the laws are the ones the theory describes:
     Combette, Venaille, Pustelnik (arXiv 2512.06427): first layer ``U(+-omega_0/d)`` with zero
     bias, hidden ``U(+-c_w/sqrt(N))``, ``U(+-c_b)`` on the unit-gain curve at sigma_a = 0
     ``(sqrt 3, 0)`` or sigma_a = 1 (:func:`models.catalogue.spec`).
+``edge_of_chaos_orthogonal``, ``edge_of_chaos_orthogonal_sigma_a1``
+    The package's variants of those two points with Haar-orthogonal hidden weights of the same
+    variance (:func:`models.init.edge_of_chaos_orthogonal_`; the source's open question 2).
 ``ordered``, ``chaotic``
     Off the unit-gain curve, the ordered and chaotic points of :mod:`models.catalogue`
     ((c_w, c_b) = (1.5, 0.5) and (2.4, 0)) with the edge-of-chaos first layer and readout
@@ -67,10 +70,10 @@ from initaudit.theory.checks import choice, optional, positive_int
 from initaudit.models.seeds import STREAM_BATCHES, STREAM_INIT, STREAM_NOISE, derived_seed
 
 __all__ = [
-    "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "SIREN_HIDDEN_OMEGA0", "STREAM_BATCHES",
-    "STREAM_INIT", "STREAM_NOISE", "block_mean", "build_network", "check_inits",
+    "ERROR_BIN", "EOC_POINTS", "INITS", "OFF_CURVE", "ORTHOGONAL", "SIREN_HIDDEN_OMEGA0",
+    "STREAM_BATCHES", "STREAM_INIT", "STREAM_NOISE", "block_mean", "build_network", "check_inits",
     "default_device", "derived_seed", "device_of", "error_spectrum", "grid_axis", "grid_inputs",
-    "high_frequency_share", "predict", "radial_error_profile", "sine_spec",
+    "hidden_matrix", "high_frequency_share", "orthogonal_comparisons", "predict", "radial_error_profile", "sine_spec",
     "subsample", "train",
 ]
 
@@ -80,8 +83,11 @@ SIREN_HIDDEN_OMEGA0 = 30.0
 EOC_POINTS = ("edge_of_chaos", "edge_of_chaos_sigma_a1")
 #: Points off the curve, with the edge-of-chaos first layer and readout.
 OFF_CURVE = ("ordered", "chaotic")
+#: The package's orthogonal variants of the edge-of-chaos points, each with its i.i.d. point.
+ORTHOGONAL = {"edge_of_chaos_orthogonal": "edge_of_chaos",
+              "edge_of_chaos_orthogonal_sigma_a1": "edge_of_chaos_sigma_a1"}
 #: Every point :func:`sine_spec` knows.
-INITS = ("siren",) + EOC_POINTS + OFF_CURVE
+INITS = ("siren",) + EOC_POINTS + OFF_CURVE + tuple(ORTHOGONAL)
 #: Width of the annuli of the radial error spectra (rad per unit x): the DFT resolution on [-1, 1].
 ERROR_BIN = math.pi
 
@@ -146,7 +152,40 @@ def build_network(init: str, d_in: int, width: int, depth: int, omega0: float, s
 
     sp = sine_spec(init, d_in, width, depth, omega0, hidden_omega0)
     gen = torch.Generator().manual_seed(derived_seed(seed, STREAM_INIT))
-    return build_mlp(sp, generator=gen, dtype=torch.float32)
+    return build_mlp(sp, generator=gen, dtype=torch.float32, hidden_matrix=hidden_matrix(init))
+
+
+def orthogonal_comparisons(runs, column: str, groups=()) -> list[dict]:
+    """Paired differences ``orthogonal variant - its i.i.d. point`` (:data:`ORTHOGONAL`) of
+    ``column``, per group of ``groups`` columns: each seed's mean over the depths of ``runs``
+    (NaN if any depth is missing or diverged), then the paired t-interval over seeds
+    (:func:`analysis.stats.paired_difference`). Rows carry ``init``, ``baseline``, the group's
+    values and the interval; variants without their i.i.d. point in ``runs`` are skipped."""
+    from initaudit.analysis.stats import paired_difference
+
+    out = []
+    present = set(runs.init)
+    keyed = runs.groupby(list(groups), sort=False) if groups else [((), runs)]
+    for key, df in keyed:
+        key = key if isinstance(key, tuple) else (key,)
+        depths = sorted(set(df.depth))
+        for orth, iid in ORTHOGONAL.items():
+            if orth not in present or iid not in present:
+                continue
+            wide = df[df.init.isin([orth, iid])].pivot_table(
+                index="seed", columns=["init", "depth"], values=column, dropna=False)
+            if orth not in wide or iid not in wide:
+                continue
+            a = wide[iid].reindex(columns=depths).mean(axis=1, skipna=False)
+            b = wide[orth].reindex(columns=depths).mean(axis=1, skipna=False)
+            out.append({"init": orth, "baseline": iid, **dict(zip(groups, key)),
+                        **paired_difference(a.to_numpy(float), b.to_numpy(float))})
+    return out
+
+
+def hidden_matrix(init: str) -> str:
+    """"orthogonal" for the orthogonal variants (:data:`ORTHOGONAL`), "iid" otherwise."""
+    return "orthogonal" if init in ORTHOGONAL else "iid"
 
 
 # --------------------------------------------------------------------------------------------
