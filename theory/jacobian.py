@@ -124,6 +124,21 @@ def _cos_power_weights(order: int) -> list[np.ndarray]:
     return out
 
 
+def _layer_laws(spec, xp, law: str):
+    """``(xp, f', q_l per layer, the spec's layers, law == "exact")`` at one checked input."""
+    from initaudit.theory.gaussian import activation_numpy
+    from initaudit.theory.laws import check_law
+    from initaudit.theory.predict import predict
+
+    check_law(law)
+    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
+    if xp.shape != (spec.d_in,) or not np.all(np.isfinite(xp)):
+        raise ValueError(f"the input must be {spec.d_in} finite numbers, got {xp}")
+    _, fprime = activation_numpy(spec.activation)
+    q = predict(spec, xp[None, :], law)["q"][0]
+    return xp, fprime, q, spec.layers(), law == "exact"
+
+
 def derivative_moments(spec, xp, order: int, law: str = "exact") -> np.ndarray:
     """``E f'(z_l)^{2k}``, k = 1..order, for the layers l = 1..L-1 that enter J, at one input:
     shape (L - 1, order).
@@ -136,20 +151,11 @@ def derivative_moments(spec, xp, order: int, law: str = "exact") -> np.ndarray:
     hidden layers ``G + B`` with ``G`` Gaussian of the variance :func:`theory.predict.predict`
     gives and ``B`` the bias (its law drawn under the exact law; Gaussian under the Gaussian law).
     """
-    from initaudit.theory.gaussian import activation_numpy
-    from initaudit.theory.laws import check_law, first_layer_half_widths, uniform_sum_quadrature
-    from initaudit.theory.predict import predict
+    from initaudit.theory.laws import first_layer_half_widths, uniform_sum_quadrature
 
-    check_law(law)
     order = int_at_least(order, 1, "order")
-    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
-    if xp.shape != (spec.d_in,) or not np.all(np.isfinite(xp)):
-        raise ValueError(f"the input must be {spec.d_in} finite numbers, got {xp}")
-    _, fprime = activation_numpy(spec.activation)
-    q = predict(spec, xp[None, :], law)["q"][0]
-    layers = spec.layers()
+    xp, fprime, q, layers, exact = _layer_laws(spec, xp, law)
     powers = 2 * np.arange(1, order + 1)
-    exact = law == "exact"
     first_uniform = exact and spec.first_law == "uniform"
     weights_cos = _cos_power_weights(order)
     rows = []
@@ -249,19 +255,10 @@ def derivative_laws(spec, xp, law: str = "exact", bins: int = DENSITY_BINS) -> l
     and equispaced midpoints of each uniform draw, under the laws of :func:`derivative_moments`."""
     from scipy.special import ndtri
 
-    from initaudit.theory.gaussian import activation_numpy
-    from initaudit.theory.laws import check_law, first_layer_half_widths
-    from initaudit.theory.predict import predict
+    from initaudit.theory.laws import first_layer_half_widths
 
-    check_law(law)
     bins = int_at_least(bins, 2, "bins")
-    xp = np.asarray(xp, dtype=np.float64).reshape(-1)
-    if xp.shape != (spec.d_in,) or not np.all(np.isfinite(xp)):
-        raise ValueError(f"the input must be {spec.d_in} finite numbers, got {xp}")
-    _, fprime = activation_numpy(spec.activation)
-    q = predict(spec, xp[None, :], law)["q"][0]
-    layers = spec.layers()
-    exact = law == "exact"
+    xp, fprime, q, layers, exact = _layer_laws(spec, xp, law)
     gauss = ndtri((np.arange(_QUANTILES) + 0.5) / _QUANTILES)
     out = []
     for l in range(spec.depth - 1):
