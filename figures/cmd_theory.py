@@ -241,7 +241,7 @@ def _jacobian(args) -> int:
            "moments": [{"k": k + 1, "value": float(v)} for k, v in enumerate(res["moments"])],
            "normalized_variance": res["normalized_variance"],
            "per_layer_variance": res["per_layer_variance"],
-           # where the continuation could not reach (the far lower tail) the point is left out
+           # points the continuation could not reach (a far lower tail) are left out
            "density": [{"s2": float(a), "value": float(b)} for a, b in zip(s2, dens)
                        if np.isfinite(b)],
            "density_smoothing": jacobian.DENSITY_DELTA}

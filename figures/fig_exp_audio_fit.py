@@ -21,7 +21,7 @@ from initaudit.analysis.experiments import sine_fit as sf
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style
 from initaudit.figures.style import color, label, macro_key
-from initaudit.figures.text import fmt, interval_macros
+from initaudit.figures.text import fmt, interval_macros, tex_number
 from initaudit.figures.text import sign_word as verdict_word
 
 NAME = "exp_audio_fit"
@@ -190,6 +190,8 @@ def macros(data: dict) -> dict[str, str]:
             key = f"audio_{signal}_{task}_snr_edge_of_chaos_orthogonal_same_omega_vs_edge_of_chaos"
             if key in ev:  # the orthogonal variant against its i.i.d. point
                 out.update(interval_macros(f"ExpAudOrthVsIid{sig}{tk}", ev[key]))
+                out[f"ExpAudOrthVsIid{sig}{tk}PHolm"] = tex_number(
+                    float(ev[key].get("p_holm", math.nan)), 2, significant=True)
         # the denoised SNR's change from the input SNR, SIREN at omega_0 = 3000
         r = t[(t.signal == signal) & (t.task == "denoise") & (t.arm == "siren@siren")]
         out[f"ExpAud{sig}DenoiseGainSiren"] = (

@@ -167,7 +167,7 @@ def build_mlp(spec, generator: torch.Generator | None = None,
     for l, (lv, n_in, n_out) in enumerate(zip(spec.layers(), spec.fan_ins(), spec.fan_outs())):
         layer = nn.Linear(n_in, n_out, dtype=dtype)
         law = spec.first_law if l == 0 else spec.convention
-        if hidden_matrix == "orthogonal" and 0 < l < spec.depth:
+        if hidden_matrix == "orthogonal" and 0 < l < spec.depth and lv.sigma_w2 > 0:
             from initaudit.models.init import edge_of_chaos_orthogonal_
 
             edge_of_chaos_orthogonal_(layer.weight, math.sqrt(3.0 * lv.sigma_w2),

@@ -265,7 +265,7 @@ def derivative_laws(spec, xp, law: str = "exact", bins: int = DENSITY_BINS) -> l
         sb2 = layers[l].sigma_b2
         if l == 0 and exact and spec.first_law == "uniform":
             widths = first_layer_half_widths(xp, layers[0].sigma_w2, sb2)
-            per_draw = int(_FIRST_NODES ** (1.0 / max(len(widths), 1)))
+            per_draw = int(round(_FIRST_NODES ** (1.0 / max(len(widths), 1))))
             draws = [_midpoints(h, per_draw) for h in widths]
             z = np.zeros(1)
             for d in draws:
@@ -284,8 +284,8 @@ def _bins_psi(u, lo, hi, p):
     """``psi_k(u_k) = E[u t / (1 - u t)]`` and its derivative for piecewise-uniform laws, one per
     row (bins ``[lo, hi]`` of mass ``p``, shape (K, M); ``u`` shape (K,)): per bin
     ``-1 - log(s_b / s_a) / (u h)``, ``s = 1 - u t``, ``h = hi - lo`` (the principal logarithm is
-    continuous on the bin for ``Im u != 0``: ``s`` stays in one half-plane); a bin narrow against
-    ``1 / |u|`` by its midpoint (error ``O((u h)^2)``)."""
+    continuous on the bin for ``Im u != 0``: ``s`` stays in one half-plane); a bin with
+    ``|u h / (1 - u lo)| < 1e-3`` by its midpoint (error of that order squared)."""
     u = u[:, None]
     h = hi - lo
     mid = 0.5 * (lo + hi)
@@ -303,49 +303,46 @@ def _bins_psi(u, lo, hi, p):
 
 
 def _solve_point(closed, binned, x: complex, w, u):
-    """Newton on ``P(w) = x w/(1+w) prod_k S_k(w) = 1`` (the total S-transform's
-    ``chi(w) = 1/x``) from ``w``, the binned laws' ``u_k`` (``psi_k(u_k) = w``) by an inner
-    Newton warm-started from ``u``; None if either does not converge."""
+    """Newton on the joint system in ``(w, u_1 .. u_K)`` from ``(w, u)``: ``psi_k(u_k) = w`` for
+    each binned law and ``P = x w/(1+w) prod_k S_k = 1`` (the total S-transform's
+    ``chi(w) = 1/x``). The Jacobian is an arrow (each ``u_k`` meets only its own equation and the
+    last), so a step costs one pass over the bins. Solving for ``u_k`` given ``w`` instead (nested
+    Newton) fails where an intermediate ``w`` leaves the image of ``psi_k`` (a single binned law
+    everywhere in its support). None if Newton does not converge or lands on the conjugate root."""
     n_iid, scale = closed
     lo, hi, p = binned
-    for _ in range(60):
-        for _ in range(100):  # inner: psi_k(u_k) = w for every binned law at once
-            if u.size == 0:
-                break
-            psi, dpsi = _bins_psi(u, lo, hi, p)
-            step = (psi - w) / dpsi
-            # damped: at most half of |u_k| per step
-            step = step * np.minimum(1.0, 0.5 * np.abs(u) / np.maximum(np.abs(step), 1e-300))
-            u = u - step
-            if not np.all(np.isfinite(u)):
-                return None
-            if np.all(np.abs(step) <= 1e-13 * np.abs(u)):
-                break
-        else:
-            return None
+    k = u.size
+    for _ in range(80):
         # S_k = u_k (1 + w) / w for a binned law, 1 / (sigma2 (1 + w)) for i.i.d. weights,
-        # 1 / sigma2 for orthogonal ones (``scale`` = prod 1 / sigma2)
-        k = u.size
-        # as a sum of logarithms (deep products of O(1) factors under- or overflow); exp removes
-        # the branch ambiguity of the principal logarithms
+        # 1 / sigma2 for orthogonal ones (``scale`` = prod 1 / sigma2); P as a sum of logarithms
+        # (deep products of O(1) factors under- or overflow), exp removing their branch choice
         log_w, log_1w = np.log(w), np.log(1.0 + w)
         prod = np.exp(np.log(x) + log_w - log_1w + math.log(scale) + np.sum(np.log(u))
                       + k * (log_1w - log_w) - n_iid * log_1w)
-        dlog = 1.0 / w - 1.0 / (1.0 + w) - n_iid / (1.0 + w) + k * (1.0 / (1.0 + w) - 1.0 / w)
-        if k:
-            _, dpsi = _bins_psi(u, lo, hi, p)
-            dlog = dlog + np.sum(1.0 / (u * dpsi))
         f = prod - 1.0
-        if abs(f) < 1e-10:  # near x -> 0, w -> -1 and 1 + w is known to ~1e-13 relative
+        dw = prod * (1.0 / w - 1.0 / (1.0 + w) - n_iid / (1.0 + w) + k * (1.0 / (1.0 + w) - 1.0 / w))
+        if k:
+            psi, dpsi = _bins_psi(u, lo, hi, p)
+            r = psi - w
+            du = prod / u  # dP / du_k
+        else:
+            r = dpsi = du = np.zeros(0)
+        scale_r = max(1.0, abs(w))
+        if abs(f) < 1e-10 and np.all(np.abs(r) <= 1e-12 * scale_r):
             g = (1.0 + w) / x
             # the physical root has Im G <= 0 above the real axis; the conjugate root is refused
-            # (the caller halves the step)
+            # (the caller halves the step). Near x -> 0, w -> -1 and 1 + w is known to ~1e-13.
             return (w, u) if g.imag <= 1e-9 * abs(g) else None
-        step = f / (prod * dlog)
-        if abs(step) > 0.5 * abs(w):  # damped: w must not jump across the branch
-            step *= 0.5 * abs(w) / abs(step)
-        w = w - step
-        if not np.isfinite(w):
+        # arrow elimination: dpsi_k du_k - dw_step = -r_k, dw dw_step + sum du_k du_k = -f
+        step_w = (-f + np.sum(du * r / dpsi)) / (dw + np.sum(du / dpsi))
+        step_u = (step_w - r) / dpsi if k else np.zeros(0)
+        # damped: no unknown moves by more than half its size in one step
+        ratio = max(abs(step_w) / (0.5 * abs(w)),
+                    float(np.max(np.abs(step_u) / (0.5 * np.abs(u)))) if k else 0.0)
+        if ratio > 1.0:
+            step_w, step_u = step_w / ratio, step_u / ratio
+        w, u = w + step_w, u + step_u
+        if not (np.isfinite(w) and np.all(np.isfinite(u))):
             return None
     return None
 
@@ -358,7 +355,7 @@ def free_product_density(factors, s2, delta: float = DENSITY_DELTA) -> np.ndarra
     piecewise-uniform law on ``t >= 0``).
     With ``psi(z) = E[z t / (1 - z t)]`` and ``w = psi(1/x)`` the total S-transform gives
     ``x w / (1 + w) prod_k S_k(w) = 1``; for a binned law ``S_k(w) = u_k (1 + w) / w`` with
-    ``psi_k(u_k) = w`` (nested Newton). Solved at ``x = s2 (1 + i delta)`` by continuation from
+    ``psi_k(u_k) = w`` (one Newton iteration on the joint system, :func:`_solve_point`). Solved at ``x = s2 (1 + i delta)`` by continuation from
     above the support (where ``w`` is small and real) down the points in decreasing order,
     halving the step where Newton fails. Density ``-Im G / pi``, ``G = (1 + w) / x``: the law
     smoothed by a Cauchy kernel of relative half-width ``delta``.
@@ -377,13 +374,20 @@ def free_product_density(factors, s2, delta: float = DENSITY_DELTA) -> np.ndarra
         choice(kind, ("iid", "orthogonal", "bins"), "factor kind")
         if kind == "bins":
             edges, p = (np.asarray(a, dtype=np.float64) for a in data)
-            if edges.shape != (p.size + 1,) or np.any(np.diff(edges) < 0) or edges[0] < 0:
-                raise ValueError("a binned law needs increasing edges >= 0, one more than masses")
+            if (edges.ndim != 1 or edges.shape != (p.size + 1,) or not np.all(np.isfinite(edges))
+                    or np.any(np.diff(edges) < 0) or edges[0] < 0):
+                raise ValueError("a binned law needs finite increasing edges >= 0, one more than "
+                                 "masses")
+            if not np.all(np.isfinite(p)) or np.any(p < 0) or p.sum() <= 0:
+                raise ValueError("a binned law needs finite masses >= 0 with a positive sum")
             p = p / p.sum()
             binned.append((edges[:-1], edges[1:], p))
             norms.append(float(edges[-1]))
             means.append(float(np.dot(0.5 * (edges[:-1] + edges[1:]), p)))
         else:
+            if not (isinstance(data, (int, float, np.floating)) and math.isfinite(data) and data > 0):
+                raise ValueError(f"the {kind} factor's variance must be a positive finite number, "
+                                 f"got {data!r}")
             n_iid += kind == "iid"
             scale /= float(data)
             norms.append((4.0 if kind == "iid" else 1.0) * float(data))
@@ -394,7 +398,8 @@ def free_product_density(factors, s2, delta: float = DENSITY_DELTA) -> np.ndarra
     stacked = (tuple(np.array([b[i] for b in binned]) for i in range(3)) if binned
                else tuple(np.zeros((0, 1)) for _ in range(3)))
     bin_means = np.array([m for (kind, _), m in zip(factors, means) if kind == "bins"])
-    top = 2.0 * math.prod(norms)  # above the support: ||prod|| <= prod ||factor||
+    # far above the support (||prod|| <= prod ||factor||), where w = m_1 / x to O(1/x^2)
+    top = 1e4 * math.prod(norms)
     order = np.argsort(-s2)
     # above the support w is real and smooth in x: long steps (halved where Newton fails)
     path = np.geomspace(top, s2[order[0]],

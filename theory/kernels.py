@@ -251,8 +251,12 @@ def ntk_sp_pairs(spec: NetworkSpec, xa, xb, law: str = "exact", method: str = "a
     recursion of the module docstring (``Theta_1 = 0``, ``Theta_{m+1} = S_m + sigma_m^2 Edot_m
     Theta_m``) with the pair forms throughout, so it is smooth in both arguments (what
     :func:`laplacian_ntk` differentiates)."""
-    rec = recursion(spec, np.asarray(xa, dtype=np.float64), np.asarray(xb, dtype=np.float64),
-                    law, method)
+    xa, xb = np.asarray(xa, dtype=np.float64), np.asarray(xb, dtype=np.float64)
+    for name, arr in (("xa", xa), ("xb", xb)):
+        if arr.ndim < 1 or arr.shape[-1] != spec.d_in or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must hold finite inputs of dimension {spec.d_in} on its last "
+                             f"axis, got shape {arr.shape}")
+    rec = recursion(spec, xa, xb, law, method)
     theta = np.zeros(np.broadcast_shapes(np.shape(rec.s[0])))
     for m, lv in enumerate(spec.layers()[1:]):
         theta = rec.s[m] + lv.sigma_w2 * rec.edot[m] * theta
@@ -274,8 +278,10 @@ def laplacian_ntk(spec: NetworkSpec, x, law: str = "exact", step: float | None =
     (``2 d + 1`` points) in each argument, ``(2 d + 1)^2`` pair evaluations, at steps ``h`` and
     ``h / 2``, then Richardson's extrapolation ``(4 A(h/2) - A(h)) / 3`` (truncation
     ``O(h^4)``). ``h`` defaults to :data:`LAPLACIAN_STEP` over ``sigma_w0 = sqrt(sigma_w0^2)``,
-    the first layer's frequency scale (``h = 0.004`` for omega_0 = 30, d = 2); rounding stays
-    near ``eps (2 d / h^2)^2 / |kernel|`` ~ 1e-8 relative.
+    the first layer's frequency scale (``h = 0.004`` for omega_0 = 30, d = 2). Rounding: the
+    stencil weights reach ``(2 d / h^2)^2`` and multiply values of size ``|Theta|`` known to
+    ``eps``, against a result of size ``|Theta| sigma_w0^4``: about ``eps (2d)^2 / 0.05^4`` ~ 1e-9
+    relative.
 
     Returns:
         ``(kernel, error)``: the (P, P) kernel and the relative Frobenius size of the Richardson

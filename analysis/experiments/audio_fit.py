@@ -521,8 +521,9 @@ def summarize(configs: Sequence[AudioFitCell], results: Sequence[dict], **option
         evidence[f"audio_{r.signal}_{r.task}_snr_{r.init}_{tag}_vs_{r.baseline}"] = Evidence.of(
             r._asdict(), "dB", f"{task_word[r.task]} {r.signal}, {r.init} minus {r.baseline} "
             f"(orthogonal against i.i.d. hidden weights at the same point and omega_0), paired "
-            f"over seeds; {c0.samples} samples at {c0.rate} Hz, width {c0.width}, depth "
-            f"{c0.depth}, {c0.steps} full-batch Adam steps")
+            f"over seeds (Holm over the {len(orthogonal)} such contrasts in p_holm); "
+            f"{c0.samples} samples at {c0.rate} Hz, width {c0.width}, depth {c0.depth}, "
+            f"{c0.steps} full-batch Adam steps", p_holm=r.p_holm)
     return {"runs": runs, "table": pd.DataFrame(table), "paired": paired,
             "orthogonal": orthogonal, "curves": pd.DataFrame(curves), "settings": settings,
             "evidence": evidence}

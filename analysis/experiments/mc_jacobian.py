@@ -96,9 +96,13 @@ def depth_theory(init: str, depth: int, width: int, x: np.ndarray) -> pd.DataFra
                          "predicted": np.cumsum(per_layer, axis=1).mean(axis=0)})
 
 
-#: Grid of the theory density of ``log10(s / s_rms)`` (the figure's axis).
+#: Grid of the theory density of ``log10(s / s_rms)`` (the figure's axis): DENSITY_POINTS over
+#: the range, and DENSITY_FINE points over +-DENSITY_FINE_HALF around 0, where a nearly isometric
+#: law (the orthogonal + tanh control, about 0.004 wide) puts all its mass.
 DENSITY_LOG10_RANGE = (-4.0, 1.5)
 DENSITY_POINTS = 111
+DENSITY_FINE = 201
+DENSITY_FINE_HALF = 0.02
 
 
 def density_theory(init: str, activation: str, depth: int, width: int,
@@ -110,7 +114,8 @@ def density_theory(init: str, activation: str, depth: int, width: int,
     from initaudit.models import catalogue
     from initaudit.theory.jacobian import WEIGHT_FAMILIES, jacobian_density, jacobian_moments
 
-    y = np.linspace(*DENSITY_LOG10_RANGE, DENSITY_POINTS)
+    y = np.union1d(np.linspace(*DENSITY_LOG10_RANGE, DENSITY_POINTS),
+                   np.linspace(-DENSITY_FINE_HALF, DENSITY_FINE_HALF, DENSITY_FINE))
     weights = catalogue.get(init).matrix
     dens = np.full((len(x), y.size), np.nan)
     if weights in WEIGHT_FAMILIES:

@@ -159,8 +159,9 @@ def orthogonal_comparisons(runs, column: str, groups=()) -> list[dict]:
     """Paired differences ``orthogonal variant - its i.i.d. point`` (:data:`ORTHOGONAL`) of
     ``column``, per group of ``groups`` columns: each seed's mean over the depths of ``runs``
     (NaN if any depth is missing or diverged), then the paired t-interval over seeds
-    (:func:`analysis.stats.paired_difference`). Rows carry ``init``, ``baseline``, the group's
-    values and the interval; variants without their i.i.d. point in ``runs`` are skipped."""
+    (:func:`analysis.stats.paired_difference`), and ``p_holm``, Holm's adjustment over the rows
+    returned. Rows carry ``init``, ``baseline``, the group's values and the interval; variants
+    without their i.i.d. point in ``runs`` are skipped."""
     from initaudit.analysis.stats import paired_difference
 
     out = []
@@ -180,6 +181,11 @@ def orthogonal_comparisons(runs, column: str, groups=()) -> list[dict]:
             b = wide[orth].reindex(columns=depths).mean(axis=1, skipna=False)
             out.append({"init": orth, "baseline": iid, **dict(zip(groups, key)),
                         **paired_difference(a.to_numpy(float), b.to_numpy(float))})
+    if out:  # Holm over the contrasts of this call (one family)
+        from initaudit.analysis.stats import holm
+
+        for row, ph in zip(out, holm([r["p"] for r in out])):
+            row["p_holm"] = float(ph)
     return out
 
 
