@@ -102,7 +102,8 @@ The measurements
     and pooled over depths (each seed's mean over depths, then paired over seeds), with Holm's
     adjustment over the family, and the ``evidence`` records of the claims ledger.
 
-Presets (arms: siren, edge_of_chaos, edge_of_chaos_sigma_a1, chaotic; width N; depths L)
+Presets (arms: siren, edge_of_chaos, edge_of_chaos_sigma_a1, chaotic, edge_of_chaos_orthogonal;
+width N; depths L)
 
     =======  =====  ============  ======  ======================  ===========  =====
     preset   N      L             steps   points (coll./bound.)   eval grid    seeds
