@@ -190,8 +190,11 @@ def orthogonal_comparisons(runs, column: str, groups=()) -> list[dict]:
 
 
 def hidden_matrix(init: str) -> str:
-    """"orthogonal" for the orthogonal variants (:data:`ORTHOGONAL`), "iid" otherwise."""
-    return "orthogonal" if init in ORTHOGONAL else "iid"
+    """The law of the hidden matrices :func:`models.mlp.build_mlp` draws for ``init``: the
+    catalogue's ``matrix`` ("orthogonal" for the orthogonal variants), "iid" otherwise."""
+    from initaudit.models import catalogue
+
+    return "orthogonal" if catalogue.get(init).matrix == "orthogonal" else "iid"
 
 
 # --------------------------------------------------------------------------------------------
