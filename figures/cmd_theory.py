@@ -205,7 +205,7 @@ def _finite_width(args) -> int:
     out = {"law": "exact", "init": args.init, "activation": net.activation, "depth": args.depth,
            "width": args.width, "d_in": args.d_in, "x": x, "layer": layers,
            "mean_correction": {"q": corr["q"], "chi": corr["chi"],
-                               "grad_norm2_relative_bound": corr["grad_norm2_relative_bound"]},
+                               "grad_norm2_relative": corr["grad_norm2_relative"]},
            "log_grad_variance": lgv["total"], "log_grad_variance_sampling": lgv["sampling"],
            "log_grad_sd": np.sqrt(lgv["total"])}
 
@@ -213,11 +213,11 @@ def _finite_width(args) -> int:
         head = (f"{d['init']} ({d['activation']}), depth {d['depth']}, width {d['width']}, input "
                 f"{np.array2string(np.asarray(d['x']), precision=4)}; laws drawn; leading order "
                 "in 1/N")
-        cols = (f"{'layer':>5} {'dq':>12} {'dchi':>12} {'|dgrad|/grad':>13} "
+        cols = (f"{'layer':>5} {'dq':>12} {'dchi':>12} {'dgrad/grad':>13} "
                 f"{'Var log grad':>13} {'sd':>8}")
         body = [f"{l:>5} {d['mean_correction']['q'][i]:>12.4g} "
                 f"{d['mean_correction']['chi'][i]:>12.4g} "
-                f"{d['mean_correction']['grad_norm2_relative_bound'][i]:>13.4g} "
+                f"{d['mean_correction']['grad_norm2_relative'][i]:>13.4g} "
                 f"{d['log_grad_variance'][i]:>13.4g} {d['log_grad_sd'][i]:>8.4f}"
                 for i, l in enumerate(d["layer"])]
         return "\n".join([head, cols, *body])

@@ -10,6 +10,8 @@ what is left is finite width. The number of networks grows as 1/N^2 towards smal
 there; only widths where the deviation exceeds three times the noise (filled markers) enter
 the fit.
 Exponent -1: finite-width bias; about 0: a discrepancy that does not go away with width.
+Dashed: the leading-order prediction of the signed deviation
+(:func:`analysis.experiments.mc_width.predicted_deviation`), in absolute value.
 
 The fourth panel is the network-to-network variance of ``log |dy/dz_1|^2`` (mean over the inputs
 of its variance at each input) against its leading-order prediction
@@ -36,7 +38,9 @@ CAPTION = (
     r"over layers $2..L$, against the width $N$; lines: least-squares fits "
     r"$\propto N^{p}$ over the widths where the deviation exceeds three times the noise (filled "
     r"markers; exponents in the legend, $\pm$ one standard error); dotted: the statistical noise "
-    r"(standard error over networks). Right: variance over networks of "
+    r"(standard error over networks); dashed: the leading-order $1/N$ correction "
+    r"(\texttt{theory/finite\_width.py}, laws drawn; absent for He, where it vanishes). "
+    r"Right: variance over networks of "
     r"$\log|\partial y/\partial z_1|^2$ (markers, bars: the standard error of a sample variance) "
     r"against its leading-order finite-width prediction (lines, laws drawn); $p$: fitted exponent "
     r"over the widths with $L/N\le 1/4$."
@@ -45,6 +49,9 @@ CAPTION = (
 #: Width of the coordinate-network training experiments (image, audio, Poisson) at the cpu
 #: preset: the log-gradient spread is quoted there.
 TRAINING_WIDTH = 64
+
+#: A predicted relative deviation below this is float64 rounding of an exact cancellation.
+THEORY_ZERO = 1e-10
 
 _QTY_KEY = {"q": "Q", "chi": "Chi", "grad_norm2": "Grad"}
 _QTY_LABEL = {"q": r"$q_\ell$", "chi": r"$\chi_\ell$",
@@ -75,6 +82,10 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
             ax.plot(d.width[~d.resolved], d.deviation[~d.resolved], "o", ms=3, mfc="none",
                     color=color)
             ax.plot(d.width, d.noise, ":", color=color, lw=0.8)
+            theory = d.predicted_deviation.abs()
+            # relu: the correction cancels (float64 rounding left); nothing to draw on a log axis
+            keep = theory > THEORY_ZERO
+            ax.plot(d.width[keep], theory[keep], "--", color=color, lw=0.8)
             handles.setdefault(init, (h, style.label(init)))
             if np.isfinite(f.exponent):
                 n = np.array([res.width.min(), res.width.max()], dtype=float)
@@ -83,6 +94,13 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
                 fitted.append((line, f"$p={f.exponent:.2f}{err}$"))
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
+        # the measured range: a theory line far below the noise leaves the axes
+        shown = dev[dev.quantity == qty]
+        lo = float(np.nanmin(np.concatenate([shown.deviation[shown.deviation > 0],
+                                             shown.noise])))
+        hi = float(np.nanmax(np.concatenate([shown.deviation, shown.noise,
+                                             shown.predicted_deviation.abs()])))
+        ax.set_ylim(lo / 3, hi * 3)
         ax.set_xlabel(r"width $N$")
         ax.set_title(_QTY_LABEL[qty])
         if fitted:
@@ -90,7 +108,7 @@ def plot(data: dict[str, pd.DataFrame]) -> plt.Figure:
     _log_grad_panel(axes[3], data["log_grad"], data["log_grad_fit"])
     axes[0].set_ylabel("relative deviation")
     fig.suptitle(f"depth {int(dev.depth.iloc[0])}; filled: resolved (> 3 noise), "
-                 "open: not resolved, dotted: noise", fontsize=8)
+                 "open: not resolved, dotted: noise, dashed: leading 1/N theory", fontsize=8)
     fig.legend([h for h, _ in handles.values()], [lab for _, lab in handles.values()],
                loc="lower center", ncol=len(handles), fontsize=6.5, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
@@ -153,6 +171,11 @@ def macros(data: dict[str, pd.DataFrame]) -> dict[str, str]:
                                          if not r.empty else "--")
         out[f"McWidthLogGradSdTheory{key}"] = (f"{float(np.sqrt(r.predicted.iloc[0])):.2f}"
                                                if not r.empty else "--")
+    dev = data["deviation"]
+    z = (dev.signed_deviation - dev.predicted_deviation) / dev.noise
+    out["McWidthTheoryCells"] = str(len(dev))
+    out["McWidthTheoryWithinThree"] = str(int(np.sum(np.abs(z) <= 3)))
+    out["McWidthTheoryMaxAbsZ"] = f"{float(np.max(np.abs(z))):.1f}"
     out["McWidthMin"] = str(int(widths[0]))
     out["McWidthMax"] = str(int(widths[-1]))
     return out

@@ -15,7 +15,7 @@ Every comparison is ``|measured - predicted| <= 5 SE + B_l`` where SE is the sta
 the S independent networks and ``B_l = C_l / N`` bounds the finite-width bias, computed from the
 leading order of the 1/N expansion by :func:`initaudit.theory.finite_width.finite_width_bound`
 (its docstring has the derivation; ``test_finite_width_bias_matches_derivation`` checks it at
-N = 32).
+N = 32, the gradient's signed correction included).
 
 The O(1) law effects (a 2-D input makes ``z_1`` a sum of two uniforms; a uniform bias of O(1)
 variance keeps ``z_l`` a Gaussian plus a uniform) are not finite-width corrections. The registry
@@ -40,7 +40,7 @@ import torch
 
 from initaudit.models import catalogue
 from initaudit.analysis import propagate as mc
-from initaudit.theory.finite_width import finite_width_bound
+from initaudit.theory.finite_width import finite_width_bound, mean_correction
 from initaudit.models.mlp import Ensemble
 
 # ---------------------------------------------------------------------------------------------
@@ -141,6 +141,15 @@ def test_finite_width_bias_matches_derivation(init, act, gaussian_laws):
     # bound = 2 |leading bias|, so the leading bias is bound / 2 (its sign is that of dev here).
     resid = ((qc.measured - qc.predicted).abs() - qc.bound / 2).abs()
     assert (resid <= 5 * qc.se + qc.bound / 16).all(), qc.to_string()
+    # The gradient's correction is signed: measured - predicted against it, averaged over the
+    # inputs like the measurement, within 5 SE plus the next order (L / N) max |correction|.
+    rel = np.mean([mean_correction(sp, xp, uniform_weights=not gaussian_laws)
+                   ["grad_norm2_relative"] * pred["grad_norm2"][p] for p, xp in enumerate(x)],
+                  axis=0)
+    gr = table[table.quantity == "grad_norm2"]
+    assert (gr.layer.to_numpy() == np.arange(1, depth + 1)).all()
+    nxt = depth / width * np.abs(rel).max()
+    assert ((gr.measured - gr.predicted - rel).abs() <= 5 * gr.se + nxt).all(), gr.to_string()
 
 
 def test_gaussian_theory_misses_uniform_bias():

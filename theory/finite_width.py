@@ -22,21 +22,49 @@ the law drawn (characteristic functions for sine, cumulants of uniforms for relu
 quadrature otherwise). For relu, ``F`` and ``G`` are linear/constant, so the bias of q and chi is
 zero at every order.
 
-The squared gradient norm ``|dy/dz_l|^2`` is a product of L - l + 1 per-layer factors. Its
-relative bias gets (i) the chi biases above, (ii) the covariance of the per-layer gains through
-the shared ``s_m`` (``Cov(s_m, s_k) = v_m prod_{j=m}^{k-1} sigma_w^2 F'(s_j)``) and (iii) the
-re-use of ``W_m`` in the forward and the backward pass: projecting ``W_m`` on ``h_m`` gives the two
-terms ``-sigma_w^2 E[f'^2 f^2]/(N F)`` and ``+E[f'^2 f^2] E[u^2 f'(u + b)^2] / (N F^2 G_{m+1})``
-(``u = W_m h_m``), which cancel exactly for relu. A further term of the same order (the
-coherent part of ``u . delta_{m+1}``) is not computed; the bound therefore takes the *absolute*
-values of all computed terms and doubles them.
+The squared gradient norm ``|dy/dz_l|^2`` (``y = e . output`` for a unit direction e) has a
+signed correction of the same order. Given the layer below, ``z_l`` has i.i.d. units (Gaussian of variance ``s_l`` plus the bias)
+and nothing above layer l depends on the layers below, so ``Psi_l(s) = E[|dy/dz_l|^2 | s_l = s]``
+is a function of one variable, with the infinite-width value
+``Psi0_l(s) = sigma_l^2 G(s) Psi0_{l+1}(sigma_l^2 F(s))`` (``Psi0_{L+1} = 1``; ``sigma_l^2`` is
+the variance scale of ``W_l: h_l -> z_{l+1}``, the readout at l = L). Write
+``W_l^T delta_{l+1} = (I - P) W_l^T delta_{l+1} + h^ c`` with ``P = h^ h^T`` the projection on
+``h^ = h_l / |h_l|`` and ``c = u . delta_{l+1} / |h_l|``, ``u = W_l h_l``: for Gaussian weights the
+first part is independent of ``u`` and of everything above, with covariance
+``sigma_l^2 |delta_{l+1}|^2 (I - P) / N``. Then, with ``K = E f^2 f'^2`` and
+``S = sigma_l^2 |h_l|^2 / N`` (mean ``sigma_l^2 F``, variance ``sigma_l^4 (H - F^2) / N``,
+covariance ``sigma_l^4 (K - F G) / N`` with ``sigma_l^2 (1/N) sum f'^2``), one layer adds
 
-For q and chi, ``C_l`` is twice the absolute leading-order bias (the factor 2 covers the next
-order, which is smaller by O(L/N) <= 1/16 at N >= 512, L <= 32).
+    N T_l = sigma_l^4 (K - F G) Psi0_{l+1}' + sigma_l^2 G sigma_l^4 (H - F^2) Psi0_{l+1}'' / 2
+            + (K / F) (Omega_l / F - sigma_l^2 Psi0_{l+1})
+
+(the sampling of the layer's units through the next layer's variance; the re-use of ``W_l`` in the
+forward and the backward pass). ``Omega_l = E (u . delta_{l+1})^2`` has its own backward recursion
+at leading order, the coherent part of ``u . delta`` reaching one layer further through the same
+projection: ``Omega_L = sigma_L^2 F_L`` and
+
+    Omega_l = sigma_{l+1}^2 U_{l+1} Psi0_{l+2}
+              + (M_{l+1}^2 / F_{l+1}) (Omega_{l+1} / F_{l+1} - sigma_{l+1}^2 Psi0_{l+2}),
+
+``U = E[u^2 f'(u + b)^2]``, ``M = E[u f'(u + b) f(u + b)]`` under ``u ~ N(0, s)``. (At the readout
+the two projection terms cancel exactly, and they vanish wherever ``u`` and ``f'(u + b)^2`` are
+uncorrelated, as for SIREN's wide preactivations.) Uniform weights add the fourth cumulant in two
+places: the law of ``z_l`` (``kappa_l / 6`` times ``sigma_l^2 (G'' Psi0_{l+1} + sigma_l^2 G F''
+Psi0_{l+1}')``, the heat equation as for q and chi) and the conditional second moment of a
+weight given ``u`` (``-(6/5) sigma_l^4 K sigma_{l+1}^2 G'_{l+1} Psi0_{l+2}``). The corrections
+chain as ``Psi1_l = chi_l Psi1_{l+1} + T_l``, and the variance left in ``s_l`` by the layers below
+adds ``Psi0_l' beta_l + Psi0_l'' v_l / 2``; the relative correction of ``E |dy/dz_l|^2`` is their
+sum over ``Psi0_l``. Layer 1 uses the first layer's own moments (its law is exact, ``beta_1 = v_1 =
+0``). For relu with Gaussian weights every term cancels: the mean squared gradient of a He
+network does not depend on the width.
+
+For every quantity, ``C_l`` is twice the absolute leading-order bias (the factor 2 covers the
+next order, which is smaller by O(L/N) <= 1/16 at N >= 512, L <= 32).
 
 The test ``tests/test_propagate.py::test_finite_width_bias_matches_derivation`` (slow) checks
-these expressions against a Monte Carlo of 1,024 networks at N = 32, where the bias is many
-standard errors large.
+these expressions against a Monte Carlo of 1,024 networks at N = 32, and
+``tests/test_finite_width_theory.py`` the signed gradient correction against 16,384 networks of
+widths 16 to 64, where it is many standard errors large.
 """
 
 from __future__ import annotations
@@ -80,8 +108,8 @@ def _expect(g, s: float, sb2: float, uniform: bool) -> float:
 
 
 def _moments(act: str, s: float, sb2: float, uniform: bool) -> dict[str, float]:
-    """F, F', F'', G, G', G'', H = E f^4, J = E f'^4, K = E f'^2 f^2, and E[u^2 f'(u + b)^2] at
-    Gaussian variance s."""
+    """F, F', F'', G, G', G'', H = E f^4, J = E f'^4, K = E f'^2 f^2, U = E[u^2 f'(u + b)^2] and
+    M = E[u f'(u + b) f(u + b)] at Gaussian variance s of u."""
     f, fp = _fns(act)
     h = 1e-3 * max(s, 1e-3)
     fns = {"F": lambda z: f(z) ** 2, "G": lambda z: fp(z) ** 2}
@@ -99,7 +127,9 @@ def _moments(act: str, s: float, sb2: float, uniform: bool) -> dict[str, float]:
     x, w = _GH[0], _GH[1] / math.sqrt(2.0 * math.pi)
     b, v = _bias_nodes(sb2, uniform)
     u = math.sqrt(max(s, 0.0)) * x[:, None]
-    out["U"] = float(np.sum(w[:, None] * v[None, :] * u**2 * fp(u + b[None, :]) ** 2))
+    z = u + b[None, :]
+    out["U"] = float(np.sum(w[:, None] * v[None, :] * u**2 * fp(z) ** 2))
+    out["M"] = float(np.sum(w[:, None] * v[None, :] * u * fp(z) * f(z)))
     return out
 
 
@@ -139,10 +169,63 @@ def _first_layer_moments(spec, xp) -> tuple[float, float]:
     return m["F"], m["H"]
 
 
+def _grad_relative(spec, xp, mom, beta, var, kappa, uniform_weights: bool) -> np.ndarray:
+    """The signed relative 1/N correction of ``E |dy/dz_l|^2``, l = 1..L (module docstring).
+
+    ``mom[l]``: the Gaussian-part moments of ``z_{l+1}`` (0-based); ``beta``, ``var``: the bias and
+    the variance of ``s_l``; ``kappa``: the fourth cumulant of ``z_l`` from uniform weights.
+    """
+    layers = spec.layers()
+    depth, n = spec.depth, spec.width
+    first = _first_moments(spec, xp)
+    # 1-based below: m[l] the moments of z_l (layer 1 under its own law), sw[l] of W_l.
+    m = [None, first] + [mom[l] for l in range(1, depth)]
+    sw = [layers[l].sigma_w2 for l in range(depth + 1)]
+    psi, psi1, psi2 = np.zeros(depth + 2), np.zeros(depth + 2), np.zeros(depth + 2)
+    psi[depth + 1] = 1.0
+    for l in range(depth, 0, -1):  # Psi0_l and its first two derivatives in s_l
+        a = sw[l] * m[l]["G"]
+        psi[l] = a * psi[l + 1]
+        if l == 1:
+            break  # z_1 has no variance to differentiate in
+        a1, a2 = sw[l] * m[l]["G1"], sw[l] * m[l]["G2"]
+        b1, b2 = sw[l] * m[l]["F1"], sw[l] * m[l]["F2"]
+        psi1[l] = a1 * psi[l + 1] + a * psi1[l + 1] * b1
+        psi2[l] = (a2 * psi[l + 1] + 2.0 * a1 * psi1[l + 1] * b1 + a * psi2[l + 1] * b1**2
+                   + a * psi1[l + 1] * b2)
+    omega = np.zeros(depth + 1)
+    omega[depth] = sw[depth] * m[depth]["F"]
+    for l in range(depth - 1, 0, -1):
+        up = m[l + 1]
+        omega[l] = (sw[l + 1] * up["U"] * psi[l + 2] + up["M"] ** 2 / up["F"]
+                    * (omega[l + 1] / up["F"] - sw[l + 1] * psi[l + 2]))
+    chain = np.zeros(depth + 2)
+    for l in range(depth, 0, -1):
+        ml = m[l]
+        F, G, H, K = ml["F"], ml["G"], ml["H"], ml["K"]
+        t = (sw[l] ** 2 * (K - F * G) * psi1[l + 1]
+             + sw[l] * G * sw[l] ** 2 * (H - F * F) * psi2[l + 1] / 2.0
+             + K / F * (omega[l] / F - sw[l] * psi[l + 1]))
+        if uniform_weights and l < depth:
+            t -= 1.2 * sw[l] ** 2 * K * sw[l + 1] * m[l + 1]["G1"] * psi[l + 2]
+        t /= n
+        if uniform_weights and l >= 2:  # kappa[l - 1] is already O(1/N)
+            t += kappa[l - 1] / 6.0 * sw[l] * (ml["G2"] * psi[l + 1]
+                                               + sw[l] * G * ml["F2"] * psi1[l + 1])
+        chain[l] = sw[l] * G * chain[l + 1] + t
+    out = np.zeros(depth)
+    for l in range(1, depth + 1):
+        total = chain[l]
+        if l >= 2:
+            total += psi1[l] * beta[l - 1] + psi2[l] * var[l - 1] / 2.0
+        out[l - 1] = total / psi[l]
+    return out
+
+
 def _leading_terms(spec, xp, q, chi, uniform_weights: bool) -> dict[str, np.ndarray]:
     """The signed leading-order terms at one input (``q``, ``chi``: its predictions per layer):
-    ``beta`` (bias of q_l), ``bchi`` (bias of chi_l), ``gia`` (the magnitude of the gradient's
-    projection terms per layer) and ``cov`` (the |covariance| matrix of the gains)."""
+    ``beta`` (bias of q_l), ``bchi`` (bias of chi_l), ``grad`` (relative bias of
+    ``|dy/dz_l|^2``) and ``var`` (the variance of s_l), arrays over l = 1..L."""
     layers = spec.layers()
     depth, n = spec.depth, spec.width
     uniform_bias = spec.convention == "uniform"
@@ -177,48 +260,30 @@ def _leading_terms(spec, xp, q, chi, uniform_weights: bool) -> dict[str, np.ndar
             var[l + 1] = sw2**2 * (m["H"] - m["F"] ** 2) / n + slope[l] ** 2 * var[l]
             if uniform_weights:
                 kappa[l + 1] = -1.2 * sw2**2 * m["H"] / n
-    gia = np.zeros(depth)
-    for l in range(depth - 1):
-        m, m_next = mom[l], mom[l + 1]
-        sw2 = layers[l + 1].sigma_w2
-        gia[l] = (abs(sw2 * m["K"] / m["F"])
-                  + abs(m["K"] * m_next["U"] / (m["F"] ** 2 * m_next["G"]))) / n
-    # |Cov| of the gains chi_a, chi_b (a < b) through the shared s: a strictly upper matrix.
-    gain = np.array([layers[a + 1].sigma_w2 * mom[a]["G1"] for a in range(depth)])
-    logslope = np.concatenate([[0.0], np.cumsum(np.log(np.maximum(np.abs(slope), 1e-300)))])
-    cov = np.zeros((depth, depth))
-    for a in range(1, depth):
-        b = np.arange(a + 1, depth)
-        prod = np.exp(logslope[b] - logslope[a])  # prod_{j=a}^{b-1} |slope_j|
-        cov[a, b] = np.abs(gain[a] * gain[b] * var[a] * prod) / (chi[a] * chi[b])
-    return {"beta": beta, "bchi": bchi, "gia": gia, "cov": cov}
+    grad = _grad_relative(spec, xp, mom, beta, var, kappa, uniform_weights)
+    return {"beta": beta, "bchi": bchi, "grad": grad, "var": var}
 
 
 def finite_width_bound(spec, x, pred, uniform_weights: bool) -> dict[str, np.ndarray]:
     """``C_l / N`` for q, chi and grad_norm2, averaged over the inputs like the measurement.
 
-    ``pred`` is the prediction the measurement is compared with (it gives q_l and chi_l).
+    ``pred`` is the prediction the measurement is compared with (it gives q_l, chi_l and
+    ``|dy/dz_l|^2``).
     """
     depth = spec.depth
     out = {k: np.zeros(depth) for k in QUANTITIES}
     for p in range(len(x)):
-        chi = pred["chi"][p]
-        t = _leading_terms(spec, x[p], pred["q"][p], chi, uniform_weights)
-        # Gradient: |computed terms| summed, doubled (see the module docstring).
-        cov_suffix = np.cumsum(t["cov"].sum(axis=1)[::-1])[::-1]  # terms with l <= a
-        per_layer = np.abs(t["bchi"]) / chi + t["gia"] / chi
-        rel = np.cumsum(per_layer[::-1])[::-1] + cov_suffix
+        t = _leading_terms(spec, x[p], pred["q"][p], pred["chi"][p], uniform_weights)
         out["q"] += 2 * np.abs(t["beta"]) / len(x)
         out["chi"] += 2 * np.abs(t["bchi"]) / len(x)
-        out["grad_norm2"] += 2 * rel * pred["grad_norm2"][p] / len(x)
+        out["grad_norm2"] += 2 * np.abs(t["grad"]) * pred["grad_norm2"][p] / len(x)
     return out
 
 
 def mean_correction(spec, xp, uniform_weights: bool | None = None) -> dict[str, np.ndarray]:
-    """The signed leading 1/N corrections to the means of ``q_l`` and ``chi_l`` at one input
-    (finite-width mean minus infinite-width prediction, per layer l = 1..L), and the bound on the
-    relative correction of ``|dy/dz_l|^2`` (not signed: one term of that order is not computed,
-    see the module docstring).
+    """The signed leading 1/N corrections to the means of ``q_l``, ``chi_l`` and
+    ``|dy/dz_l|^2`` at one input (finite-width mean minus infinite-width prediction, per layer
+    l = 1..L; the gradient's relative to its prediction).
 
     Args:
         spec: the network; xp: one input, shape (d_in,).
@@ -226,7 +291,7 @@ def mean_correction(spec, xp, uniform_weights: bool | None = None) -> dict[str, 
             from ``spec.convention``.
 
     Returns:
-        ``{"q": ..., "chi": ..., "grad_norm2_relative_bound": ...}``, arrays of length L.
+        ``{"q": ..., "chi": ..., "grad_norm2_relative": ...}``, arrays of length L.
     """
     from initaudit.theory.predict import predict
 
@@ -236,10 +301,8 @@ def mean_correction(spec, xp, uniform_weights: bool | None = None) -> dict[str, 
     if uniform_weights is None:
         uniform_weights = spec.convention == "uniform"
     pred = predict(spec, xp[None, :])
-    bound = finite_width_bound(spec, xp[None, :], pred, uniform_weights)
     t = _leading_terms(spec, xp, pred["q"][0], pred["chi"][0], uniform_weights)
-    return {"q": t["beta"], "chi": t["bchi"],
-            "grad_norm2_relative_bound": bound["grad_norm2"] / pred["grad_norm2"][0]}
+    return {"q": t["beta"], "chi": t["bchi"], "grad_norm2_relative": t["grad"]}
 
 
 #: Fourth moment over squared second moment of one weight: the readout's entries enter the

@@ -7,6 +7,11 @@ networks' own laws) is the mean relative deviation per width and its power-law e
 -1 for a finite-width bias. The number of networks per width keeps the cost of a cell about the
 same at every width (:func:`networks_per_width`).
 
+Beside each measured deviation the summary puts its leading-order prediction
+(``predicted_deviation``, :func:`predicted_deviation`): the signed 1/N corrections of
+:func:`initaudit.theory.finite_width.mean_correction`, relative to the infinite-width value and
+averaged over the same layers and inputs.
+
 Each cell also measures the network-to-network variance of ``log |dy/dz_l|^2`` at each input
 against its leading-order prediction (:func:`initaudit.theory.finite_width.log_grad_variance`,
 rows ``log_grad_var``); the summary fits its power law in N at the first layer (-1 at leading
@@ -92,16 +97,50 @@ def log_grad_summary(tables) -> tuple[pd.DataFrame, pd.DataFrame]:
     return rows, pd.DataFrame(fits)
 
 
+#: The first layer has no finite-width correction of q and chi (``z_1`` has its exact law at
+#: every width): the deviation averages layers from this one on (:func:`mc.width_summary`).
+MIN_LAYER = 2
+
+
+def predicted_deviation(cfg: mc.PropagationConfig) -> dict[str, float]:
+    """The leading-order relative deviation of one cell's q, chi and ``|dy/dz_l|^2`` from the
+    infinite-width prediction: the signed 1/N corrections of
+    :func:`initaudit.theory.finite_width.mean_correction` over the prediction, averaged over the
+    layers ``MIN_LAYER..L`` and the cell's inputs, as the measured deviation is."""
+    from initaudit.models.mlp import Ensemble
+    from initaudit.theory.finite_width import mean_correction
+    from initaudit.theory.predict import predict
+
+    sp = Ensemble.drawn_spec(cfg.init, cfg.d_in, cfg.width, cfg.depth,
+                             activation=cfg.activation, omega0=cfg.omega0)
+    x = mc.sample_inputs(cfg.n_inputs, cfg.d_in, cfg.input_seed)
+    pred = predict(sp, x)
+    out = {qty: [] for qty in mc.QUANTITIES}
+    for p, xp in enumerate(x):
+        corr = mean_correction(sp, xp)
+        out["q"].append(corr["q"] / pred["q"][p])
+        out["chi"].append(corr["chi"] / pred["chi"][p])
+        out["grad_norm2"].append(corr["grad_norm2_relative"])
+    return {qty: float(np.mean(np.asarray(v)[:, MIN_LAYER - 1:])) for qty, v in out.items()}
+
+
 def summarize(configs, results, **_ignored) -> dict:
-    """``{"deviation": per (init, width, quantity), "fit": per (init, quantity), "log_grad":
-    the log-gradient variance rows at the first layer, "log_grad_fit": their power laws}``."""
+    """``{"deviation": per (init, width, quantity), with the leading-order
+    ``predicted_deviation``, "fit": per (init, quantity), "log_grad": the log-gradient variance
+    rows at the first layer, "log_grad_fit": their power laws}``."""
     by_init: dict[str, list[pd.DataFrame]] = {}
+    predicted = []
     for cfg, table in zip(configs, results):
         by_init.setdefault(cfg.init, []).append(table)
+        predicted += [{"init": cfg.init, "width": cfg.width, "quantity": qty,
+                       "predicted_deviation": val}
+                      for qty, val in predicted_deviation(cfg).items()]
     devs, fits = [], []
     for frames in by_init.values():
-        res = mc.width_summary(pd.concat(frames, ignore_index=True), reference="exact")
-        devs.append(res["deviation"])
+        res = mc.width_summary(pd.concat(frames, ignore_index=True), reference="exact",
+                               min_layer=MIN_LAYER)
+        devs.append(res["deviation"].merge(pd.DataFrame(predicted),
+                                           on=["init", "width", "quantity"], how="left"))
         fits.append(res["fit"])
     log_grad, log_grad_fit = log_grad_summary(results)
     return {"deviation": pd.concat(devs, ignore_index=True),
