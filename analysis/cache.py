@@ -1,7 +1,9 @@
 """Content-addressed result cache.
 
 An experiment is a frozen dataclass ``config`` plus a function ``fn(config) -> result`` (a tidy
-pandas DataFrame, or any picklable object). :func:`cached` runs ``fn`` only when no valid result
+pandas DataFrame, or any value of the closed set of result types of
+:mod:`initaudit.analysis.resultcodec`: plain values, lists, tuples, dicts, numpy arrays, tables
+and evidence records). :func:`cached` runs ``fn`` only when no valid result
 for ``config`` is on disk::
 
     @dataclass(frozen=True)
@@ -23,7 +25,7 @@ one is never read again, and :func:`scan` reports it as stale (``initaudit cache
 removes it). ``force=True``, or ``$INITAUDIT_FORCE=1`` (``--force`` of the pipeline commands:
 every result once per process), recomputes.
 
-Where. ``<cache dir>/<ConfigClass>/<key>.pkl``. The cache directory is ``$INITAUDIT_CACHE`` when
+Where. ``<cache dir>/<ConfigClass>/<key>.result``. The cache directory is ``$INITAUDIT_CACHE`` when
 set; otherwise ``results/`` at the root of the source checkout this package is imported from
 (git ignores it), or ``./results`` relative to the working directory when the package is
 installed outside a checkout. ``INITAUDIT_NO_CACHE=1`` turns the cache off: every call
@@ -36,8 +38,13 @@ the provenance record of :mod:`analysis.provenance` with the library versions, c
 payload size and sha256); :func:`load` checks it, and :func:`cached`
 warns about a corrupted or truncated file, naming it, and recomputes.
 
-Results are pickled with a fixed protocol, so the same object gives the same bytes across runs;
-making the *numbers* the same (seeds) is the caller's job.
+Results are stored as data, never as code: the payload is the archive of
+:func:`initaudit.analysis.resultcodec.encode` (a JSON structure and ``.npy`` arrays), read back by
+a decoder that rebuilds only the closed set of result types and never unpickles. A file of the
+old pickle format (``initaudit-cache 1``, ``*.pkl``), or any other file, is never deserialised:
+:func:`load` refuses it and :func:`cached` recomputes, so a file planted in a cache directory can
+at worst be recomputed over. The same object gives the same bytes across runs; making the
+*numbers* the same (seeds) is the caller's job.
 """
 
 from __future__ import annotations
@@ -50,7 +57,6 @@ import json
 import math
 import os
 import pathlib
-import pickle
 import tempfile
 import time
 import warnings
@@ -60,7 +66,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from initaudit.analysis import codehash
+from initaudit.analysis import codehash, resultcodec
 
 #: Used when the ``initaudit`` distribution metadata is absent (e.g. ``PYTHONPATH=.`` runs);
 #: keep in step with ``pyproject.toml``.
@@ -71,10 +77,15 @@ ENV_CACHE_DIR = "INITAUDIT_CACHE"
 #: Environment variable that, set to 1, turns the cache off.
 ENV_NO_CACHE = "INITAUDIT_NO_CACHE"
 
-# Fixed, not HIGHEST_PROTOCOL: the latter changes with the Python version and so would the bytes.
-PICKLE_PROTOCOL = 5
-# First line of every cache file; the trailing digit is the file-format version.
-MAGIC = b"initaudit-cache 1\n"
+# First line of every cache file; the trailing digit is the file-format version (1 held pickles
+# and is never read).
+MAGIC = b"initaudit-cache 2\n"
+#: First line of the old pickle format: such files are refused, never unpickled.
+OLD_MAGIC = b"initaudit-cache 1\n"
+#: File name suffix of a cached result.
+SUFFIX = ".result"
+#: Suffix of the old pickle files (reported stale by :func:`scan`, removed by :func:`prune`).
+OLD_SUFFIX = ".pkl"
 
 # mkstemp creates files readable by the owner only; results and figures should get the usual
 # permissions, so they are set from the process umask on commit.
@@ -264,10 +275,10 @@ def cache_path(config: Any, directory: os.PathLike | str | None = None) -> pathl
         directory: cache directory; :func:`cache_dir` when None.
 
     Returns:
-        ``<directory>/<module.ConfigClass>/<key>.pkl``.
+        ``<directory>/<module.ConfigClass>/<key>.result``.
     """
     root = pathlib.Path(directory) if directory is not None else cache_dir()
-    return root / _class_name(config) / f"{cache_key(config)}.pkl"
+    return root / _class_name(config) / f"{cache_key(config)}{SUFFIX}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -355,7 +366,9 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
     Args:
         path: destination file (normally :func:`cache_path`).
         config: the frozen dataclass config the result belongs to.
-        obj: any picklable object.
+        obj: a result of the closed set of :mod:`initaudit.analysis.resultcodec` (others raise
+            :class:`~initaudit.analysis.resultcodec.UnsupportedResultError`, naming the type and
+            where it sits, before anything is written).
         provenance: what computed it (:func:`analysis.provenance.collect`); collected now
             when None.
         extra: further JSON-ready header fields (the figure pipeline stores the provenance of
@@ -363,7 +376,7 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
     """
     from initaudit.analysis import provenance as prov
 
-    payload = pickle.dumps(obj, protocol=PICKLE_PROTOCOL)
+    payload = resultcodec.encode(obj)
     header = {
         "key": cache_key(config),
         "class": _class_name(config),
@@ -374,6 +387,7 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
         "provenance": provenance if provenance is not None else prov.collect(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "payload_bytes": len(payload),
+        "encoding": "initaudit-result 1 (zip: tree.json + npy)",
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
         **(extra or {}),
     }
@@ -383,7 +397,7 @@ def save(path: os.PathLike | str, config: Any, obj: Any, *,
 
 
 def read_header(path: os.PathLike | str) -> dict:
-    """The JSON header of a cache file, without unpickling the payload.
+    """The JSON header of a cache file, without reading the payload.
 
     Raises:
         CorruptCacheError: if the file does not start with a valid header.
@@ -395,6 +409,9 @@ def read_header(path: os.PathLike | str) -> dict:
 
 
 def _parse_header(path: Any, magic: bytes, line: bytes) -> dict:
+    if magic == OLD_MAGIC:
+        raise CorruptCacheError(f"{path}: old pickle format, never read (the result is "
+                                "recomputed)")
     if magic != MAGIC:
         raise CorruptCacheError(f"{path}: not an initaudit cache file (bad magic line)")
     if not line.endswith(b"\n"):
@@ -416,11 +433,13 @@ def load(path: os.PathLike | str, *, key: str | None = None) -> Any:
         key: if given, the header's key must equal it.
 
     Returns:
-        The unpickled object.
+        The decoded result (:func:`initaudit.analysis.resultcodec.decode`; nothing in the file is
+        executed).
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        CorruptCacheError: if the file is truncated, altered, for another key, or unpicklable.
+        CorruptCacheError: if the file is of the old pickle format or another kind, truncated,
+            altered, for another key, or not a valid result archive.
     """
     raw = pathlib.Path(path).read_bytes()
     magic, rest = raw[: len(MAGIC)], raw[len(MAGIC):]
@@ -437,9 +456,9 @@ def load(path: os.PathLike | str, *, key: str | None = None) -> Any:
     if key is not None and header["key"] != key:
         raise CorruptCacheError(f"{path}: holds key {header['key']}, expected {key}")
     try:
-        return pickle.loads(payload)
-    except Exception as exc:  # e.g. a class that no longer exists: treat as stale
-        raise CorruptCacheError(f"{path}: cannot unpickle ({type(exc).__name__}: {exc})") from None
+        return resultcodec.decode(payload)
+    except resultcodec.ResultDecodeError as exc:
+        raise CorruptCacheError(f"{path}: not a valid result ({exc})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -541,6 +560,8 @@ def file_status(path: os.PathLike | str) -> tuple[str, str]:
     path = pathlib.Path(path)
     if path.name.endswith(".tmp"):
         return "partial", "temporary file of an interrupted write"
+    if path.suffix == OLD_SUFFIX:
+        return "stale", "old pickle format, never read"
     try:
         header = read_header(path)
     except (CorruptCacheError, OSError) as exc:
@@ -569,7 +590,8 @@ def scan(directory: os.PathLike | str | None = None) -> list[dict]:
         return []
     rows = []
     for path in sorted(root.glob("*/*")):
-        if not path.is_file() or not (path.suffix == ".pkl" or path.name.endswith(".tmp")):
+        if not path.is_file() or not (path.suffix in (SUFFIX, OLD_SUFFIX)
+                                      or path.name.endswith(".tmp")):
             continue
         status, reason = file_status(path)
         rows.append({"path": str(path), "class": path.parent.name, "status": status,
@@ -615,7 +637,7 @@ def cached_with_event(
         return value, event
 
     root = pathlib.Path(cache_dir) if cache_dir is not None else _default_cache_dir()
-    path = root / _class_name(config) / f"{key}.pkl"
+    path = root / _class_name(config) / f"{key}{SUFFIX}"
     status = "forced" if force else "computed"
     if not force and path.exists():
         try:
@@ -650,7 +672,8 @@ def cached(
 
     Args:
         config: a frozen dataclass describing the experiment completely.
-        fn: ``fn(config) -> result``; the result must be picklable.
+        fn: ``fn(config) -> result``; the result must be of the closed set of
+            :mod:`initaudit.analysis.resultcodec`.
         force: recompute and overwrite even if a valid result exists.
         cache_dir: cache directory; :func:`cache_dir` (``$INITAUDIT_CACHE``) when None.
 

@@ -85,7 +85,7 @@ def plot(data: dict) -> plt.Figure:
     summ = data["summary"]
     fig, axes = plt.subplots(2, 3, figsize=(7.2, 6.0))
     (a, b, c), (d, e, f) = axes
-    sq, ns = cfg.linear_shapes[0], cfg.linear_shapes[1]
+    sq, ns = cfg["linear_shapes"][0], cfg["linear_shapes"][1]
     _cdf_panel(a, data, sq, f"(a) {sq[0]}x{sq[1]}")
     a.set_ylabel("empirical CDF")
     _cdf_panel(b, data, ns, f"(b) {ns[0]}x{ns[1]}")
@@ -114,7 +114,7 @@ def plot(data: dict) -> plt.Figure:
     curves = data["curves"]
     emb = summ[summ.kind == "embedding"]
     names = list(dict.fromkeys(emb.init))
-    v, dd = cfg.embedding_shape
+    v, dd = cfg["embedding_shape"]
     mat = np.array([curves[(n, v, dd)]["rows_energy"] for n in names]
                    + [data["iid"][(v, dd)]["rows_energy"]])
     mat = np.clip(mat, 1e-8, None)
@@ -175,16 +175,16 @@ def macros(data: dict) -> dict[str, str]:
     """Ranks, MP distances and index-order structure of selected initializers."""
     summ, per = data["summary"], data["per_draw"]
     cfg = data["config"]
-    sq = f"{cfg.linear_shapes[0][0]}x{cfg.linear_shapes[0][1]}"
-    ns = f"{cfg.linear_shapes[1][0]}x{cfg.linear_shapes[1][1]}"
+    (sq0, sq1), (ns0, ns1) = cfg["linear_shapes"][0], cfg["linear_shapes"][1]
+    sq, ns = f"{sq0}x{sq1}", f"{ns0}x{ns1}"
 
     def val(init, shape, q):
         r = summ[(summ.init == init) & (summ["shape"] == shape) & (summ.quantity == q)]
         return float(r["mean"].iloc[0])
 
     out = {
-        "WsSquareSize": str(cfg.linear_shapes[0][0]),
-        "WsNonSquareShape": f"\\ensuremath{{{cfg.linear_shapes[1][0]}\\times {cfg.linear_shapes[1][1]}}}",
+        "WsSquareSize": str(sq0),
+        "WsNonSquareShape": f"\\ensuremath{{{ns0}\\times {ns1}}}",
         "WsSinusoidalSquareRank": str(int(per[(per.init == "sinusoidal") & (per["shape"] == sq)]
                                           ["rank"].iloc[0])),
         "WsSinusoidalSquareRankDefault": str(int(per[(per.init == "sinusoidal")
@@ -210,5 +210,6 @@ def macros(data: dict) -> dict[str, str]:
         if name in er.index:
             out[f"WsEmb{key}EffRank"] = _g(float(er[name]))
             out[f"WsEmb{key}TokenLow"] = _g(float(low[name]), 1)
-    out["WsEmbShape"] = f"\\ensuremath{{{cfg.embedding_shape[0]}\\times {cfg.embedding_shape[1]}}}"
+    e0, e1 = cfg["embedding_shape"]
+    out["WsEmbShape"] = f"\\ensuremath{{{e0}\\times {e1}}}"
     return out

@@ -210,9 +210,9 @@ def test_header_records_key_config_and_versions(cache_tmp):
 
 def test_saved_bytes_are_deterministic(cache_tmp, tmp_path):
     # Same object -> same payload bytes (the header differs only by its creation time).
-    for name in ("a.pkl", "b.pkl"):
+    for name in ("a.result", "b.result"):
         cache.save(tmp_path / name, Sweep(), table(Sweep()))
-    h = [cache.read_header(tmp_path / n) for n in ("a.pkl", "b.pkl")]
+    h = [cache.read_header(tmp_path / n) for n in ("a.result", "b.result")]
     assert h[0]["payload_sha256"] == h[1]["payload_sha256"]
 
 

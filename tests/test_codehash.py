@@ -105,16 +105,18 @@ def test_scan_and_prune(cache_tmp):
     paths[1].write_bytes(cache.MAGIC + json.dumps(header).encode() + b"\n" + rest)
     del header["code_sha256"], header["module"]
     paths[2].write_bytes(cache.MAGIC + json.dumps(header).encode() + b"\n" + rest)
-    (paths[0].parent / "broken.pkl").write_bytes(b"not a cache file")
-    (paths[0].parent / ".x.pkl.abc.tmp").write_bytes(b"")
+    (paths[0].parent / "broken.result").write_bytes(b"not a cache file")
+    (paths[0].parent / ".x.result.abc.tmp").write_bytes(b"")
+    (paths[0].parent / "old.pkl").write_bytes(b"initaudit-cache 1\n{}\n")
     rows = {pathlib.Path(r["path"]).name: r for r in cache.scan(cache_tmp)}
     assert rows[paths[0].name]["status"] == "current"
     assert rows[paths[1].name]["status"] == "stale" and "code" in rows[paths[1].name]["reason"]
     assert rows[paths[2].name]["reason"] == "made before results were keyed on their code"
-    assert rows["broken.pkl"]["status"] == "corrupt"
-    assert rows[".x.pkl.abc.tmp"]["status"] == "partial"
+    assert rows["broken.result"]["status"] == "corrupt"
+    assert rows[".x.result.abc.tmp"]["status"] == "partial"
+    assert rows["old.pkl"]["reason"] == "old pickle format, never read"
     removed = cache.prune(cache_tmp)
-    assert len(removed) == 4
+    assert len(removed) == 5
     assert [r["status"] for r in cache.scan(cache_tmp)] == ["current"]
     # the stale results are recomputed when asked for, the current one is read
     assert cache.cached(Cfg(0), lambda c: pytest.fail("recomputed")) == {"n": 0}

@@ -76,4 +76,4 @@ def test_cli_refuses_cuda_without_a_gpu_before_any_run(no_device_env, capsys, ca
 
     assert main(["experiment", "mc-variance", "--preset", "smoke", "--device", "cuda"]) == 2
     assert "no CUDA device here" in capsys.readouterr().err
-    assert not cache_tmp.exists() or not any(cache_tmp.rglob("*.pkl"))
+    assert not cache_tmp.exists() or not any(cache_tmp.rglob("*.result"))

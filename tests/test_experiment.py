@@ -153,11 +153,11 @@ def test_kill_9_then_rerun_equals_an_uninterrupted_run(tmp_path):
     proc = _cli(args, killed, start_new_session=True)
     cells = tmp_path / "killed" / "toy_experiment.ToyCell"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(cells.glob("*.pkl"))) < 2:
+    while time.monotonic() < deadline and len(list(cells.glob("*.result"))) < 2:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    done_before = len(list(cells.glob("*.pkl")))
+    done_before = len(list(cells.glob("*.result")))
     assert 2 <= done_before < 6, "the kill should land between cells"
 
     rerun = _cli(args, killed)
@@ -172,7 +172,7 @@ def test_kill_9_then_rerun_equals_an_uninterrupted_run(tmp_path):
     assert ref.returncode == 0, err_ref
     assert resumed["summary"] == json.loads(out_ref)["summary"]
     # No partial file is ever left under a final name: every file loads and checks.
-    for path in cells.glob("*.pkl"):
+    for path in cells.glob("*.result"):
         cache.load(path)
 
 

@@ -1,5 +1,5 @@
 """The Monte-Carlo figures at the smoke preset, through the figure pipeline (temporary cache and
-paper directory): data (pickled into the cache), plot, files, captions and macros (the pipeline
+paper directory): data (stored in the cache), plot, files, captions and macros (the pipeline
 checks the macro names); a second run comes from the cache. (tests/test_figures_smoke.py also
 runs compute/plot/macros of every figure module directly.)"""
 

@@ -9,6 +9,8 @@ cache and ``force`` recomputes, and that bad seeds are refused with a message sa
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -173,7 +175,7 @@ def test_weight_spectra_is_run_weight_spectra(cache_tmp):
     size = weight_spectra.PRESETS["smoke"]
     cfg = sp.WeightSpectraConfig(linear_shapes=size.linear_shapes,
                                  embedding_shape=size.embedding_shape, n_seeds=size.n_seeds)
-    assert run.summary["config"] == cfg
+    assert run.summary["config"] == dataclasses.asdict(cfg)
     direct = sp.run_weight_spectra(cfg)
     for key in ("per_draw", "summary"):
         _frames_equal(run.summary[key], direct[key])

@@ -11,6 +11,8 @@ index-order Fourier energy (:func:`initaudit.analysis.spectrum.run_weight_spectr
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 
 from initaudit.analysis import spectrum as sp
@@ -57,9 +59,10 @@ run_cell = sp.run_cell
 
 def summarize(configs, results, **_ignored) -> dict:
     """:func:`initaudit.analysis.spectrum.run_weight_spectra`'s dict (``per_draw``,
-    ``summary``, ``curves``, ``iid``) with the cell's ``config``."""
+    ``summary``, ``curves``, ``iid``) with the cell's ``config`` as a plain mapping of its
+    fields (results are data, :mod:`initaudit.analysis.resultcodec`)."""
     (cfg,), (res,) = configs, results
-    return {"config": cfg, **res}
+    return {"config": dataclasses.asdict(cfg), **res}
 
 
 def format_summary(summary: dict) -> str:
