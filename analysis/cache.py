@@ -21,7 +21,7 @@ config class's module and of every package module it imports, directly or not
 (:func:`analysis.codehash.code_sha256`): a config is defined beside the function that computes
 it, so editing that function, or anything it calls in the package, gives a new key, while the
 results of code that did not change stay valid. Changing any of these gives a new file; the old
-one is never read again, and :func:`scan` reports it as stale (``initaudit cache --prune``
+one is never read again, and :func:`scan` reports it as stale (``initaudit cache prune``
 removes it). ``force=True``, or ``$INITAUDIT_FORCE=1`` (``--force`` of the pipeline commands:
 every result once per process), recomputes.
 
@@ -57,6 +57,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import tempfile
 import time
 import warnings
@@ -84,6 +85,8 @@ MAGIC = b"initaudit-cache 2\n"
 OLD_MAGIC = b"initaudit-cache 1\n"
 #: File name suffix of a cached result.
 SUFFIX = ".result"
+#: Suffix of the per-result lock files (``.<key>.lock``).
+LOCK_SUFFIX = ".lock"
 #: Suffix of the old pickle files (reported stale by :func:`scan`, removed by :func:`prune`).
 OLD_SUFFIX = ".pkl"
 
@@ -359,6 +362,45 @@ class CorruptCacheError(Exception):
     """A cache file is unreadable, truncated, or does not match its header."""
 
 
+class CacheDirError(Exception):
+    """The cache directory cannot be used (not a directory, not writable)."""
+
+
+def check_cache_dir(directory: os.PathLike | str | None = None, *, write: bool = True) -> None:
+    """Check, before any work, that the cache directory can hold results.
+
+    Creates it when missing, then (``write=True``) creates and removes a file in it; so a command
+    fails at once, saying why, instead of after its computation. Nothing is checked when the cache
+    is off (``$INITAUDIT_NO_CACHE``).
+
+    Raises:
+        CacheDirError: the path is not a directory, cannot be created or is not writable.
+    """
+    if cache_disabled():
+        return
+    root = pathlib.Path(directory) if directory is not None else cache_dir()
+    hint = (f"set ${ENV_CACHE_DIR} to a writable directory, or ${ENV_NO_CACHE}=1 to run "
+            "without a cache")
+    if root.exists() and not root.is_dir():
+        raise CacheDirError(f"the cache directory {root} is not a directory; {hint}")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheDirError(f"cannot create the cache directory {root} "
+                            f"({exc.strerror or exc}); {hint}") from None
+    if not root.is_dir():
+        raise CacheDirError(f"the cache directory {root} is not a directory; {hint}")
+    if not write:
+        return
+    try:
+        fd, name = tempfile.mkstemp(dir=root, prefix=".write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise CacheDirError(f"the cache directory {root} is not writable "
+                            f"({exc.strerror or exc}); {hint}") from None
+
+
 def save(path: os.PathLike | str, config: Any, obj: Any, *,
          provenance: dict | None = None, extra: dict | None = None) -> None:
     """Write ``obj`` as the cached result of ``config`` (atomically, with a checked header).
@@ -560,6 +602,8 @@ def file_status(path: os.PathLike | str) -> tuple[str, str]:
     path = pathlib.Path(path)
     if path.name.endswith(".tmp"):
         return "partial", "temporary file of an interrupted write"
+    if path.name.endswith(LOCK_SUFFIX):
+        return "partial", "lock file of an interrupted run"
     if path.suffix == OLD_SUFFIX:
         return "stale", "old pickle format, never read"
     try:
@@ -591,12 +635,30 @@ def scan(directory: os.PathLike | str | None = None) -> list[dict]:
     rows = []
     for path in sorted(root.glob("*/*")):
         if not path.is_file() or not (path.suffix in (SUFFIX, OLD_SUFFIX)
-                                      or path.name.endswith(".tmp")):
+                                      or path.name.endswith(".tmp")
+                                      or path.name.endswith(LOCK_SUFFIX)):
             continue
+        if path.name.endswith(LOCK_SUFFIX) and _lock_held(path):
+            continue  # a run is computing this result now
         status, reason = file_status(path)
         rows.append({"path": str(path), "class": path.parent.name, "status": status,
                      "reason": reason, "bytes": path.stat().st_size})
     return rows
+
+
+def _lock_held(path: pathlib.Path) -> bool:
+    """Whether another process holds this lock file now."""
+    import filelock
+
+    lock = filelock.FileLock(str(path), timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
 
 
 def prune(directory: os.PathLike | str | None = None) -> list[dict]:
@@ -607,6 +669,104 @@ def prune(directory: os.PathLike | str | None = None) -> list[dict]:
             pathlib.Path(row["path"]).unlink(missing_ok=True)
             removed.append(row)
     return removed
+
+
+# --------------------------------------------------------------------------------------------
+# Sharing results: export and import
+
+
+#: A member of an exported archive: ``<module.ConfigClass>/<key>.result``.
+_MEMBER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*/[0-9a-f]{64}\.result$")
+#: Largest member an import reads (a guard against archives that expand without bound).
+MAX_IMPORT_BYTES = 4 << 30
+
+
+def export_results(archive: os.PathLike | str, directory: os.PathLike | str | None = None, *,
+                   only_current: bool = True) -> list[str]:
+    """Write the cache's results into one ZIP archive (atomically) and return its members.
+
+    Args:
+        archive: the archive to write.
+        directory: the cache directory; :func:`cache_dir` when None.
+        only_current: only the results the installed code would read (see :func:`scan`).
+    """
+    import zipfile
+
+    rows = [r for r in scan(directory) if pathlib.Path(r["path"]).suffix == SUFFIX
+            and r["status"] in (("current",) if only_current else ("current", "stale"))]
+    names = []
+    with atomic_output(archive) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            for r in rows:
+                path = pathlib.Path(r["path"])
+                name = f"{path.parent.name}/{path.name}"
+                zf.write(path, name)
+                names.append(name)
+    return names
+
+
+def _check_member(name: str, data: bytes) -> None:
+    """Validate one exported result completely (header, checksum, key, decoded payload)."""
+    if not _MEMBER.match(name):
+        raise CorruptCacheError(f"{name}: not a result file name (<module.Class>/<sha256>.result)")
+    cls, file = name.split("/")
+    magic, rest = data[: len(MAGIC)], data[len(MAGIC):]
+    newline = rest.find(b"\n")
+    header = _parse_header(name, magic, rest[: newline + 1] if newline >= 0 else rest)
+    if header.get("class") != cls or header.get("key") != file[: -len(SUFFIX)]:
+        raise CorruptCacheError(f"{name}: its header names another result")
+    payload = rest[newline + 1:]
+    if len(payload) != header["payload_bytes"] or (
+            hashlib.sha256(payload).hexdigest() != header["payload_sha256"]):
+        raise CorruptCacheError(f"{name}: payload does not match its header")
+    try:
+        resultcodec.decode(payload)
+    except resultcodec.ResultDecodeError as exc:
+        raise CorruptCacheError(f"{name}: not a valid result ({exc})") from None
+
+
+def import_results(archive: os.PathLike | str,
+                   directory: os.PathLike | str | None = None) -> dict[str, list]:
+    """Read an archive of :func:`export_results` into the cache, validating every file first.
+
+    A member is written (atomically) only after its header, checksum and whole payload have been
+    checked; nothing in it is executed. Files already present are kept.
+
+    Returns:
+        ``{"imported": [names], "present": [names], "refused": [(name, reason)]}``.
+
+    Raises:
+        CorruptCacheError: the archive itself cannot be read.
+    """
+    import zipfile
+
+    root = pathlib.Path(directory) if directory is not None else cache_dir()
+    out: dict[str, list] = {"imported": [], "present": [], "refused": []}
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CorruptCacheError(f"{archive}: not a results archive ({exc})") from None
+    with zf:
+        for info in zf.infolist():
+            name = info.filename
+            if info.is_dir():
+                continue
+            try:
+                if info.file_size > MAX_IMPORT_BYTES:
+                    raise CorruptCacheError(f"{name}: {info.file_size} bytes, more than a result "
+                                            f"may hold ({MAX_IMPORT_BYTES})")
+                data = zf.read(info)
+                _check_member(name, data)
+            except (CorruptCacheError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                out["refused"].append((name, str(exc)))
+                continue
+            target = root / name
+            if target.exists():
+                out["present"].append(name)
+                continue
+            atomic_write_bytes(target, data)
+            out["imported"].append(name)
+    return out
 
 
 def cached_with_event(
@@ -639,26 +799,69 @@ def cached_with_event(
     root = pathlib.Path(cache_dir) if cache_dir is not None else _default_cache_dir()
     path = root / _class_name(config) / f"{key}{SUFFIX}"
     status = "forced" if force else "computed"
-    if not force and path.exists():
+
+    def read() -> tuple[Any, CacheEvent] | None:
+        nonlocal status
         try:
             value = load(path, key=key)
+        except FileNotFoundError:
+            return None
         except CorruptCacheError as exc:
-            warnings.warn(f"corrupt cache file {path} ({exc}); recomputing", stacklevel=3)
+            warnings.warn(f"corrupt cache file {path} ({exc}); recomputing", stacklevel=4)
             status = "recomputed"
-        else:
-            event = CacheEvent(label, key, "cached", time.perf_counter() - start, path)
-            STATS.record(event)
-            return value, event
+            return None
+        event = CacheEvent(label, key, "cached", time.perf_counter() - start, path)
+        STATS.record(event)
+        return value, event
 
-    with prov.recording() as threads:
-        value = fn(config)
-    # The thread count the computation set (torch_threads reports it), else the current one.
-    record = prov.collect(max(threads) if threads else None)
-    save(path, config, value, provenance=record,
-         extra=header_extra() if header_extra is not None else None)
+    if not force and path.exists():
+        hit = read()
+        if hit is not None:
+            return hit
+
+    # One computation per key across processes sharing the cache: the others wait, then read.
+    with _key_lock(path) as locked:
+        if not force and locked and path.exists():
+            hit = read()
+            if hit is not None:
+                return hit
+        with prov.recording() as threads:
+            value = fn(config)
+        # The thread count the computation set (torch_threads reports it), else the current one.
+        record = prov.collect(max(threads) if threads else None)
+        try:
+            save(path, config, value, provenance=record,
+                 extra=header_extra() if header_extra is not None else None)
+        except OSError as exc:
+            # The result is kept for this run; only its file is missing.
+            warnings.warn(f"could not write the cache file {path} ({exc.strerror or exc}); "
+                          "the result is used but not kept", stacklevel=3)
     event = CacheEvent(label, key, status, time.perf_counter() - start, path)
     STATS.record(event)
     return value, event
+
+
+@contextmanager
+def _key_lock(path: pathlib.Path) -> Iterator[bool]:
+    """Hold an inter-process lock on one result file (``.<key>.lock`` beside it); yields whether
+    it is held. Where no lock file can be made (a read-only directory), the block runs unlocked:
+    the result is computed all the same, and :func:`save` then reports why it cannot be kept."""
+    import filelock
+
+    lock = filelock.FileLock(str(path.parent / f".{path.stem}{LOCK_SUFFIX}"))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        # The holder removes the file: a run that waited on it, or one that makes a new lock file
+        # now, finds the result written first (it is looked for again under the lock).
+        pathlib.Path(lock.lock_file).unlink(missing_ok=True)
+        lock.release()
 
 
 def cached(

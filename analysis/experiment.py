@@ -12,11 +12,12 @@ An *experiment* is a module in :mod:`analysis.experiments` that defines
     setting whose input is absent (a user data file) is listed as a :class:`SkippedSetting`
     instead of its cells; the others still run.
 ``run_cell(config) -> result``
-    One run (a picklable dict or DataFrame). Must be deterministic given ``config``: seed every
+    One run (a dict or DataFrame of the result types the cache stores,
+    :mod:`initaudit.analysis.resultcodec`). Must be deterministic given ``config``: seed every
     generator from the config's seed.
 ``summarize(configs, results, **options) -> dict``
     Tables and numbers from all the runs (intervals over seeds, paired comparisons); plain
-    data (DataFrames, dicts, floats), picklable.
+    data (DataFrames, dicts, floats, evidence records) of the same closed set of types.
 ``add_arguments(parser)`` (optional)
     Experiment-specific command-line options; their values arrive as ``**options`` in
     ``cells`` and ``summarize``.
@@ -301,6 +302,23 @@ def _process(configs, force, cache_dir, workers):
             raise
 
 
+def private_dir(path: pathlib.Path) -> pathlib.Path:
+    """``path`` as a directory only its owner can use (created with mode 0700, or set to it).
+
+    Raises:
+        ValueError: it belongs to another user (files of executors that pickle their jobs must
+            not come from anyone else).
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise ValueError(f"the executor's job folder {path} belongs to another user; use a cache "
+                         "directory of your own ($INITAUDIT_CACHE)")
+    if st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
 def _submitit(configs, force, cache_dir, workers):
     try:
         import submitit
@@ -308,7 +326,9 @@ def _submitit(configs, force, cache_dir, workers):
         raise ExecutorUnavailable(
             "the submitit executor needs the submitit package: pip install 'initaudit[cluster]'"
         ) from None
-    folder = pathlib.Path(cache_dir or cache.cache_dir()) / "submitit" / "%j"
+    # submitit keeps its jobs as pickles: their folder is the user's own (mode 0700), never one
+    # that others can write to.
+    folder = private_dir(pathlib.Path(cache_dir or cache.cache_dir()) / "submitit") / "%j"
     cluster = os.environ.get(ENV_SUBMITIT_CLUSTER) or None
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
     executor.update_parameters(timeout_min=24 * 60, cpus_per_task=1)

@@ -208,6 +208,12 @@ def _fail(message: Any, status: int) -> int:
     return status
 
 
+#: Commands that use the result cache, and whether they write to it: the cache directory is
+#: checked before they start (:func:`initaudit.analysis.cache.check_cache_dir`).
+CACHE_COMMANDS = {"experiment": True, "figures": True, "paper": True, "reproduce": True,
+                  "claims": False}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``initaudit`` command.
 
@@ -230,8 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version exit through argparse
         return exc.code if isinstance(exc.code, int) else 0
 
+    from initaudit.analysis.cache import CacheDirError, check_cache_dir
+
     try:
+        if args.command in CACHE_COMMANDS:
+            # At once, not after the computation: a cache that cannot hold results is bad input.
+            check_cache_dir(write=CACHE_COMMANDS[args.command])
         status = args.func(args)
+    except CacheDirError as exc:
+        return _fail(exc, 2)
     except (ValueError, TypeError) as exc:
         if os.environ.get("INITAUDIT_DEBUG"):
             raise

@@ -112,6 +112,19 @@ def test_submitit_executor_in_its_local_mode(toy, monkeypatch):
     sub = experiment.run_experiment("toy", "smoke", seeds=1, executor="submitit", workers=2,
                                     force=True, progress=False)
     assert _means(sub) == _means(local)
+    # submitit pickles its jobs: their folder is private to the user
+    folder = cache.cache_dir() / "submitit"
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_executor_job_folder_is_made_private(tmp_path):
+    loose = tmp_path / "jobs"
+    loose.mkdir(mode=0o777)
+    os.chmod(loose, 0o777)
+    assert experiment.private_dir(loose) == loose
+    assert loose.stat().st_mode & 0o777 == 0o700
+    fresh = experiment.private_dir(tmp_path / "a" / "b")
+    assert fresh.stat().st_mode & 0o777 == 0o700
 
 
 def test_ray_executor_on_a_local_instance(toy):

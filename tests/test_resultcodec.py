@@ -335,3 +335,55 @@ def test_the_syntax_walk_finds_what_it_looks_for(tmp_path, source, expected):
     path = tmp_path / "m.py"
     path.write_text(source)
     assert len(_forbidden(path)) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Sharing results: export and import
+
+
+def test_export_then_import_gives_the_same_files_and_cached_runs(cache_tmp, tmp_path,
+                                                                 monkeypatch, capsys):
+    assert cli.main(["experiment", "mc-variance", "--preset", "smoke"]) == 0
+    files = {p.relative_to(cache_tmp): p.read_bytes() for p in cache_tmp.rglob("*.result")}
+    archive = tmp_path / "results.zip"
+    assert cli.main(["cache", "export", str(archive)]) == 0
+    other = tmp_path / "other-cache"
+    monkeypatch.setenv("INITAUDIT_CACHE", str(other))
+    capsys.readouterr()
+    assert cli.main(["cache", "import", str(archive), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["imported"] == out["current"] == len(files) and out["refused"] == []
+    assert {p.relative_to(other): p.read_bytes() for p in other.rglob("*.result")} == files
+    cache.STATS.reset()
+    assert cli.main(["experiment", "mc-variance", "--preset", "smoke"]) == 0
+    assert cache.STATS.computed == 0 and cache.STATS.hits == len(files)
+
+
+def test_import_refuses_forged_members_and_writes_only_valid_ones(cache_tmp, tmp_path,
+                                                                  monkeypatch, capsys):
+    marker = tmp_path / "code-ran"
+    assert cli.main(["experiment", "mc-variance", "--preset", "smoke"]) == 0
+    good = sorted(cache_tmp.rglob("*.result"))
+    forged = {}
+    for variant, path in zip(VARIANTS, good):
+        copy = tmp_path / path.name
+        copy.write_bytes(path.read_bytes())
+        _forge(copy, variant, marker)
+        forged[f"{path.parent.name}/{path.name}"] = copy.read_bytes()
+    keep = good[len(VARIANTS)]
+    archive = tmp_path / "mixed.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in forged.items():
+            zf.writestr(name, data)
+        zf.writestr(f"{keep.parent.name}/{keep.name}", keep.read_bytes())
+        zf.writestr("../escape/" + keep.name, keep.read_bytes())  # a path outside the cache
+        zf.writestr(f"{keep.parent.name}/{'0' * 64}.result", keep.read_bytes())  # wrong key
+    other = tmp_path / "other-cache"
+    monkeypatch.setenv("INITAUDIT_CACHE", str(other))
+    capsys.readouterr()
+    assert cli.main(["cache", "import", str(archive), "--json"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["imported"] == 1 and len(out["refused"]) == len(VARIANTS) + 2
+    assert not marker.exists()
+    assert [p.name for p in other.rglob("*") if p.is_file()] == [keep.name]
+    assert not (tmp_path / "escape").exists()
