@@ -129,10 +129,17 @@ def available() -> dict[str, ModuleType]:
     names = [f"{package.__name__}.{info.name}"
              for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name)
              if not info.name.startswith("_")]
-    names += [n.strip() for n in os.environ.get(ENV_EXTRA_MODULES, "").split(",") if n.strip()]
+    extra = [n.strip() for n in os.environ.get(ENV_EXTRA_MODULES, "").split(",") if n.strip()]
     out: dict[str, ModuleType] = {}
-    for dotted in names:
-        module = importlib.import_module(dotted)
+    for dotted in names + extra:
+        try:
+            module = importlib.import_module(dotted)
+        except ImportError as exc:
+            if dotted not in extra:
+                raise
+            raise ExperimentModuleError(
+                f"${ENV_EXTRA_MODULES} names {dotted!r}, which cannot be imported ({exc}); it "
+                "takes importable module names separated by commas") from None
         if not hasattr(module, "NAME"):
             continue  # a helper module of the experiments, not an experiment
         missing = [a for a in _REQUIRED if not hasattr(module, a)]

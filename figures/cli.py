@@ -28,6 +28,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import sys
 from typing import Any, Callable, Sequence
 
@@ -51,8 +52,19 @@ class UsageError(Exception):
     """Bad command-line input; :func:`main` prints it as one line and exits 2."""
 
 
+#: Every float form a value may take, negative ones included (``-1e300``, ``-.5``, ``-inf``):
+#: argparse's own pattern knows only ``-1`` and ``-1.5``, and reads the others as options.
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$",
+                              re.IGNORECASE)
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, not a usage dump and SystemExit."""
+    """An ArgumentParser whose errors are one line, not a usage dump and SystemExit, and which
+    reads every negative float form as a value."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str):  # noqa: D102 - argparse's hook
         raise UsageError(message)
@@ -237,13 +249,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
 
     from initaudit.analysis.cache import CacheDirError, check_cache_dir
+    from initaudit.analysis.experiment import ExperimentModuleError
 
     try:
         if args.command in CACHE_COMMANDS:
             # At once, not after the computation: a cache that cannot hold results is bad input.
             check_cache_dir(write=CACHE_COMMANDS[args.command])
         status = args.func(args)
-    except CacheDirError as exc:
+    except (CacheDirError, ExperimentModuleError) as exc:
         return _fail(exc, 2)
     except (ValueError, TypeError) as exc:
         if os.environ.get("INITAUDIT_DEBUG"):
@@ -259,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc, 3)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except Exception as exc:  # an internal failure: one line, the traceback on request
+        if os.environ.get("INITAUDIT_DEBUG"):
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set INITAUDIT_DEBUG=1 for "
+                     "the traceback)", 1)
     return int(status or 0)
 
 

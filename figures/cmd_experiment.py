@@ -40,9 +40,16 @@ def register(subparsers) -> None:
         "experiment", help="run a training experiment (cached, resumable)",
         description="Run every seed and setting of one experiment through the result cache "
         "and print its summary.")
+    try:
+        modules = experiment.available()
+    except experiment.ExperimentModuleError as exc:
+        # A broken extra module matters only to this command: the others still start.
+        p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        p.set_defaults(func=_broken(exc))
+        return
     sub = p.add_subparsers(dest="experiment", metavar="NAME", required=True,
                            parser_class=type(p))
-    for name, module in experiment.available().items():
+    for name, module in modules.items():
         # argparse %-formats help strings, not descriptions: a literal percent sign ("95%")
         # is doubled in the one and kept in the other
         q = sub.add_parser(name, help=module.DESCRIPTION.replace("%", "%%"),
@@ -68,6 +75,12 @@ def register(subparsers) -> None:
         if adder is not None:
             adder(q)
         q.set_defaults(func=run_command, _module=module)
+
+
+def _broken(exc: Exception):
+    def handler(args: argparse.Namespace) -> int:
+        raise exc
+    return handler
 
 
 _COMMON = {"func", "_module", "command", "experiment", "preset", "seeds", "executor", "workers",

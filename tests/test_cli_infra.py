@@ -138,6 +138,52 @@ def test_debug_switch_reraises(fake_command, monkeypatch):
         cli.main(["fake"])
 
 
+def test_an_internal_failure_is_one_line_exit_1(fake_command, monkeypatch, capsys):
+    def handler(args):
+        raise RuntimeError("something inside broke")
+
+    fake_command["handler"] = handler
+    monkeypatch.delenv("INITAUDIT_DEBUG", raising=False)
+    assert cli.main(["fake"]) == 1
+    line = _one_error_line(capsys.readouterr().err)
+    assert "internal error: RuntimeError: something inside broke" in line
+    assert "INITAUDIT_DEBUG=1" in line
+    monkeypatch.setenv("INITAUDIT_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        cli.main(["fake"])
+
+
+@pytest.mark.parametrize("value, expected", [("-1e300", -1e300), ("-.5", -0.5), ("-2", -2.0),
+                                             ("-1.5E-3", -1.5e-3), ("-7.", -7.0)])
+def test_every_negative_float_form_is_a_value(fake_command, value, expected):
+    seen = {}
+
+    def handler(args):
+        seen["x"] = args.x
+        return 0
+
+    fake_command["handler"] = handler
+    module = sys.modules["tests_fake_cmd"]
+    register = module.register
+
+    def register_with_x(subparsers):
+        register(subparsers)
+        subparsers.choices["fake"].add_argument("--x", type=float, nargs="+")
+
+    module.register = register_with_x
+    assert cli.main(["fake", "--x", "0.1", value]) == 0
+    assert seen["x"] == [0.1, expected]
+
+
+def test_a_bad_extra_experiment_module_breaks_only_the_commands_that_use_it(monkeypatch, capsys):
+    monkeypatch.setenv("INITAUDIT_EXPERIMENT_MODULES", "no_such_module_xyz")
+    assert cli.main(["theory", "sine", "--c-w", "2", "--c-b", "0"]) == 0
+    capsys.readouterr()
+    assert cli.main(["experiment", "mc-variance", "--preset", "smoke"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "INITAUDIT_EXPERIMENT_MODULES" in line and "no_such_module_xyz" in line
+
+
 def test_handler_status_is_returned(fake_command):
     fake_command["handler"] = lambda args: 3
     assert cli.main(["fake"]) == 3
