@@ -28,7 +28,9 @@ import gzip
 import importlib.util
 import os
 import pathlib
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,13 +184,20 @@ def read_idx(path: os.PathLike | str) -> np.ndarray:
     """
     path = pathlib.Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with opener(path, "rb") as fh:
+            raw = fh.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: a damaged or truncated gzip file ({exc}); download it again "
+                         "(its size and checksum are on the data set's page)") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
         raise ValueError(f"{path}: not an IDX file (bad magic number)")
     if raw[2] != 0x08:
         raise ValueError(f"{path}: IDX type code {raw[2]:#x} is not supported (only 0x08, uint8)")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} bytes for {ndim} "
+                         "dimensions); download the file again")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
@@ -413,8 +422,10 @@ def load_wav(path: os.PathLike | str) -> tuple[int, np.ndarray]:
                               "/usr/share/sounds/alsa/Front_Center.wav from Debian's alsa-utils")
     try:
         rate, x = wavfile.read(path)
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a readable WAV file ({exc})") from None
+    except (ValueError, EOFError, struct.error, OSError) as exc:
+        raise ValueError(f"{path}: not a readable WAV file ({type(exc).__name__}: {exc}); "
+                         "give a PCM or float WAV file, or leave the option out to use the "
+                         "packaged recording") from None
     if x.dtype == np.uint8:
         y = (x.astype(np.float64) - 128.0) / 128.0
     elif np.issubdtype(x.dtype, np.integer):

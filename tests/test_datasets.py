@@ -118,3 +118,31 @@ def test_find_file(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.ENV_DATA_DIR)
     with pytest.raises(datasets.DataUnavailable, match=r"INITAUDIT_DATA_DIR is unset\); pass it"):
         datasets.find_file(None, "medical.txt", "corpus", "pass it")
+
+
+def _idx_bytes() -> bytes:
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    return bytes([0, 0, 8, 3]) + struct.pack(">III", 2, 3, 4) + arr.tobytes()
+
+
+@pytest.mark.parametrize("name, data, fragment", [
+    ("t.gz", gzip.compress(_idx_bytes())[:-10], "damaged or truncated gzip"),
+    ("t.gz", b"\x1f\x8b\x08garbage", "damaged or truncated gzip"),
+    ("t", _idx_bytes()[:6], "truncated IDX header"),
+    ("t", _idx_bytes()[:-3], "holds 21"),
+])
+def test_corrupt_idx_files_name_the_file_and_the_fault(tmp_path, name, data, fragment):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=fragment) as err:
+        datasets.read_idx(path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("data", [b"RIFF\x10\x00\x00\x00WAVEfmt ", b"RIFF", b"not a wav file"])
+def test_corrupt_wav_files_name_the_file_and_the_fault(tmp_path, data):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match="not a readable WAV file") as err:
+        datasets.load_wav(path)
+    assert str(path) in str(err.value)
