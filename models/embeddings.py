@@ -40,6 +40,7 @@ import torch
 
 from initaudit.models.catalogue import Style
 from initaudit.models.catalogue import add as _add
+from initaudit.theory.checks import floating_tensor
 
 __all__ = [
     "EMBEDDING_STRATEGIES",
@@ -130,8 +131,10 @@ def _strategy(name: str, *, formula: str, random: bool, structure: str, fidelity
     return deco
 
 
-def _check(tensor: torch.Tensor, scale) -> tuple[int, int]:
-    """Validate ``scale`` and the shape; return ``(V, D)``."""
+def _check(tensor: torch.Tensor, scale, fn: str = "this embedding initialiser") -> tuple[int, int]:
+    """Validate the dtype (floating point: TypeError otherwise), ``scale`` and the shape; return
+    ``(V, D)``."""
+    floating_tensor(tensor, fn)
     if scale not in _SCALES:
         raise ValueError(f"scale must be one of {list(_SCALES)}; got {scale!r}")
     if tensor.ndim != 2:
@@ -302,7 +305,7 @@ def random_(tensor, *, scale="xavier", generator=None):
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "random_")
     a = math.sqrt(3.0) * math.sqrt(2.0 / float(v + d))  # same expression as torch.nn.init
     values = torch.empty(v, d, dtype=_F64, device=_device(generator))
     values = values.uniform_(-a, a, generator=generator).cpu()
@@ -351,7 +354,7 @@ def perlin_(tensor, *, scale="xavier", generator=None, cell_tokens=8.0, cell_dim
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "perlin_")
     _require(cell_tokens > 0 and cell_dims > 0, "cell_tokens and cell_dims must be > 0")
     i, j = torch.arange(v, dtype=_F64), torch.arange(d, dtype=_F64)
     values = _perlin(i * (1.0 / cell_tokens), j * (1.0 / cell_dims), generator)
@@ -394,7 +397,7 @@ def simplex_(tensor, *, scale="xavier", generator=None, cell_tokens=8.0, cell_di
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "simplex_")
     _require(cell_tokens > 0 and cell_dims > 0, "cell_tokens and cell_dims must be > 0")
     i, j = _grid(v, d)
     values = _simplex(i * (1.0 / cell_tokens), j * (1.0 / cell_dims), generator)
@@ -434,7 +437,7 @@ def cellular_(tensor, *, scale="xavier", generator=None, points=16):
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "cellular_")
     _require_count("points", points)
     feats = _rand(int(points), 2, generator=generator)
     x, y = _unit_grid(v, d)
@@ -476,7 +479,7 @@ def harmonic_(tensor, *, scale="xavier", generator=None, period=None):
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "harmonic_")
     p = float(v if period is None else period)
     _require(p > 0, f"period must be > 0; got {period!r}")
     i, j = _grid(v, d)
@@ -518,7 +521,7 @@ def harmonic_advanced_(tensor, *, scale="xavier", generator=None, base=10000.0, 
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "harmonic_advanced_")
     _require(base > 1, f"base must be > 1; got {base!r}")
     _require_count("overtones", overtones)
     i, j = _grid(v, d)
@@ -562,7 +565,7 @@ def fourier_harmonic_(tensor, *, scale="xavier", generator=None, modes_tokens=8,
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "fourier_harmonic_")
     _require_count("modes_tokens", modes_tokens)
     _require_count("modes_dims", modes_dims)
     i, j = _grid(v, d)
@@ -611,7 +614,7 @@ def wavelet_(tensor, *, scale="xavier", generator=None):
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "wavelet_")
     b = [1 + (j % max(v - 1, 1)) for j in range(d)]
     n = torch.tensor([bb.bit_length() - 1 for bb in b], dtype=_F64)[None, :]  # level, exact
     k = torch.tensor(b, dtype=_F64)[None, :] - 2.0**n  # shift within the level
@@ -654,7 +657,7 @@ def normal_(tensor, *, scale="xavier", generator=None, length_scale=4.0):
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "normal_")
     _require(length_scale > 0, f"length_scale must be > 0; got {length_scale!r}")
     r = math.ceil(4.0 * length_scale)  # the kernel is below e^-8 of its peak beyond 4 l
     t = torch.arange(-r, r + 1, dtype=_F64)
@@ -712,7 +715,7 @@ def fractal_(
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "fractal_")
     _require(cell_tokens > 0 and cell_dims > 0, "cell_tokens and cell_dims must be > 0")
     _require_count("octaves", octaves)
     _require(persistence > 0 and lacunarity > 0, "persistence and lacunarity must be > 0")
@@ -763,7 +766,7 @@ def gabor_(tensor, *, scale="xavier", generator=None, atoms=64, sigma=0.08, freq
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "gabor_")
     _require_count("atoms", atoms)
     _require(sigma > 0 and frequency >= 0, "sigma must be > 0 and frequency >= 0")
     prm = _rand(int(atoms), 4, generator=generator)
@@ -820,7 +823,7 @@ def spectral_(tensor, *, scale="xavier", generator=None, cutoff=0.1):
     Returns:
         ``tensor``.
     """
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "spectral_")
     _require(0 < cutoff <= 1, f"cutoff must be in (0, 1]; got {cutoff!r}")
     z = _randn(v, d, generator=generator)
     kv, kd = max(1, math.floor(cutoff * v / 2)), max(1, math.floor(cutoff * d / 2))
@@ -884,7 +887,7 @@ def sinusoidal_embedding_(tensor, *, scale="xavier", generator=None):
     """
     from initaudit.models.init import sinusoidal_
 
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "sinusoidal_embedding_")
     values = sinusoidal_(torch.empty(v, d, dtype=_F64))
     return _finish(tensor, values, scale)
 
@@ -910,7 +913,7 @@ def edge_of_chaos_embedding_(tensor, *, scale="xavier", generator=None):
     """
     from initaudit.models.init import edge_of_chaos_
 
-    v, d = _check(tensor, scale)
+    v, d = _check(tensor, scale, "edge_of_chaos_embedding_")
     values = torch.empty(v, d, dtype=_F64, device=_device(generator))
     values = edge_of_chaos_(values, generator=generator).cpu()
     return _finish(tensor, values, scale)

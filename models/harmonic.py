@@ -71,6 +71,7 @@ import torch
 from torch import nn
 
 from initaudit.theory.checks import choice as _check_choice, positive_float as _check_positive, positive_int as _check_size
+from initaudit.theory.checks import floating_tensor as _check_floating
 
 __all__ = [
     "ACTIVATIONS", "FREQUENCY_MODES", "HARMONIC_INITS", "RESIDUAL", "DenseLayer",
@@ -130,6 +131,8 @@ def harmonic_linear_(linear: nn.Linear, frequencies: torch.Tensor,
     """
     if not isinstance(linear, nn.Linear) or linear.bias is None:
         raise ValueError("harmonic_linear_ needs an nn.Linear with a bias")
+    _check_floating(linear.weight, "harmonic_linear_")
+    _check_floating(linear.bias, "harmonic_linear_")
     if tuple(frequencies.shape) != (linear.out_features,):
         raise ValueError(f"frequencies must have shape ({linear.out_features},) (one per output "
                          f"unit), got {tuple(frequencies.shape)}")

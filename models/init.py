@@ -40,6 +40,8 @@ from initaudit.models.catalogue import Style
 from initaudit.models.catalogue import add as _add
 from initaudit.models.catalogue import get as _catalogue_get
 from initaudit.theory.checks import choice as _check_choice, positive_float as _check_positive
+from initaudit.theory.checks import finite_float as _check_finite, floating_tensor as _check_floating
+from initaudit.theory.checks import nonnegative_float as _check_nonnegative
 
 __all__ = [
     "EDGE_OF_CHAOS_CB", "EDGE_OF_CHAOS_CW", "EDGE_OF_CHAOS_OMEGA0", "EDGE_OF_CHAOS_READOUT_CW",
@@ -108,7 +110,9 @@ KAIMING_NONLINEARITIES = (
 
 
 def _check_matrix(tensor: torch.Tensor, fn: str, *, exactly_2d: bool = False) -> None:
-    """Raise ValueError unless ``tensor`` is a non-empty weight of the shape ``fn`` needs."""
+    """Raise ValueError unless ``tensor`` is a non-empty weight of the shape ``fn`` needs
+    (TypeError unless it is a floating-point tensor)."""
+    _check_floating(tensor, fn)
     if exactly_2d and tensor.dim() != 2:
         raise ValueError(
             f"{fn} needs a 2-D weight of shape (out_features, in_features); got shape "
@@ -124,6 +128,7 @@ def _check_matrix(tensor: torch.Tensor, fn: str, *, exactly_2d: bool = False) ->
 
 
 def _check_bias(bias: torch.Tensor, fan_in: int, fn: str) -> int:
+    _check_floating(bias, fn)
     if bias.dim() != 1:
         raise ValueError(f"{fn} needs a 1-D bias of shape (out_features,); got shape "
                          f"{tuple(bias.shape)}")
@@ -186,6 +191,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0,
         ``tensor``, filled in place.
     """
     _check_matrix(tensor, "xavier_uniform_")
+    _check_nonnegative(gain, "gain")  # torch draws U(-a, a): a negative gain has no meaning
     return nn.init.xavier_uniform_(tensor, gain=gain, generator=generator)
 
 
@@ -205,11 +211,13 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0,
         ``tensor``, filled in place.
     """
     _check_matrix(tensor, "xavier_normal_")
+    _check_nonnegative(gain, "gain")  # a standard deviation g * sqrt(2/(n_in + n_out))
     return nn.init.xavier_normal_(tensor, gain=gain, generator=generator)
 
 
-def _check_kaiming(mode: str, nonlinearity: str) -> None:
+def _check_kaiming(mode: str, nonlinearity: str, a) -> None:
     _check_choice(mode, FAN_MODES, "mode")
+    _check_finite(a, "a")  # leaky_relu's slope: any finite value gives sqrt(2/(1 + a^2))
     _check_choice(nonlinearity, KAIMING_NONLINEARITIES, "nonlinearity")
 
 
@@ -235,7 +243,7 @@ def kaiming_uniform_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
         ``tensor``, filled in place.
     """
     _check_matrix(tensor, "kaiming_uniform_")
-    _check_kaiming(mode, nonlinearity)
+    _check_kaiming(mode, nonlinearity, a)
     return nn.init.kaiming_uniform_(tensor, a=a, mode=mode, nonlinearity=nonlinearity,
                                     generator=generator)
 
@@ -259,7 +267,7 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0.0, mode: str = "fan_in",
         ``tensor``, filled in place.
     """
     _check_matrix(tensor, "kaiming_normal_")
-    _check_kaiming(mode, nonlinearity)
+    _check_kaiming(mode, nonlinearity, a)
     return nn.init.kaiming_normal_(tensor, a=a, mode=mode, nonlinearity=nonlinearity,
                                    generator=generator)
 
@@ -283,6 +291,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1.0,
         ``tensor``, filled in place.
     """
     _check_matrix(tensor, "orthogonal_")
+    _check_finite(gain, "gain")  # any sign: -Q is as Haar-distributed as Q
     return nn.init.orthogonal_(tensor, gain=gain, generator=generator)
 
 
@@ -591,14 +600,13 @@ def edge_of_chaos_bias_(bias: torch.Tensor, c_b: float | None = None, *,
     Returns:
         ``bias``, filled in place.
     """
+    _check_floating(bias, "edge_of_chaos_bias_")
     if bias.dim() != 1:
         raise ValueError(f"edge_of_chaos_bias_ needs a 1-D bias of shape (out_features,); got "
                          f"shape {tuple(bias.shape)}")
     if c_b is None:
         c_b = EDGE_OF_CHAOS_CB if c_w == EDGE_OF_CHAOS_CW else _theory_sine().unit_gain_cb(c_w)
-    c_b = float(c_b)
-    if not (math.isfinite(c_b) and c_b >= 0):
-        raise ValueError(f"c_b must be a finite number >= 0; got {c_b!r}")
+    c_b = _check_nonnegative(c_b, "c_b")
     if c_b == 0.0:
         with torch.no_grad():
             return bias.zero_()
@@ -732,13 +740,14 @@ def sinusoidal_(tensor: torch.Tensor, mode: str = "fan_in", gain: float = SINUSO
         ``tensor``, filled in place.
 
     Raises:
+        TypeError: a tensor that is not floating point, or a gain that is not a real number.
         ValueError: for a tensor with fewer than 2 dimensions or no entries, an unknown mode,
-            or a shape whose pattern vanishes (n_out <= 2 and n_in <= 2).
+            a non-finite gain, or a shape whose pattern vanishes (n_out <= 2 and n_in <= 2).
     """
     del generator  # deterministic
     _check_matrix(tensor, "sinusoidal_")
     _check_choice(mode, FAN_MODES, "mode")
-    gain = float(gain)
+    gain = _check_finite(gain, "gain")  # a negative gain flips the pattern's sign
     n_out, n_in = _flat_shape(tensor)
     raw = _sinusoidal_pattern(n_out, n_in)
     fan_in, fan_out = _fans(tensor)

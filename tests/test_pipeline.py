@@ -144,12 +144,18 @@ def test_outputs_are_reproducible(fake):
     assert pdf.read_bytes() == first  # no timestamp in the PDF
 
 
-def test_bug_in_a_figure_is_not_reported_as_bad_input(fake):
-    """A ValueError inside compute() keeps its traceback instead of becoming exit status 2."""
+def test_bug_in_a_figure_is_not_reported_as_bad_input(fake, monkeypatch, capsys):
+    """A ValueError inside compute() is an internal failure (exit 1, one line naming the figure),
+    not bad input (exit 2); INITAUDIT_DEBUG=1 shows its traceback."""
     def compute(preset):
         raise ValueError("bug in the figure")
 
     fake.module.compute = compute
+    monkeypatch.delenv("INITAUDIT_DEBUG", raising=False)
+    assert cli.main(["figures", "--preset", "smoke"]) == 1
+    err = [l for l in capsys.readouterr().err.splitlines() if "error:" in l]
+    assert len(err) == 1 and "internal error" in err[0] and "bug in the figure" in err[0]
+    monkeypatch.setenv("INITAUDIT_DEBUG", "1")
     with pytest.raises(pipeline.FigureRunError, match="bug in the figure") as info:
         cli.main(["figures", "--preset", "smoke"])
     assert isinstance(info.value.__cause__, ValueError)

@@ -33,6 +33,8 @@ its absolute value is at most 1, and the depth scale is ``-1/ln|slope|``.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -40,7 +42,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from initaudit.theory import laws
-from initaudit.theory.checks import choice
+from initaudit.theory.checks import choice, positive_float, real_array
 from initaudit.theory.gaussian import Expectations, expectations
 
 
@@ -55,6 +57,22 @@ def _validate_variances(sigma_w2, sigma_b2) -> None:
         raise ValueError("sigma_w^2 must be positive: with zero weights no signal propagates")
 
 
+def _check_q(qv, what: str = "q"):
+    """A variance (or an array of them): finite and >= 0; arrays are checked elementwise."""
+    return real_array(qv, what, low=0.0, note="(a variance)")
+
+
+def _check_c(cv):
+    """A correlation (or an array of them): finite and in [-1, 1]."""
+    return real_array(cv, "c", low=-1.0, high=1.0, note="(a correlation)")
+
+
+def _check_map_variances(sigma_w2, sigma_b2) -> None:
+    """The layer variances of a map: finite and >= 0 (a zero sigma_w^2 is a constant map)."""
+    real_array(sigma_w2, "sigma_w2", low=0.0, note="(a variance)")
+    real_array(sigma_b2, "sigma_b2", low=0.0, note="(a variance)")
+
+
 def layer_expectations(activation: str, sigma_b2: float, law: str = "exact",
                        convention: str = "uniform") -> Expectations:
     """``E f(z)^2``, ``E f'(z)^2``, ``E f(u) f(v)``, ``E f'(u) f'(v)`` of a hidden pre-activation
@@ -66,6 +84,7 @@ def layer_expectations(activation: str, sigma_b2: float, law: str = "exact",
     """
     laws.check_law(law)
     choice(convention, laws.DRAWS, "convention")
+    real_array(sigma_b2, "sigma_b2", low=0.0, note="(a variance)")
     if law == "gaussian" or convention == "normal" or sigma_b2 == 0.0:
         return expectations(activation)
 
@@ -94,7 +113,14 @@ def layer_expectations(activation: str, sigma_b2: float, law: str = "exact",
 def q_map(qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
           law: str = "exact", convention: str = "uniform"):
     """Next-layer pre-activation variance ``sigma_w^2 E[f(z)^2] + sigma_b^2`` (``z`` under
-    ``law``; see the module docstring)."""
+    ``law``; see the module docstring).
+
+    Raises:
+        TypeError, ValueError: ``qv``, ``sigma_w2`` or ``sigma_b2`` not a finite number >= 0
+            (elementwise for arrays), or ``qv < sigma_b2`` under the exact law.
+    """
+    _check_q(qv)
+    _check_map_variances(sigma_w2, sigma_b2)
     e = layer_expectations(activation, sigma_b2, law, convention)
     return sigma_w2 * e.f2(qv) + sigma_b2
 
@@ -103,7 +129,10 @@ def q_map_slope(qv, sigma_w2: float, activation: str = "sin", h: float = 1e-6, *
                 sigma_b2: float = 0.0, law: str = "exact", convention: str = "uniform"):
     """``d q_{l+1} / d q_l``. Sine: ``sigma_w^2 e^{-2s} phi_B(2)`` exactly (``s = q - sigma_b^2``;
     ``phi_B(2) = e^{-2 sigma_b^2}`` under the Gaussian law, ``sinc(2 c_b)`` for a uniform bias);
-    others by central difference."""
+    others by central difference (step ``h`` > 0)."""
+    _check_q(qv)
+    _check_map_variances(sigma_w2, sigma_b2)
+    positive_float(h, "h")
     qv = np.asarray(qv, dtype=np.float64)
     e = layer_expectations(activation, sigma_b2, law, convention)
     if activation == "sin":
@@ -120,13 +149,21 @@ def chi(qv, sigma_w2: float, activation: str = "sin", *, sigma_b2: float = 0.0,
     """``chi(q) = sigma_w^2 E[f'(z)^2]``: per-layer growth of the squared gradient norm.
 
     ``sigma_b2`` is the variance of the bias inside ``z`` (it matters under the exact law only).
+    ``qv``, ``sigma_w2`` and ``sigma_b2`` must be finite and >= 0 (elementwise for arrays).
     """
+    _check_q(qv)
+    _check_map_variances(sigma_w2, sigma_b2)
     return sigma_w2 * layer_expectations(activation, sigma_b2, law, convention).df2(qv)
 
 
 def c_map(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
           law: str = "exact", convention: str = "uniform"):
-    """Correlation map at equal input variances ``q`` (see the module docstring)."""
+    """Correlation map at equal input variances ``q`` (see the module docstring).
+
+    ``cv`` must lie in [-1, 1]; ``qv``, ``sigma_w2``, ``sigma_b2`` must be finite and >= 0."""
+    _check_c(cv)
+    _check_q(qv)
+    _check_map_variances(sigma_w2, sigma_b2)
     cv = np.asarray(cv, dtype=np.float64)
     qv = np.asarray(qv, dtype=np.float64)
     e = layer_expectations(activation, sigma_b2, law, convention)
@@ -139,7 +176,12 @@ def c_map(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
 
 def c_map_slope(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin", *,
                 law: str = "exact", convention: str = "uniform"):
-    """``d c_{l+1} / d c`` = ``sigma_w^2 q E[f'(u) f'(v)] / q_{l+1}`` (Price's theorem)."""
+    """``d c_{l+1} / d c`` = ``sigma_w^2 q E[f'(u) f'(v)] / q_{l+1}`` (Price's theorem).
+
+    ``cv`` must lie in [-1, 1]; ``qv``, ``sigma_w2``, ``sigma_b2`` must be finite and >= 0."""
+    _check_c(cv)
+    _check_q(qv)
+    _check_map_variances(sigma_w2, sigma_b2)
     cv = np.asarray(cv, dtype=np.float64)
     qv = np.asarray(qv, dtype=np.float64)
     e = layer_expectations(activation, sigma_b2, law, convention)
@@ -213,6 +255,8 @@ def correlation_fixed_point(q_star: float, sigma_w2: float, sigma_b2: float,
     up) where it lies clearly below it. Under the exact law with a bias the correlation cannot
     go below ``(2 sigma_b^2 - q*)/q*`` (the Gaussian parts are at most anti-correlated).
     """
+    _check_q(q_star, "q_star")
+    _check_map_variances(sigma_w2, sigma_b2)
     kw = {"law": law, "convention": convention}
     if q_star == 0.0:
         return 1.0  # the network is linear there: every correlation is preserved
@@ -236,7 +280,16 @@ def correlation_fixed_point(q_star: float, sigma_w2: float, sigma_b2: float,
 
 def depth_scale(slope: float) -> float:
     """``-1 / ln|slope|`` for a contraction (``|slope| < 1``); ``inf`` at or above marginality,
-    0 for a zero slope. A negative slope (an alternating approach) contracts at ``|slope|``."""
+    0 for a zero slope. A negative slope (an alternating approach) contracts at ``|slope|``.
+
+    Any real slope is valid (so ``depth_scale(-1)`` is ``inf``, as ``depth_scale(1)``); a
+    non-number raises TypeError and NaN raises ValueError.
+    """
+    if isinstance(slope, (bool, np.bool_)) or not isinstance(slope, numbers.Real):
+        raise TypeError(f"slope must be a real number (any sign, not NaN), got {slope!r} of type "
+                        f"{type(slope).__name__}")
+    if math.isnan(slope):
+        raise ValueError(f"slope must be a real number (any sign, not NaN), got {slope!r}")
     slope = abs(float(slope))
     if slope == 0.0:
         return 0.0

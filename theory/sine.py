@@ -38,7 +38,7 @@ import scipy.special
 import sympy as sp
 
 from initaudit.theory.symbolic import c_w, q, sigma_b2, sigma_w2, to_numpy
-from initaudit.theory.checks import positive_int
+from initaudit.theory.checks import positive_float, positive_int
 
 #: Domain of the unit-gain curve in c_w: [sqrt(3), sqrt(6)).
 CW_MIN = float(np.sqrt(3.0))
@@ -276,8 +276,13 @@ def siren_reference_point(width: int, omega0: float = SIREN_OMEGA0) -> tuple[flo
     Its hidden layers are ``sin(omega0 (W h + b))`` with ``W ~ U(+-sqrt(6/N)/omega0)`` and torch's
     default bias ``U(+-1/sqrt(N))`` (Sitzmann et al. 2020, reference code), so in folded form
     ``c_w = sqrt(6)`` and ``c_b = omega0 / sqrt(N)``.
+
+    Raises:
+        ValueError: ``width`` not an integer >= 1 (bool and 2.5 are refused), or ``omega0`` not a
+            positive finite number.
     """
     width = positive_int(width, "width")
+    omega0 = positive_float(omega0, "omega0")
     return CW_MAX, float(omega0 / np.sqrt(width))
 
 
