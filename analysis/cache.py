@@ -31,6 +31,10 @@ set; otherwise ``results/`` at the root of the source checkout this package is i
 installed outside a checkout. ``INITAUDIT_NO_CACHE=1`` turns the cache off: every call
 computes and nothing is read or written.
 
+Timings. A result holds no wall time: the time its computation took is the header's
+``compute_seconds``, so that the same computation gives the same payload bytes and results can be
+compared by hash.
+
 Safety. A file is written to a temporary name in the same directory, flushed, fsynced and then
 renamed over the target (:func:`atomic_write_bytes`), so an interrupted run never leaves a
 partial result under the final name. Each file starts with a one-line JSON header (key, config,
@@ -825,13 +829,18 @@ def cached_with_event(
             hit = read()
             if hit is not None:
                 return hit
+        t_fn = time.perf_counter()
         with prov.recording() as threads:
             value = fn(config)
+        t_fn = time.perf_counter() - t_fn
         # The thread count the computation set (torch_threads reports it), else the current one.
         record = prov.collect(max(threads) if threads else None)
+        extra = header_extra() if header_extra is not None else {}
         try:
+            # The wall time goes in the header, never in the result: the same computation gives
+            # the same payload bytes.
             save(path, config, value, provenance=record,
-                 extra=header_extra() if header_extra is not None else None)
+                 extra={**extra, "compute_seconds": round(t_fn, 3)})
         except OSError as exc:
             # The result is kept for this run; only its file is missing.
             warnings.warn(f"could not write the cache file {path} ({exc.strerror or exc}); "

@@ -59,6 +59,22 @@ def test_a_second_fresh_run_gives_the_same_bytes(reference, tmp_path):
     assert _payloads(tmp_path) == reference
 
 
+def test_a_training_experiment_gives_the_same_bytes_twice(tmp_path):
+    """Training cells hold no wall time (it is in the header, ``compute_seconds``): two fresh
+    runs of the Poisson experiment give the same payloads."""
+    env = {**os.environ}
+    env.pop("INITAUDIT_NO_CACHE", None)
+    payloads = []
+    for run in ("a", "b"):
+        env["INITAUDIT_CACHE"] = str(tmp_path / run)
+        subprocess.run([sys.executable, "-m", "initaudit.figures.cli", "experiment", "poisson",
+                        "--preset", "smoke"], env=env, check=True, capture_output=True)
+        payloads.append(_payloads(tmp_path / run))
+        headers = [cache.read_header(p) for p in (tmp_path / run).rglob("*" + cache.SUFFIX)]
+        assert all(h["compute_seconds"] >= 0 for h in headers)
+    assert payloads[0] and payloads[0] == payloads[1]
+
+
 def test_one_or_two_workers_give_the_same_bytes(reference, tmp_path):
     _run(tmp_path, "--executor", "process", "--workers", "2")
     assert _payloads(tmp_path) == reference

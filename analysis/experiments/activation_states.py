@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import pathlib
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,9 +184,8 @@ def run_cell(config: ActivationCell) -> dict:
         dict with ``layers`` (list of per-layer :func:`spread` dicts with a ``layer`` name),
         ``network`` (each statistic averaged over the layers, every layer weighted
         equally; ``units`` the total), ``fractions`` (per layer, float32
-        arrays, for histograms), ``seconds``.
+        arrays, for histograms). (The wall time is in the cache header, never in the result.)
     """
-    start = time.perf_counter()
     with torch_threads(1):
         x = sc.first_training_images(config.dataset, config.source, config.data_path,
                                      config.batch, config.seed)
@@ -199,8 +197,7 @@ def run_cell(config: ActivationCell) -> dict:
                for k in ("mean", "std", "dead", "always_on", "noise_corrected")}
     network["units"] = int(sum(layer["units"] for layer in layers))
     return {"layers": layers, "network": network,
-            "fractions": {name: f.astype(np.float32) for name, f in per_layer},
-            "seconds": time.perf_counter() - start}
+            "fractions": {name: f.astype(np.float32) for name, f in per_layer}}
 
 
 

@@ -380,7 +380,7 @@ def _run(cfg: AudioFitCell) -> dict:
         dict with ``snr_clean`` (against the clean signal: the fit or denoising SNR),
         ``snr_target`` (against the training target), ``input_snr`` (noisy target against the
         clean signal; nan for ``fit``), ``psnr`` (peak 2, against the clean signal), ``loss``,
-        ``log`` (step, snr_clean, snr_target), ``diverged``, ``seconds`` and ``output`` (float32
+        ``log`` (step, snr_clean, snr_target), ``diverged`` and ``output`` (float32
         fit, or None).
     """
     clean = load_signal(cfg)
@@ -406,7 +406,7 @@ def _run(cfg: AudioFitCell) -> dict:
         "input_snr": metrics.snr_db(target, clean) if cfg.task == "denoise" else math.nan,
         "psnr": metrics.psnr(pred, clean, peak=2.0) if finite else math.nan,
         "loss": fit["loss"].astype(np.float32), "log": fit["log"],
-        "diverged": fit["diverged"] or not finite, "seconds": fit["seconds"],
+        "diverged": fit["diverged"] or not finite,
         "output": pred.astype(np.float32) if cfg.keep_output and finite else None,
     }
 
@@ -442,8 +442,7 @@ def summarize(configs: Sequence[AudioFitCell], results: Sequence[dict], **option
         rows.append({"signal": c.signal, "task": c.task, "init": c.init, "omega_tag": c.omega_tag,
                      "omega0": c.omega0, "arm": _arm(c.init, c.omega_tag), "depth": c.depth,
                      "seed": c.seed, "snr_clean": r["snr_clean"], "snr_target": r["snr_target"],
-                     "input_snr": r["input_snr"], "psnr": r["psnr"], "diverged": r["diverged"],
-                     "seconds": r["seconds"]})
+                     "input_snr": r["input_snr"], "psnr": r["psnr"], "diverged": r["diverged"]})
     runs = pd.DataFrame(rows)
     table = []
     for (signal, task, arm), df in runs.groupby(["signal", "task", "arm"], sort=False):

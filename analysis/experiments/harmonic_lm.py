@@ -76,7 +76,6 @@ import functools
 import hashlib
 import math
 import pathlib
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -377,7 +376,7 @@ def run_cell(cfg: LMCell) -> dict:
     """Train one model and measure it (see the module docstring).
 
     Returns:
-        dict of scalars (``final_*``, ``epochs``, ``converged_epoch``, ``seconds``, generation
+        dict of scalars (``final_*``, ``epochs``, ``converged_epoch``, generation
         metrics, spectra and NTK summaries with ``init_``/``end_`` prefixes), curves (lists per
         epoch) and the generated texts.
     """
@@ -415,7 +414,6 @@ def _run(cfg: LMCell) -> dict:
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     curves = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc")}
     converged = math.nan
-    start = time.perf_counter()
     model.train()
     for epoch in range(1, cfg.max_epochs + 1):
         perm = torch.randperm(train.shape[0], generator=order_gen)
@@ -440,7 +438,6 @@ def _run(cfg: LMCell) -> dict:
         if curves["train_acc"][-1] > cfg.stop_acc and curves["train_loss"][-1] < cfg.stop_loss:
             converged = float(epoch)
             break
-    seconds = time.perf_counter() - start
 
     tr = lmm.evaluate(model, train)
     va = lmm.evaluate(model, val, data.val_tail)
@@ -449,7 +446,7 @@ def _run(cfg: LMCell) -> dict:
         "final_train_last_acc": tr["last_acc"], "final_val_loss": va["loss"],
         "final_val_acc": va["acc"], "final_val_last_acc": va["last_acc"],
         "perplexity": lmm.perplexity(va["loss"]), "epochs": len(curves["train_loss"]),
-        "converged_epoch": converged, "seconds": seconds,
+        "converged_epoch": converged,
         "tokens_trained": int(len(curves["train_loss"]) * train.shape[0] * cfg.seq_len),
         "vocab_used": len(data.vocab), "val_unknown_rate": data.unknown_rate_val,
         "n_train_windows": int(train.shape[0]), "n_val_targets": data.val_targets,
@@ -491,7 +488,7 @@ SCALARS = {
     "greedy_coherence": "coherence", "sampled_coherence": "coherence_sampled",
     "greedy_distinct2": "distinct2", "sampled_distinct2": "distinct2_sampled",
     "greedy_copy_rate": "copy_rate", "sampled_copy_rate": "copy_rate_sampled",
-    "epochs": "epochs", "train_loss_auc": "train_loss_auc", "seconds": "seconds",
+    "epochs": "epochs", "train_loss_auc": "train_loss_auc",
     "init_emb_erank_ratio": "init_emb_erank_ratio", "end_emb_erank_ratio": "end_emb_erank_ratio",
     "init_emb_stable_rank": "init_emb_stable_rank", "end_emb_stable_rank": "end_emb_stable_rank",
     "init_emb_low_token_share": "init_emb_low_token_share",

@@ -71,7 +71,6 @@ from __future__ import annotations
 
 import math
 import pathlib
-import time
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -403,7 +402,7 @@ def run_cell(cell: HarmonicMLPCell) -> dict:
     Returns:
         dict with ``test_acc``, ``train_loss``, ``train_acc``, ``lr`` (one per epoch),
         ``test_acc_init``, ``step_loss`` (float32, every step), ``nonfinite_steps``,
-        ``n_train``, ``n_test``, ``source``, ``comparable``, ``seconds``, ``device``.
+        ``n_train``, ``n_test``, ``source``, ``comparable``, ``device``.
     """
     # Small steps run on one thread (see torch_threads); large ones keep the default.
     with torch_threads(1 if step_macs(cell.model, cell.batch_size) < SMALL_STEP_MACS else None):
@@ -414,7 +413,6 @@ def _train(cell: HarmonicMLPCell) -> dict:
     import torch
     import torch.nn.functional as F
 
-    start = time.perf_counter()
     device = str(resolve_device())
     xtr, ytr, xte, yte, data = _tensors(cell, device)
     model, opt, sched = build(cell, device)
@@ -452,8 +450,7 @@ def _train(cell: HarmonicMLPCell) -> dict:
             "train_acc": np.asarray(train_acc), "lr": np.asarray(lrs), "test_acc_init": acc0,
             "step_loss": steps, "nonfinite_steps": int(np.sum(~np.isfinite(steps))),
             "n_train": n, "n_test": len(yte), "source": data.source,
-            "comparable": bool(data.comparable), "seconds": time.perf_counter() - start,
-            "device": device}
+            "comparable": bool(data.comparable), "device": device}
 
 
 # --------------------------------------------------------------------------------------------
@@ -488,8 +485,7 @@ def runs_table(configs, results) -> pd.DataFrame:
             "acc_epoch1": float(acc[0]),
             "epochs_to_95": metrics.epochs_to_threshold(acc, CLAIM_ACCURACY),
             "loss_rises": rises, "max_loss_rise": max_rise,
-            "nonfinite_steps": r["nonfinite_steps"], "final_loss": float(r["train_loss"][-1]),
-            "seconds": r["seconds"]})
+            "nonfinite_steps": r["nonfinite_steps"], "final_loss": float(r["train_loss"][-1])})
     return pd.DataFrame(rows)
 
 

@@ -338,7 +338,7 @@ def _run(cfg: ImageFitCell) -> dict:
         dict with the scalar metrics of the module docstring, ``loss`` (per step), ``log``
         (step, train_psnr, heldout_psnr on fixed pixel subsets), ``spectrum_omega`` and
         ``spectrum_power`` (radially averaged error power; None for the sanity group),
-        ``diverged``, ``seconds`` and ``output`` (the fitted image in [0, 1], float32, or None).
+        ``diverged`` and ``output`` (the fitted image in [0, 1], float32, or None).
     """
     img = target_image(cfg.image_points)
     g, f = cfg.image_points, cfg.factor
@@ -375,7 +375,7 @@ def _run(cfg: ImageFitCell) -> dict:
                          else math.nan),
         "high_share": math.nan, "spectrum_omega": None, "spectrum_power": None,
         "loss": fit["loss"].astype(np.float32), "log": fit["log"],
-        "diverged": fit["diverged"] or not finite, "seconds": fit["seconds"],
+        "diverged": fit["diverged"] or not finite,
         "output": pred.astype(np.float32) if cfg.keep_output and finite else None,
     }
     out["gap"] = out["train_psnr"] - out["gen_psnr"]
@@ -458,7 +458,7 @@ def summarize(configs: Sequence[ImageFitCell], results: Sequence[dict], **option
                      "seed": c.seed, **{m: r[m] for m in METRICS if m in r},
                      "gen_mse": r["gen_mse"],
                      "high_db": 10.0 * math.log10(high) if high > 0 else math.nan,
-                     "diverged": r["diverged"], "seconds": r["seconds"]})
+                     "diverged": r["diverged"]})
     runs = pd.DataFrame(rows)
     out: dict = {"runs": runs, "evidence": {}}
     grid_cfgs = [c for c in configs if c.group == "grid"]

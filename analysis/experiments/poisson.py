@@ -125,7 +125,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
@@ -581,7 +580,7 @@ def _train(cfg: PoissonCell) -> dict:
         steps; nan after a divergence), ``loss_residual`` and ``loss_boundary`` (the two loss
         terms at every step, before its update), ``final_rel_l2``, ``diverged`` (bool),
         ``diverged_at`` (step or -1), ``prediction`` (float32 ``(n, n)`` field on the evaluation
-        grid after the last step, x along the first axis) and ``seconds`` (wall time).
+        grid after the last step, x along the first axis).
     """
     from initaudit.analysis.experiments.sine_fit import hidden_matrix
     from initaudit.models.mlp import build_mlp, dtype_from_name
@@ -614,7 +613,6 @@ def _train(cfg: PoissonCell) -> dict:
     res_curve = np.full(cfg.steps, np.nan)
     bnd_curve = np.full(cfg.steps, np.nan)
     diverged_at = -1
-    start = time.perf_counter()
     rel[0], pred = error()
     next_check = 1
     for step in range(cfg.steps):
@@ -649,7 +647,6 @@ def _train(cfg: PoissonCell) -> dict:
         "diverged": diverged,
         "diverged_at": int(diverged_at),
         "prediction": pred.reshape(cfg.eval_points, cfg.eval_points).astype(np.float32),
-        "seconds": time.perf_counter() - start,
     }
 
 
@@ -674,7 +671,7 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
         dict with
 
         ``runs``
-            one row per run: init, depth, seed, final_rel_l2, log10_final, diverged, seconds.
+            one row per run: init, depth, seed, final_rel_l2, log10_final, diverged.
         ``curves``
             per (init, depth, step): mean and t-interval over seeds of ``log10`` relative L2
             error, the geometric-mean error ``10^mean`` and ``n``.
@@ -706,7 +703,7 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
                      "final_rel_l2": res["final_rel_l2"],
                      "log10_final": float(_log10(res["final_rel_l2"])),
                      "log10_curve_mean": float(np.mean(_log10(res["rel_l2"]))),
-                     "diverged": bool(res["diverged"]), "seconds": float(res["seconds"])})
+                     "diverged": bool(res["diverged"])})
     runs = pd.DataFrame(rows)
     arms = list(dict.fromkeys(runs.init))
     depths = sorted(set(runs.depth))
@@ -789,8 +786,7 @@ def summarize(configs: Sequence[PoissonCell], results: Sequence[dict], **options
                 "n_boundary": first.n_boundary, "boundary_weight": first.boundary_weight,
                 "eval_points": first.eval_points, "eval_every": first.eval_every,
                 "modes": first.modes, "laplacian": first.laplacian, "dtype": first.dtype,
-                "seeds": int(runs.seed.nunique()), "arms": arms,
-                "run_seconds": float(runs.seconds.sum())}
+                "seeds": int(runs.seed.nunique()), "arms": arms}
     return {"runs": runs, "curves": curves, "final": final, "comparisons": comparisons,
             "orthogonal": orthogonal, "evidence": evidence, "settings": settings}
 

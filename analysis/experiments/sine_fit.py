@@ -57,7 +57,6 @@ energy above a frequency is a share of the MSE; its radial average
 from __future__ import annotations
 
 import math
-import time
 from typing import Callable
 
 import numpy as np
@@ -292,8 +291,7 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
 
     Returns:
         dict with ``loss`` (per step, float64 array of length ``steps``; nan after a divergence),
-        ``log`` ({"step": [...], name: [...]}), ``diverged`` (the loss became non-finite) and
-        ``seconds``.
+        ``log`` ({"step": [...], name: [...]}), and ``diverged`` (the loss became non-finite).
 
     Raises:
         ValueError: non-positive steps, learning rate or batch size, mismatched shapes.
@@ -327,7 +325,6 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
         for key, val in values.items():
             log.setdefault(key, []).append(float(val))
 
-    start = time.perf_counter()
     order, pos = None, n
     diverged = False
     if 0 in log_at:
@@ -353,7 +350,7 @@ def train(model: torch.nn.Module, x, y, *, steps: int, lr: float, batch_size: in
         if step in log_at:
             record(step)
     return {"loss": losses, "log": {k: np.asarray(v, dtype=np.float64) for k, v in log.items()},
-            "diverged": diverged, "seconds": time.perf_counter() - start}
+            "diverged": diverged}
 
 
 # --------------------------------------------------------------------------------------------

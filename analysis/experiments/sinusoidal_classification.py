@@ -67,7 +67,6 @@ import dataclasses
 import functools
 import math
 import pathlib
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -458,13 +457,11 @@ def _train(config: ClassificationCell) -> dict:
         dict with ``val_acc``, ``test_acc``, ``train_loss`` (lists, one entry per epoch),
         ``best_val`` (best-before-patience validation accuracy), ``best_epoch``,
         ``test_at_best`` (test accuracy at that epoch), ``auc`` (trapezoid area of the
-        validation curve), ``initial_val`` (accuracy before training), ``source``,
-        ``seconds`` (wall), ``cpu_seconds`` (process time).
+        validation curve), ``initial_val`` (accuracy before training) and ``source``.
     """
     import torch
 
     choice(config.init, INITS, "initialiser")
-    start, cpu = time.perf_counter(), time.process_time()
     device = resolve_device()
     data = split(config.dataset, config.source, config.data_path, config.n_train, config.n_val,
                  config.n_test, config.seed)
@@ -496,8 +493,7 @@ def _train(config: ClassificationCell) -> dict:
     best, best_epoch = metrics.best_before_patience(val, config.patience)
     return {"val_acc": val, "test_acc": test, "train_loss": losses, "best_val": best,
             "best_epoch": best_epoch, "test_at_best": test[best_epoch - 1],
-            "auc": metrics.curve_auc(val), "initial_val": initial, "source": config.source,
-            "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
+            "auc": metrics.curve_auc(val), "initial_val": initial, "source": config.source}
 
 
 # --------------------------------------------------------------------------------------------
@@ -513,8 +509,7 @@ def runs_table(configs, results) -> pd.DataFrame:
         rows.append({"model": c.model, "optimizer": c.optimizer, "init": c.init, "seed": c.seed,
                      "best_val": 100 * r["best_val"], "best_epoch": r["best_epoch"],
                      "test_at_best": 100 * r["test_at_best"], "auc": r["auc"],
-                     "final_val": 100 * r["val_acc"][-1], "initial_val": 100 * r["initial_val"],
-                     "seconds": r["seconds"]})
+                     "final_val": 100 * r["val_acc"][-1], "initial_val": 100 * r["initial_val"]})
     return pd.DataFrame(rows)
 
 
