@@ -54,6 +54,7 @@ import importlib
 import os
 import pathlib
 import pkgutil
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -339,19 +340,56 @@ def _submitit(configs, force, cache_dir, workers):
     cluster = os.environ.get(ENV_SUBMITIT_CLUSTER) or None
     executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
     executor.update_parameters(timeout_min=24 * 60, cpus_per_task=1)
+    threads = 1 if executor.cluster != "debug" else None
     if executor.cluster == "slurm":
+        # The scheduler holds the queue; the array's parallelism is the worker count.
         executor.update_parameters(slurm_array_parallelism=workers)
-    n = len(configs)
-    jobs = executor.map_array(execute_cell, list(configs), [force] * n, [cache_dir] * n,
-                              [1 if executor.cluster != "debug" else None] * n)
-    pending = dict(enumerate(jobs))
-    while pending:
-        done = [i for i, job in pending.items() if job.done()]
-        if not done:
-            time.sleep(0.2)
-            continue
-        for i in done:
-            yield i, pending.pop(i).result()
+        n = len(configs)
+        queue = []
+        pending = dict(enumerate(executor.map_array(execute_cell, list(configs), [force] * n,
+                                                    [cache_dir] * n, [threads] * n)))
+    else:
+        # On this machine (submitit's local or debug executor) at most `workers` jobs run at once.
+        queue = list(enumerate(configs))
+        pending = {}
+    previous = _sigterm_raises()
+    try:
+        while pending or queue:
+            while queue and len(pending) < workers:
+                i, config = queue.pop(0)
+                pending[i] = executor.submit(execute_cell, config, force, cache_dir, threads)
+            done = [i for i, job in pending.items() if job.done()]
+            if not done:
+                time.sleep(0.2)
+                continue
+            for i in done:
+                yield i, pending.pop(i).result()
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM turned into an exception, a failed job): cancel the rest,
+        # so that no job outlives the run.
+        for job in pending.values():
+            try:
+                job.cancel(check=False)
+            except Exception:  # noqa: BLE001 - best effort, the original error matters
+                pass
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _sigterm_raises():
+    """Turn SIGTERM into KeyboardInterrupt while jobs run (main thread only), so that the
+    cleanup above cancels them; returns the handler to restore, or None."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def _ray(configs, force, cache_dir, workers):

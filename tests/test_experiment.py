@@ -117,6 +117,45 @@ def test_submitit_executor_in_its_local_mode(toy, monkeypatch):
     assert folder.stat().st_mode & 0o777 == 0o700
 
 
+def _job_processes(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eww", "-o", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if marker in line and "submitit" in line]
+
+
+def test_submitit_local_jobs_respect_workers_and_die_with_the_parent(toy, tmp_path):
+    """Locally, at most --workers jobs run at once; SIGTERM to the parent cancels them, and no
+    job process outlives it."""
+    pytest.importorskip("submitit")
+    env = {**os.environ, experiment.ENV_SUBMITIT_CLUSTER: "local"}
+    cmd = [sys.executable, "-m", "initaudit.figures.cli", "experiment", "toy", "--preset",
+           "smoke", "--executor", "submitit", "--workers", "1", "--sleep", "120"]
+    marker = str(cache.cache_dir())
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while (time.monotonic() < deadline and not _job_processes(marker)
+               and proc.poll() is None):
+            time.sleep(0.5)
+        time.sleep(2.0)
+        running = _job_processes(marker)
+        assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+        # 6 cells, one worker: one job (submitit's local wrapper and the job it runs)
+        assert len(running) == 2 and len({line.split()[-1] for line in running}) == 1, running
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        deadline = time.monotonic() + 10  # a job sleeps 120 s: only a cancellation ends it now
+        while time.monotonic() < deadline and _job_processes(marker):
+            time.sleep(0.5)
+        assert not _job_processes(marker)
+    finally:  # leave the machine clean whatever happened
+        proc.kill()
+        for line in _job_processes(marker):
+            try:
+                os.kill(int(line.split()[0]), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
 def test_executor_job_folder_is_made_private(tmp_path):
     loose = tmp_path / "jobs"
     loose.mkdir(mode=0o777)
