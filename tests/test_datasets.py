@@ -126,11 +126,11 @@ def _idx_bytes() -> bytes:
 
 
 @pytest.mark.parametrize("name, data, fragment", [
-    ("t.gz", gzip.compress(_idx_bytes())[:-10], "damaged or truncated gzip"),
+    ("t.gz", gzip.compress(_idx_bytes(), mtime=0)[:-10], "damaged or truncated gzip"),
     ("t.gz", b"\x1f\x8b\x08garbage", "damaged or truncated gzip"),
     ("t", _idx_bytes()[:6], "truncated IDX header"),
     ("t", _idx_bytes()[:-3], "holds 21"),
-])
+], ids=["truncated-gzip", "bad-gzip", "truncated-header", "short-data"])
 def test_corrupt_idx_files_name_the_file_and_the_fault(tmp_path, name, data, fragment):
     path = tmp_path / name
     path.write_bytes(data)
@@ -139,7 +139,8 @@ def test_corrupt_idx_files_name_the_file_and_the_fault(tmp_path, name, data, fra
     assert str(path) in str(err.value)
 
 
-@pytest.mark.parametrize("data", [b"RIFF\x10\x00\x00\x00WAVEfmt ", b"RIFF", b"not a wav file"])
+@pytest.mark.parametrize("data", [b"RIFF\x10\x00\x00\x00WAVEfmt ", b"RIFF", b"not a wav file"],
+                         ids=["cut-fmt-chunk", "riff-only", "not-wav"])
 def test_corrupt_wav_files_name_the_file_and_the_fault(tmp_path, data):
     path = tmp_path / "bad.wav"
     path.write_bytes(data)
