@@ -162,9 +162,9 @@ def test_every_result_of_the_cache_format_survives_the_cache(cache_tmp):
 def _archive(tree, members=None) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(rc.TREE, json.dumps(tree))
+        zf.writestr(zipfile.ZipInfo(rc.TREE, (1980, 1, 1, 0, 0, 0)), json.dumps(tree))
         for name, data in (members or {}).items():
-            zf.writestr(name, data)
+            zf.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data)
     return buf.getvalue()
 
 
@@ -195,7 +195,8 @@ class _Marker:
               {"a0.npy": _npy(np.array([3]))}), "codes must index"),
     (_archive({"$evidence": {"$dict": [["mean", 1]]}}), "Evidence fields"),
     (_archive({"$dict": [[[1], 2]]}), "unhashable"),
-])
+], ids=["not-zip", "unknown-tag", "missing-array", "foreign-member", "bad-codes", "bad-evidence",
+        "unhashable-key"])
 def test_decoder_refuses_what_is_not_a_result(data, fragment):
     with pytest.raises(rc.ResultDecodeError, match=fragment):
         rc.decode(data)
