@@ -368,14 +368,61 @@ def _submitit(configs, force, cache_dir, workers):
         # Interrupted (Ctrl-C, SIGTERM turned into an exception, a failed job): cancel the rest,
         # so that no job outlives the run.
         for job in pending.values():
-            try:
-                job.cancel(check=False)
-            except Exception:  # noqa: BLE001 - best effort, the original error matters
-                pass
+            _stop_job(job)
         raise
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_job(job) -> None:
+    """Cancel a submitit job; a job on this machine is then terminated, and killed if it is still
+    there after a grace period (its cancellation is a SIGINT, which a process can ignore)."""
+    try:
+        job.cancel(check=False)
+    except Exception:  # noqa: BLE001 - best effort, the original error matters
+        pass
+    process = getattr(job, "_process", None)  # submitit's local jobs keep their Popen here
+    if process is None:
+        return
+    children = _descendants(process.pid)
+    for stop in (process.terminate, process.kill):
+        try:
+            process.wait(timeout=2.0)
+            break
+        except Exception:  # noqa: BLE001 - still running (or not waitable): escalate
+            try:
+                stop()
+            except OSError:
+                break
+    # The task the wrapper started may outlive it (it can treat SIGTERM as a preemption).
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
 
 
 def _sigterm_raises():

@@ -130,7 +130,9 @@ def test_submitit_local_jobs_respect_workers_and_die_with_the_parent(toy, tmp_pa
     cmd = [sys.executable, "-m", "initaudit.figures.cli", "experiment", "toy", "--preset",
            "smoke", "--executor", "submitit", "--workers", "1", "--sleep", "120"]
     marker = str(cache.cache_dir())
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # As from a shell: the test runner's workers may ignore SIGINT, and children inherit that.
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while (time.monotonic() < deadline and not _job_processes(marker)
