@@ -2,7 +2,7 @@
 #
 #   make reproduce   every figure and the paper at PRESET (default cpu)
 #   make test        the fast test tier (2 workers)
-#   make test-slow   the long Monte-Carlo / training tests
+#   make test-slow   the long Monte-Carlo / training tests (installs the ray extra)
 #   make bench       the pytest-benchmark timings
 #   make latex       install LaTeX if it is missing and we may (root or passwordless sudo)
 #   make clean       generated paper files, LaTeX build, test caches (keeps .venv and results/)
@@ -67,7 +67,9 @@ paper: venv latex
 test: venv
 	$(PYTEST) -m "not slow and not benchmark" -n 2 -q
 
+# The slow tier also runs the Ray executor against a real local instance: it installs the extra.
 test-slow: venv
+	$(VPY) -m pip install -q -e '.[test,audio,ray]'
 	$(PYTEST) -m "slow and not benchmark" -n 2 -q
 
 # No xdist here: pytest-benchmark switches itself off under it.

@@ -72,6 +72,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from initaudit.analysis import codehash, resultcodec
+from initaudit.theory.checks import choice
 
 #: Used when the ``initaudit`` distribution metadata is absent (e.g. ``PYTHONPATH=.`` runs);
 #: keep in step with ``pyproject.toml``.
@@ -787,8 +788,6 @@ def cached_with_event(
     ``header_extra``, when given, is called after a computation for further header fields
     (see :func:`save`).
     """
-    from initaudit.analysis import provenance as prov
-
     key = cache_key(config)  # validates the config before any work
     label = label or type(config).__qualname__
     start = time.perf_counter()
@@ -829,25 +828,70 @@ def cached_with_event(
             hit = read()
             if hit is not None:
                 return hit
-        t_fn = time.perf_counter()
-        with prov.recording() as threads:
-            value = fn(config)
-        t_fn = time.perf_counter() - t_fn
-        # The thread count the computation set (torch_threads reports it), else the current one.
-        record = prov.collect(max(threads) if threads else None)
+        value, record, t_fn = compute(config, fn)
         extra = header_extra() if header_extra is not None else {}
-        try:
-            # The wall time goes in the header, never in the result: the same computation gives
-            # the same payload bytes.
-            save(path, config, value, provenance=record,
-                 extra={**extra, "compute_seconds": round(t_fn, 3)})
-        except OSError as exc:
-            # The result is kept for this run; only its file is missing.
-            warnings.warn(f"could not write the cache file {path} ({exc.strerror or exc}); "
-                          "the result is used but not kept", stacklevel=3)
+        _save_or_warn(path, config, value, record, t_fn, extra)
     event = CacheEvent(label, key, status, time.perf_counter() - start, path)
     STATS.record(event)
     return value, event
+
+
+def compute(config: Any, fn: Callable[[Any], Any]) -> tuple[Any, dict, float]:
+    """``fn(config)`` with what :func:`save` records beside it, without touching the cache.
+
+    For a worker that cannot reach the cache directory (a node of a cluster without shared
+    storage): it returns the result and the driver stores it with :func:`store`.
+
+    Returns:
+        ``(value, provenance, seconds)``: the result, the provenance record of the computation
+        (:func:`analysis.provenance.collect`, with the thread count it set) and its wall time.
+    """
+    from initaudit.analysis import provenance as prov
+
+    start = time.perf_counter()
+    with prov.recording() as threads:
+        value = fn(config)
+    seconds = time.perf_counter() - start
+    # The thread count the computation set (torch_threads reports it), else the current one.
+    return value, prov.collect(max(threads) if threads else None), seconds
+
+
+def store(config: Any, value: Any, provenance: dict, seconds: float, *,
+          cache_dir: os.PathLike | str | None = None, status: str = "computed",
+          label: str | None = None) -> CacheEvent:
+    """Write a result computed elsewhere (:func:`compute`) as the cached result of ``config``.
+
+    A write that fails warns and keeps nothing, as in :func:`cached_with_event`. The event is
+    returned, not recorded in :data:`STATS` (the caller that gathers results records it).
+
+    Args:
+        config: the cell's config.
+        value: its result.
+        provenance: the record :func:`compute` returned with it.
+        seconds: its wall time (header field ``compute_seconds``).
+        cache_dir: cache directory; :func:`cache_dir` when None.
+        status: the event's status (``computed`` or ``forced``).
+        label: the event's label; the config's class name when None.
+    """
+    status = choice(status, ("computed", "forced"), "status")
+    path = cache_path(config, cache_dir)
+    with _key_lock(path):
+        _save_or_warn(path, config, value, provenance, seconds, {})
+    return CacheEvent(label or type(config).__qualname__, cache_key(config), status, seconds,
+                      path)
+
+
+def _save_or_warn(path: pathlib.Path, config: Any, value: Any, provenance: dict, seconds: float,
+                  extra: dict) -> None:
+    try:
+        # The wall time goes in the header, never in the result: the same computation gives
+        # the same payload bytes.
+        save(path, config, value, provenance=provenance,
+             extra={**extra, "compute_seconds": round(seconds, 3)})
+    except OSError as exc:
+        # The result is kept for this run; only its file is missing.
+        warnings.warn(f"could not write the cache file {path} ({exc.strerror or exc}); "
+                      "the result is used but not kept", stacklevel=4)
 
 
 @contextmanager

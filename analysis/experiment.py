@@ -39,7 +39,10 @@ missing cell and never reads a partial file) and summarises. Cells run on an *ex
     ``slurm``) forces one. Job logs go to ``<cache dir>/submitit/``. Optional extra.
 ``ray``
     `Ray <https://docs.ray.io>`_ tasks on the running cluster, or a local instance started with
-    ``workers`` CPUs. Optional extra.
+    ``workers`` CPUs. A task whose node sees the cache directory (a probe file the driver
+    writes there) writes its result itself; on a node without the shared storage it returns the
+    result through Ray's object store and the driver writes it (``$INITAUDIT_RAY_WRITE``:
+    ``auto``, ``workers``, ``driver``). Optional extra.
 
 Every executor writes through the same atomic cache, so two workers never see each other's
 partial files, and results are identical whichever executor ran them, up to the floating-point
@@ -72,6 +75,9 @@ EXECUTORS: tuple[str, ...] = ("local", "process", "submitit", "ray")
 ENV_EXECUTOR = "INITAUDIT_EXECUTOR"
 ENV_WORKERS = "INITAUDIT_WORKERS"
 ENV_SUBMITIT_CLUSTER = "INITAUDIT_SUBMITIT_CLUSTER"
+#: Who writes the results of Ray tasks: see :func:`ray_write_mode`.
+ENV_RAY_WRITE = "INITAUDIT_RAY_WRITE"
+RAY_WRITE_MODES: tuple[str, ...] = ("auto", "workers", "driver")
 #: Comma-separated dotted names of further experiment modules (outside :mod:`analysis.experiments`)
 #: to list beside the built-in ones, e.g. a user's own experiment.
 ENV_EXTRA_MODULES = "INITAUDIT_EXPERIMENT_MODULES"
@@ -253,6 +259,14 @@ def execute_cell(config: Any, force: bool = False, cache_dir: str | None = None,
     Returns:
         ``(result, status, seconds)`` with the cache status (``cached``, ``computed`` ...).
     """
+    _set_threads(threads)
+    value, event = cache.cached_with_event(config, _run_cell_of(config), force=force,
+                                           cache_dir=cache_dir,
+                                           label=type(config).__qualname__)
+    return value, event.status, event.seconds
+
+
+def _set_threads(threads: int | None) -> None:
     from initaudit.analysis.provenance import thread_override
 
     threads = thread_override() or threads
@@ -260,10 +274,6 @@ def execute_cell(config: Any, force: bool = False, cache_dir: str | None = None,
         import torch
 
         torch.set_num_threads(max(1, int(threads)))
-    value, event = cache.cached_with_event(config, _run_cell_of(config), force=force,
-                                           cache_dir=cache_dir,
-                                           label=type(config).__qualname__)
-    return value, event.status, event.seconds
 
 
 def _is_cached(config: Any, cache_dir: str | None) -> bool:
@@ -445,22 +455,89 @@ def _ray(configs, force, cache_dir, workers):
     except ImportError:
         raise ExecutorUnavailable(
             "the ray executor needs the ray package: pip install 'initaudit[ray]'") from None
+    mode = ray_write_mode()
     started = False
     if not ray.is_initialized():
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
                  configure_logging=False)
         started = True
+    probe = None
+    previous = _sigterm_raises()
+    refs: dict = {}
     try:
-        remote = ray.remote(num_cpus=1)(execute_cell)
-        refs = {remote.remote(c, force, cache_dir, 1): i for i, c in enumerate(configs)}
+        if cache_dir is not None and mode != "driver":
+            probe = _write_probe(cache_dir)
+        # Workers that see the probe write the cache themselves; the others return their
+        # result through Ray's object store and this process writes it.
+        remote = ray.remote(num_cpus=1)(_ray_task)
+        refs = {remote.remote(c, force, cache_dir, 1, None if probe is None else probe.name,
+                              mode): i
+                for i, c in enumerate(configs)}
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
-                yield refs[ref], ray.get(ref)
+                i = refs.pop(ref)
+                writer, item = ray.get(ref)
+                if writer == "driver":
+                    value, record, seconds = item
+                    if cache_dir is None:
+                        item = (value, "uncached", seconds)
+                    else:
+                        event = cache.store(configs[i], value, record, seconds,
+                                            cache_dir=cache_dir,
+                                            status="forced" if force else "computed")
+                        item = (value, event.status, seconds)
+                yield i, item
+    except BaseException:
+        for ref in refs:  # no task outlives an interrupted sweep
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=True)
+        raise
     finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        if probe is not None:
+            probe.unlink(missing_ok=True)
         if started:
             ray.shutdown()
+
+
+def ray_write_mode() -> str:
+    """Who writes the results of Ray tasks, from ``$INITAUDIT_RAY_WRITE``: ``auto`` (the
+    default: a worker writes when it sees the driver's cache directory, else the driver),
+    ``workers`` or ``driver`` (results always come back through the object store)."""
+    return choice(os.environ.get(ENV_RAY_WRITE) or "auto", RAY_WRITE_MODES, ENV_RAY_WRITE)
+
+
+def _write_probe(cache_dir: str) -> pathlib.Path:
+    """A file in the cache directory whose name and content a worker checks to know that it
+    shares the directory with this process (same path, same storage)."""
+    import secrets
+
+    token = secrets.token_hex(16)
+    path = pathlib.Path(cache_dir) / f".ray-probe-{token}"
+    cache.atomic_write_text(path, token)
+    return path
+
+
+def _sees_probe(cache_dir: str, name: str) -> bool:
+    try:
+        text = (pathlib.Path(cache_dir) / name).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return text == name.removeprefix(".ray-probe-")
+
+
+def _ray_task(config, force, cache_dir, threads, probe, mode):
+    """One Ray task: ``("workers", execute_cell(...))`` when this node writes the shared cache,
+    else ``("driver", (value, provenance, seconds))`` for the driver to store."""
+    shared = cache_dir is not None and (mode == "workers"
+                                        or (probe is not None and _sees_probe(cache_dir, probe)))
+    if shared:
+        return "workers", execute_cell(config, force, cache_dir, threads)
+    _set_threads(threads)
+    return "driver", cache.compute(config, _run_cell_of(config))
 
 
 _EXECUTOR_FUNCS = {"local": _local, "process": _process, "submitit": _submitit, "ray": _ray}

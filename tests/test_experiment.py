@@ -168,12 +168,94 @@ def test_executor_job_folder_is_made_private(tmp_path):
     assert fresh.stat().st_mode & 0o777 == 0o700
 
 
-def test_ray_executor_on_a_local_instance(toy):
+@pytest.mark.slow
+@pytest.mark.parametrize("writer", ["auto", "driver"])
+def test_ray_executor_on_a_local_instance(toy, monkeypatch, writer):
+    """Ray (a real local instance of 2 CPUs): the same results as the local executor, whether the
+    workers write the shared cache (``auto`` on one machine) or return their results through the
+    object store for the driver to write (``driver``, as on nodes without shared storage)."""
     pytest.importorskip("ray")
-    local = experiment.run_experiment("toy", "smoke", progress=False)
+    monkeypatch.setenv(experiment.ENV_RAY_WRITE, writer)
+    local = experiment.run_experiment("toy", "smoke", progress=False, force=True)
     ray_run = experiment.run_experiment("toy", "smoke", executor="ray", workers=2, force=True,
                                         progress=False)
     assert _means(ray_run) == _means(local)
+    assert set(ray_run.statuses) == {"forced"}
+    # Every result is on disk, whole, and read back as the same numbers.
+    again = experiment.run_experiment("toy", "smoke", executor="ray", workers=2, progress=False)
+    assert again.statuses == ["cached"] * len(again.configs)
+    assert _means(again) == _means(local)
+    root = pathlib.Path(os.environ[cache.ENV_CACHE_DIR])
+    for config in ray_run.configs:
+        header = cache.read_header(cache.cache_path(config, root))
+        assert header["key"] == cache.cache_key(config) and "compute_seconds" in header
+    assert not list(root.glob(".ray-probe-*"))  # the probe is removed after the sweep
+
+
+def test_ray_task_writes_only_where_it_sees_the_drivers_cache(toy, tmp_path):
+    """The choice a Ray task makes, without Ray: with the driver's probe in sight it writes the
+    cache itself; without it (another node) it writes nothing and returns the result, its
+    provenance and its time for the driver to store."""
+    config = toy.ToyCell(0.5, 3)
+    root = tmp_path / "shared"
+    root.mkdir()
+    probe = experiment._write_probe(str(root))
+    writer, (value, status, _) = experiment._ray_task(config, False, str(root), 1, probe.name,
+                                                      "auto")
+    assert (writer, status) == ("workers", "computed")
+    assert cache.load(cache.cache_path(config, root)) == value
+
+    elsewhere = tmp_path / "other-node"
+    elsewhere.mkdir()
+    writer, (value2, record, seconds) = experiment._ray_task(config, False, str(elsewhere), 1,
+                                                            probe.name, "auto")
+    assert writer == "driver" and value2 == value
+    assert not any(elsewhere.rglob("*"))  # nothing written where the probe is not seen
+    assert record["threads"] == 1 and seconds >= 0
+    event = cache.store(config, value2, record, seconds, cache_dir=elsewhere)
+    assert event.status == "computed" and cache.load(event.path) == value
+    # A forged probe (right name, wrong content) is not taken for the driver's.
+    probe.write_text("0" * 32)
+    assert experiment._ray_task(config, False, str(root), 1, probe.name, "auto")[0] == "driver"
+    with pytest.raises(ValueError, match="INITAUDIT_RAY_WRITE"):
+        os.environ[experiment.ENV_RAY_WRITE] = "nodes"
+        try:
+            experiment.ray_write_mode()
+        finally:
+            del os.environ[experiment.ENV_RAY_WRITE]
+
+
+@pytest.mark.slow
+def test_ray_sweep_interrupted_then_resumed(tmp_path):
+    """SIGINT to a Ray sweep between cells, then a rerun: the finished cells are read, the
+    others computed, and the summary equals an uninterrupted local run."""
+    pytest.importorskip("ray")
+    env = {**os.environ, experiment.ENV_EXTRA_MODULES: "toy_experiment",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)])}
+    env.pop(experiment.ENV_EXECUTOR, None)
+    ray_env = {**env, cache.ENV_CACHE_DIR: str(tmp_path / "ray")}
+    args = ["experiment", "toy", "--preset", "smoke", "--json"]
+    proc = _cli([*args, "--sleep", "2", "--executor", "ray", "--workers", "1"], ray_env)
+    cells = tmp_path / "ray" / "toy_experiment.ToyCell"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and len(list(cells.glob("*.result"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0, "the interrupt should stop the sweep"
+    assert "Traceback" not in err
+    done_before = len(list(cells.glob("*.result")))
+    assert 2 <= done_before < 6, "the interrupt should land between cells"
+
+    rerun = _cli([*args, "--sleep", "2", "--executor", "ray", "--workers", "2"], ray_env)
+    out, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err
+    resumed = json.loads(out)
+    assert (resumed["cached"], resumed["computed"]) == (done_before, 6 - done_before)
+    ref = _cli([*args, "--sleep", "2"], {**env, cache.ENV_CACHE_DIR: str(tmp_path / "local")})
+    out_ref, err_ref = ref.communicate(timeout=300)
+    assert ref.returncode == 0, err_ref
+    assert resumed["summary"] == json.loads(out_ref)["summary"]
 
 
 def test_missing_executor_package_is_a_clear_error(toy, monkeypatch):
