@@ -64,6 +64,7 @@ import torch
 from initaudit.models import catalogue, seeds
 from initaudit.models.mlp import (Ensemble, activation_derivative, activation_fn,
                                   dtype_from_name, linear_init_names)
+from initaudit.theory import progress
 from initaudit.theory import spec as tspec
 from initaudit.theory.predict import predict  # noqa: F401 - re-exported
 from initaudit.theory.checks import choice, positive_int
@@ -206,7 +207,8 @@ def measure(ens: Ensemble, x, *, direction_seed: int = 0,
         per_net = n_points * ens.width * ens.depth * torch.finfo(ens.dtype).bits // 8
         chunk_networks = max(1, _CHUNK_BYTES // max(per_net, 1))
     parts = []
-    for start in range(0, ens.n_networks, chunk_networks):
+    for start in progress.steps(range(0, ens.n_networks, chunk_networks),
+                                -(-ens.n_networks // chunk_networks), "network chunks"):
         idx = slice(start, min(start + chunk_networks, ens.n_networks))
         parts.append(_measure_chunk(ens.select(idx), x, u[idx]))
     q, chi, grad = (np.concatenate([p[i] for p in parts], axis=0) for i in range(3))

@@ -30,7 +30,8 @@ import os
 import pathlib
 import re
 import sys
-from typing import Any, Callable, Sequence
+import warnings
+from typing import Any, Callable, Iterator, Sequence
 
 PROG = "initaudit"
 
@@ -168,7 +169,73 @@ def to_jsonable(obj: Any) -> Any:
     raise TypeError(f"cannot write a {type(obj).__qualname__} as JSON")
 
 
-def emit(obj: Any, as_json: bool, text_formatter: Callable[[Any], str] = str) -> None:
+class NonFiniteResult(ValueError):
+    """A computed result holds NaN or an infinity where the command promises a number: the
+    inputs are outside the regime float64 can compute (bad input, exit 2)."""
+
+
+#: What a computational command says when its result is not finite and it gives no reason of
+#: its own.
+FLOAT64_REGIME = ("an input's magnitude is beyond what float64 carries through this "
+                  "computation (its squares and products pass about 1e308); use smaller values")
+
+
+def _non_finite(obj: Any, path: str, allow: frozenset) -> Iterator[tuple[str, Any, int]]:
+    """Yield ``(path, value, count)`` for the non-finite numbers of ``obj``, outside the keys in
+    ``allow`` (``count`` > 1 for an array, at its first such entry)."""
+    if obj is None or isinstance(obj, (bool, str, int, enum.Enum, pathlib.PurePath)):
+        return
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            yield path, obj, 1
+        return
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if str(key) not in allow:
+                yield from _non_finite(value, f"{path}.{key}" if path else str(key), allow)
+        return
+    if hasattr(obj, "to_dict") and hasattr(obj, "columns"):  # DataFrame: by column
+        for column in obj.columns:
+            if str(column) not in allow:
+                yield from _non_finite(obj[column].to_numpy(), f"{path}[{column}]", allow)
+        return
+    if hasattr(obj, "dtype") and hasattr(obj, "shape"):  # numpy array or scalar, tensor
+        import numpy as np
+
+        arr = np.asarray(obj)
+        if arr.dtype.kind in "fc":
+            bad = ~np.isfinite(arr)
+            if bad.any():
+                first = np.argwhere(bad)[0]
+                index = "".join(f"[{i}]" for i in first)
+                yield f"{path}{index}", arr[tuple(first)].item(), int(bad.sum())
+        return
+    if isinstance(obj, (list, tuple)):
+        for i, value in enumerate(obj):
+            yield from _non_finite(value, f"{path}[{i}]", allow)
+
+
+def check_finite(obj: Any, *, allow: Sequence[str] = (), regime: str = FLOAT64_REGIME) -> None:
+    """Raise :class:`NonFiniteResult` if ``obj`` holds NaN or an infinity.
+
+    Args:
+        obj: a command's result (mappings, lists, dataclasses, arrays, DataFrames).
+        allow: keys (or DataFrame columns) whose values may be infinite or NaN by definition,
+            e.g. a depth scale, infinite where a slope is 1.
+        regime: why the inputs give no finite result, and what is valid instead.
+    """
+    found = list(_non_finite(obj, "", frozenset(allow)))
+    if found:
+        path, value, _ = found[0]
+        total = sum(count for _, _, count in found)
+        raise NonFiniteResult(f"the result is not finite at these inputs ({path} = {value}; "
+                              f"{total} value{'s' if total > 1 else ''} in all): {regime}")
+
+
+def emit(obj: Any, as_json: bool, text_formatter: Callable[[Any], str] = str, *,
+         finite: bool = False, allow: Sequence[str] = (), regime: str = FLOAT64_REGIME) -> None:
     """Print a command's result on stdout.
 
     Args:
@@ -176,7 +243,13 @@ def emit(obj: Any, as_json: bool, text_formatter: Callable[[Any], str] = str) ->
         as_json: print JSON (sorted keys, two-space indent; see :func:`to_jsonable` for nan and
             inf) instead of text.
         text_formatter: ``text_formatter(obj) -> str`` for the human-readable form.
+        finite: the command computes numbers: a NaN or an infinity outside the keys in ``allow``
+            raises :class:`NonFiniteResult` (with ``regime`` as the reason) and nothing is
+            printed. Never a NaN with exit status 0.
+        allow, regime: see :func:`check_finite`.
     """
+    if finite:
+        check_finite(obj, allow=allow, regime=regime)
     if as_json:
         print(json.dumps(to_jsonable(obj), sort_keys=True, indent=2, allow_nan=False))
     else:
@@ -226,6 +299,21 @@ CACHE_COMMANDS = {"experiment": True, "figures": True, "paper": True, "reproduce
                   "claims": False}
 
 
+#: Commands that compute numbers from their options (their output is checked to be finite).
+COMPUTING_COMMANDS = frozenset({"theory", "init", "weights", "propagate", "spectrum", "ntk"})
+#: numpy's floating-point warnings.
+_NUMPY_FP = r"(overflow|invalid value|divide by zero|underflow) encountered"
+
+
+def _progress_bar(total: int, what: str):
+    """A bar on stderr for a long loop of a computing command; it appears only once the loop
+    has run two seconds, and is cleared at its end."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=what, file=sys.stderr, delay=2.0, leave=False,
+                dynamic_ncols=True, mininterval=0.5)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``initaudit`` command.
 
@@ -250,14 +338,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from initaudit.analysis.cache import CacheDirError, check_cache_dir
     from initaudit.analysis.experiment import ExperimentModuleError
+    from initaudit.theory import progress
 
     try:
         if args.command in CACHE_COMMANDS:
             # At once, not after the computation: a cache that cannot hold results is bad input.
             check_cache_dir(write=CACHE_COMMANDS[args.command])
-        status = args.func(args)
+        with warnings.catch_warnings():
+            if args.command in COMPUTING_COMMANDS and not os.environ.get("INITAUDIT_DEBUG"):
+                # Their results are checked (emit(finite=True)): an overflow on the way is
+                # reported once, as the result's fault, not as numpy's warnings.
+                warnings.filterwarnings("ignore", category=RuntimeWarning, message=_NUMPY_FP)
+            with progress.listening(_progress_bar if args.command in COMPUTING_COMMANDS
+                                    else None):
+                status = args.func(args)
     except (CacheDirError, ExperimentModuleError) as exc:
         return _fail(exc, 2)
+    except (OverflowError, FloatingPointError) as exc:
+        if os.environ.get("INITAUDIT_DEBUG"):
+            raise
+        return _fail(f"arithmetic overflow ({exc}): {FLOAT64_REGIME}", 2)
     except (ValueError, TypeError) as exc:
         if os.environ.get("INITAUDIT_DEBUG"):
             raise

@@ -113,6 +113,10 @@ def run_weights(args) -> int:
     if len(args.shape) < 2:
         raise ValueError(f"--shape needs at least 2 dimensions, OUT IN [K ...]; got "
                          f"{' '.join(map(str, args.shape))}")
+    from initaudit.analysis.budget import check_weight_matrix
+
+    check_weight_matrix(args.shape)
     stats = weight_stats_for(args.init, args.shape, seed=args.seed)
-    emit(stats, args.json, _format_stats)
+    # cond is infinite for a singular matrix, by definition.
+    emit(stats, args.json, _format_stats, finite=True, allow=("cond",))
     return 0

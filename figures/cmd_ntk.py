@@ -61,6 +61,12 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_ntk)
 
 
+#: Spectrum summary fields undefined without the whole spectrum or enough eigenvalues to fit.
+_UNDEFINED_WHEN_PARTIAL = frozenset({"min", "condition_number", "effective_rank",
+                                     "participation_ratio", "decay_exponent",
+                                     "decay_exponent_se"})
+
+
 def _num(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
@@ -94,6 +100,28 @@ def _format(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_memory(args) -> None:
+    """The P x P kernel in float64 with its eigendecomposition (about five P^2 arrays), the
+    theory's kernel recursion (:data:`cmd_theory.KERNEL_ARRAYS` per layer), and the per-point
+    factors of the method: layer activations and deltas (structured, jvp) or the full
+    P x parameters Jacobian (jacobian)."""
+    from initaudit.analysis.budget import check_memory
+
+    b = 8 if args.dtype == "float64" else 4
+    p, n, depth = float(args.points), args.width, args.depth
+    params = args.d_in * n + (depth - 1) * n * n + n + depth * n + 1
+    per_point = params * b if args.method == "jacobian" else 4 * depth * n * b
+    from initaudit.figures.cmd_theory import KERNEL_ARRAYS
+
+    # The theory's kernel runs the P x P recursion through every layer.
+    check_memory((5 + KERNEL_ARRAYS * depth) * p * p * 8 + p * per_point,
+                 f"the NTK of {args.points} points (depth {depth}, width {n}, method "
+                 f"{args.method})",
+                 remedy="use fewer --points (the spectrum's shape is read from a sample of "
+                        "inputs)" + ("" if args.method != "jacobian" else
+                                     ", or --method structured, which keeps no Jacobian"))
+
+
 def run_ntk(args) -> int:
     """Build the network, compute its NTK and print the summary."""
     import numpy as np
@@ -110,6 +138,7 @@ def run_ntk(args) -> int:
     activation = args.activation or catalogue.default_activation(args.init)
     if args.top_k is not None and args.top_k >= args.points:
         raise ValueError(f"--top-k must be smaller than --points ({args.points}), got {args.top_k}")
+    _check_memory(args)
     gen = seeds.torch_generator(args.seed, seeds.STREAM_INIT)
     net = Ensemble.from_init(args.init, args.d_in, args.width, args.depth, 1, activation,
                              args.omega0, gen, args.dtype).network(0)
@@ -132,6 +161,10 @@ def run_ntk(args) -> int:
             "points": args.points, "d_in": args.d_in, "seed": args.seed, "dtype": args.dtype,
             "method": args.method, "omega0": args.omega0, "top_k": args.top_k,
             "seconds": seconds}
-    payload = {"meta": meta, "spectrum": summ.as_dict(), "theory": theory}
-    emit(payload, args.json, _format)
+    # Quantities a partial spectrum (--top-k) or too few eigenvalues leave undefined are NaN in
+    # the summary; here they are "not computed" (null, "-"), never a printed NaN.
+    spectrum = {k: None if k in _UNDEFINED_WHEN_PARTIAL and isinstance(v, float) and math.isnan(v)
+                else v for k, v in summ.as_dict().items()}
+    payload = {"meta": meta, "spectrum": spectrum, "theory": theory}
+    emit(payload, args.json, _format, finite=True)
     return 0

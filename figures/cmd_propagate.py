@@ -108,6 +108,22 @@ def _format(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def _check_memory(args) -> None:
+    """All networks' weights (S x L x N^2) are held; the forward and backward passes run in
+    chunks of networks of at most 2 GiB (:mod:`initaudit.analysis.propagate`)."""
+    from initaudit.analysis import propagate as mc
+    from initaudit.analysis.budget import check_memory
+
+    b = 8 if args.dtype == "float64" else 4
+    passes = 4.0 * args.seeds * args.points * args.width * args.depth * b
+    # The weights are drawn in float64 and then cast: both copies exist for a moment.
+    need = (float(args.seeds) * args.depth * args.width ** 2 * (b + 8)
+            + min(passes, 2 * mc._CHUNK_BYTES))
+    check_memory(need, f"{args.seeds} networks of depth {args.depth} and width {args.width}",
+                 remedy="use fewer --seeds (they are independent: run several seed ranges with "
+                        "--seed and pool them) or a smaller --width")
+
+
 def run_propagate(args) -> int:
     """Run the ensemble and print the per-layer comparison."""
     from initaudit.analysis import propagate as mc
@@ -117,6 +133,7 @@ def run_propagate(args) -> int:
         raise ValueError(f"unknown initializer {args.init!r} for fully connected layers; valid "
                          f"names are {', '.join(names)}")
     activation = args.activation or catalogue.default_activation(args.init)
+    _check_memory(args)
     table = mc.propagation_table(args.init, args.depth, args.width, args.seeds, activation,
                                  n_inputs=args.points, d_in=args.d_in, omega0=args.omega0,
                                  seed=args.seed, dtype=args.dtype, per_network=False)
@@ -125,5 +142,6 @@ def run_propagate(args) -> int:
             "points": args.points, "d_in": args.d_in, "dtype": args.dtype, "seed": args.seed,
             "omega0": args.omega0, "law": "exact"}
     payload = {"meta": meta, "layers": _records(table)}
-    emit(payload, args.json, _format)
+    # z is undefined (NaN) or infinite where a standard error is 0 (one deterministic network).
+    emit(payload, args.json, _format, finite=True, allow=("q_z", "chi_z", "grad_z"))
     return 0

@@ -166,12 +166,42 @@ def run_weights(args) -> int:
         raise ValueError("--weights needs --shape OUT IN [K ...]")
     if len(args.shape) < 2:
         raise ValueError(f"--shape needs at least two sizes, OUT IN; got {args.shape}")
+    from initaudit.analysis.budget import check_weight_matrix
+
+    check_weight_matrix(args.shape)
     w = sp.make_weight(args.init, args.shape, args.seed)
     stats = sp.matrix_spectrum(w)
     payload = {"init": args.init, "shape": list(args.shape), "seed": args.seed, **stats,
                "singular_values": sp.singular_values(w)}
-    emit(payload, args.json, _format_weights)
+    # cond is infinite for a singular matrix, by definition.
+    emit(payload, args.json, _format_weights, finite=True, allow=("cond",))
     return 0
+
+
+def _check_spectrum_memory(cfg) -> None:
+    """The networks' weights (S x L x N^2) and their activations on the largest grid the
+    refinement may reach (S x G^d x N, three arrays at a time)."""
+    from initaudit.analysis import spectrum as sp
+    from initaudit.analysis.budget import check_memory
+    from initaudit.figures.cmd_theory import KERNEL_ARRAYS
+    from initaudit.theory import spectral
+
+    b = 8 if cfg.dtype == "float64" else 4
+    points = cfg.grid_points()
+    if cfg.refine:
+        points = max(points, sp.MAX_POINTS[cfg.dims])
+    grid = float(points) ** cfg.dims
+    need = (cfg.n_networks * (cfg.depth * cfg.width ** 2 * b + 3 * grid * cfg.width * b)
+            + cfg.n_networks * grid * 8)
+    # The expected spectrum beside it: the kernel recursion over the grid's points, on grids
+    # small enough for it (one law at a time).
+    theory_grid = max((g for g in (float(cfg.grid_points()) ** cfg.dims, grid)
+                       if g <= spectral.MAX_THEORY_POINTS), default=0.0)
+    need += cfg.depth * KERNEL_ARRAYS * theory_grid ** 2 * 8
+    check_memory(need, f"{cfg.n_networks} networks of depth {cfg.depth} and width {cfg.width} "
+                 f"on a grid of {points}^{cfg.dims} points",
+                 remedy="use fewer --seeds (networks are independent: run several seed ranges "
+                        "with --seed), a smaller --width, or --points with --no-refine")
 
 
 def run_spectrum(args) -> int:
@@ -197,6 +227,8 @@ def run_spectrum(args) -> int:
                             ks=tuple(args.ks) if args.ks else sp.DEFAULT_KS,
                             first_layer=args.first_layer, seed=args.seed, dtype=args.dtype,
                             refine=not args.no_refine)
+    cfg.validate()
+    _check_spectrum_memory(cfg)
     payload = network_payload(sp.run_spectrum(cfg), args.dtype)
-    emit(payload, args.json, _format_network)
+    emit(payload, args.json, _format_network, finite=True)
     return 0

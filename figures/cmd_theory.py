@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from initaudit.analysis.budget import check_memory
 from initaudit.figures.cli import emit, finite_float, nonneg_float, positive_float, positive_int
 from initaudit.theory import kernels, meanfield, sine, spec
 from initaudit.theory.laws import LAWS
@@ -51,7 +52,8 @@ def _sine(args) -> int:
     def text(d):
         return "\n".join(f"{k:>9}  {v:.10g}" if isinstance(v, float) else f"{k:>9}  {v}" for k, v in d.items())
 
-    emit(out, args.json, text)
+    # A depth scale is infinite where its slope is 1 (the edge of chaos), by definition.
+    emit(out, args.json, text, finite=True, allow=("xi_q", "xi_c"))
     return 0
 
 
@@ -70,12 +72,16 @@ def _unit_gain(args) -> int:
         "sigma_g2": float(mf["sigma_g2"]),
     }
     emit(out, args.json, lambda d: "\n".join(
-        f"{k:>8}  {v:.10g}" if isinstance(v, float) else f"{k:>8}  {v}" for k, v in d.items()))
+        f"{k:>8}  {v:.10g}" if isinstance(v, float) else f"{k:>8}  {v}" for k, v in d.items()),
+        finite=True)
     return 0
 
 
 def _depth(args) -> int:
     point = sine.uniform_point(args.c_w, args.c_b)
+    check_memory(args.depth * _BYTES_PER_ROW, f"a table of {args.depth} layers",
+                 remedy="use a smaller --depth: past a few depth scales the profile is at its "
+                        "fixed point (theory sine gives q*, chi and xi_q)")
     prof = meanfield.propagate(args.q1, [(point.sigma_w2, point.sigma_b2)] * args.depth, "sin",
                                law=args.law)
     rows = [
@@ -90,7 +96,8 @@ def _depth(args) -> int:
                 f"{r['grad_ratio']:>14.8g}" for r in rs]
         return "\n".join([f"law: {args.law}", head, *body])
 
-    emit(rows, args.json, text)
+    # grad_ratio = exp(log_grad_ratio) may overflow where float64 must; its log is printed.
+    emit(rows, args.json, text, finite=True, allow=("grad_ratio",))
     return 0
 
 
@@ -99,6 +106,11 @@ def _kernel(args) -> int:
     sine.uniform_point(args.c_w, cb)  # validates the pair
     net = spec.sine_uniform(d_in=1, width=1, depth=args.depth, c_w=args.c_w, c_b=cb, omega0=args.omega0)
     x = np.asarray(args.x, dtype=np.float64)
+    p = float(len(x))
+    check_memory(args.depth * (KERNEL_ARRAYS * p * p * 8 + _BYTES_PER_ROW),
+                 f"the kernels of {len(x)} inputs through {args.depth} layers",
+                 remedy="use fewer --x or a smaller --depth (deep kernels reach their fixed "
+                        "point within a few depth scales)")
     res = kernels.kernels(net, x[:, None], law=args.law)
     out = {"law": args.law, "x": x, "c_w": args.c_w, "c_b": cb, "depth": args.depth,
            "omega0": args.omega0,
@@ -112,7 +124,9 @@ def _kernel(args) -> int:
         return "\n".join([f"law: {d['law']}", f"x: {' '.join(f'{v:g}' for v in d['x'])}",
                           mat("nngp"), mat("ntk"), mat("ntk_sp_over_width")])
 
-    emit(out, args.json, text)
+    emit(out, args.json, text, finite=True,
+         regime="the kernels grow with omega0^2 |x|^2 and the NTK with depth, and float64 "
+                "holds no more than about 1e308; use smaller |x|, omega0 or depth")
     return 0
 
 
@@ -126,7 +140,7 @@ def _spectrum(args) -> int:
                   else THEORY_POINTS_2D)
     spectral.check_points(points)
     if points ** args.d_in > spectral.MAX_THEORY_POINTS:
-        raise ValueError(f"--points {points} gives {points ** args.d_in} grid points; the "
+        raise ValueError(f"--points {points:.3g} gives {float(points) ** args.d_in:.3g} grid points; the "
                          f"expected spectrum costs O(P^3) and takes at most "
                          f"{spectral.MAX_THEORY_POINTS} (in 2-D at most "
                          f"{int(spectral.MAX_THEORY_POINTS ** 0.5)} per axis)")
@@ -170,7 +184,7 @@ def _spectrum(args) -> int:
         lines.append(f"  {'centroid / omega0':28s}{d['centroid_over_omega0']:.4g}")
         return "\n".join(lines)
 
-    emit(out, args.json, text)
+    emit(out, args.json, text, finite=True)
     return 0
 
 
@@ -198,6 +212,8 @@ def _network_at_input(args, matrices: tuple[str, ...], theory: str):
 def _finite_width(args) -> int:
     from initaudit.theory import finite_width
 
+    check_memory(args.depth * _FINITE_WIDTH_BYTES_PER_LAYER, f"the finite-width theory of "
+                 f"{args.depth} layers", remedy="use a smaller --depth")
     net, _, x = _network_at_input(args, ("iid",), "the finite-width theory (i.i.d. weights)")
     corr = finite_width.mean_correction(net, x)
     lgv = finite_width.log_grad_variance(net, x)
@@ -222,13 +238,17 @@ def _finite_width(args) -> int:
                 for i, l in enumerate(d["layer"])]
         return "\n".join([head, cols, *body])
 
-    emit(out, args.json, text)
+    emit(out, args.json, text, finite=True)
     return 0
 
 
 def _jacobian(args) -> int:
     from initaudit.theory import jacobian
 
+    check_memory(args.depth * (args.density_points + args.order) * _JACOBIAN_BYTES_PER_CELL,
+                 f"the Jacobian's spectrum through {args.depth} layers at "
+                 f"{args.density_points} density points", remedy="use a smaller --depth, "
+                 "--order or --density-points")
     net, weights, x = _network_at_input(args, jacobian.WEIGHT_FAMILIES,
                                         "the free-probability theory")
     res = jacobian.jacobian_moments(net, x, order=args.order, law=args.law, weights=weights)
@@ -260,9 +280,17 @@ def _jacobian(args) -> int:
                          f"log s^2 peaks at s^2 = {peak['s2']:.3g}")
         return "\n".join(lines)
 
-    emit(out, args.json, text)
+    emit(out, args.json, text, finite=True)
     return 0
 
+
+#: Memory estimates (bytes): a printed row of ``theory depth`` (its dict and the profile's
+#: arrays), the P x P arrays the kernel recursion keeps per layer, the moments
+#: ``theory finite-width`` keeps per layer, and ``theory jacobian`` per layer and grid point.
+_BYTES_PER_ROW = 1024
+KERNEL_ARRAYS = 10
+_FINITE_WIDTH_BYTES_PER_LAYER = 4096
+_JACOBIAN_BYTES_PER_CELL = 256
 
 #: The density grid of ``theory jacobian``, in units of the mean m_1 of s^2.
 DENSITY_RANGE = (1e-6, 1e3)

@@ -73,6 +73,8 @@ import math
 
 import numpy as np
 
+from initaudit.theory import progress
+
 #: The quantities whose bias is bounded (those of :mod:`initaudit.analysis.propagate`).
 QUANTITIES = ("q", "chi", "grad_norm2")
 
@@ -230,7 +232,7 @@ def _leading_terms(spec, xp, q, chi, uniform_weights: bool) -> dict[str, np.ndar
     depth, n = spec.depth, spec.width
     uniform_bias = spec.convention == "uniform"
     mom = []
-    for l in range(depth):
+    for l in progress.steps(range(depth), depth, "layer moments"):
         sb2_in = layers[l].sigma_b2  # the bias of the layer producing z_{l+1}
         s = q[l] - sb2_in
         # Layer 1 is not Gaussian; its moments enter only the gradient's projection term,
@@ -357,7 +359,7 @@ def log_grad_variance(spec, xp) -> dict[str, np.ndarray]:
     q = predict(spec, xp[None, :])["q"][0]
     uniform_bias = spec.convention == "uniform"
     mom = [_first_moments(spec, xp)]
-    for m in range(1, depth):
+    for m in progress.steps(range(1, depth), depth - 1, "layer moments"):
         sb2 = layers[m].sigma_b2
         mom.append(_moments(spec.activation, q[m] - sb2, sb2, uniform_bias))
     kappa = np.full(depth, 3.0)
@@ -369,20 +371,21 @@ def log_grad_variance(spec, xp) -> dict[str, np.ndarray]:
     dlog_g = np.array([0.0] + [mm["G1"] / mm["G"] for mm in mom[1:]])  # G'/G (no delta s_1)
     slope = np.array([0.0] + [layers[m + 1].sigma_w2 * mom[m]["F1"] for m in range(1, depth)])
     # coefficient of eps^F_m in delta s_k (k > m): sigma_w,m^2 prod_{j=m+1}^{k-1} slope_j
+    # eps^F_m moves s_k (k > m), which moves g_k, seen by the gradient at layers l <= k: the
+    # coefficient of eps^F_m at layer l is the sum of dlog_g[k] reach_mk over k >= max(m+1, l), a
+    # suffix sum over k. O(L^2) time and O(L) memory.
     total, sampling = np.zeros(depth), np.zeros(depth)
-    for l in range(depth):
-        v = 0.0
-        for m in range(depth):
-            c_g = 1.0 / g[m] if m >= l else 0.0
-            c_f, reach = 0.0, layers[m + 1].sigma_w2
-            for k in range(m + 1, depth):  # eps^F_m moves s_k, which moves g_k if k >= l
-                if k >= l:
-                    c_f += dlog_g[k] * reach
-                reach *= slope[k]
-            v += c_g ** 2 * var_g[m] + c_f ** 2 * var_f[m] + 2.0 * c_g * c_f * cov_fg[m]
-        total[l] = v
-        sampling[l] = float(np.sum(var_g[l:] / g[l:] ** 2))
-    return {"total": total, "sampling": sampling, "per_layer": var_g / g ** 2}
+    ells = np.arange(depth)
+    for m in progress.steps(range(depth), depth, "log-gradient variance"):
+        reach = np.cumprod(np.concatenate([[layers[m + 1].sigma_w2], slope[m + 1:depth - 1]]))
+        terms = dlog_g[m + 1:] * reach[: depth - m - 1]
+        suffix = np.concatenate([np.cumsum(terms[::-1])[::-1], [0.0]])  # k0 = m+1 .. depth
+        c_f = suffix[np.maximum(m + 1, ells) - (m + 1)]
+        c_g = np.where(ells <= m, 1.0 / g[m], 0.0)
+        total += c_g ** 2 * var_g[m] + c_f ** 2 * var_f[m] + 2.0 * c_g * c_f * cov_fg[m]
+    per_layer = var_g / g ** 2
+    sampling = np.cumsum(per_layer[::-1])[::-1]
+    return {"total": total, "sampling": sampling, "per_layer": per_layer}
 
 
 __all__ = ["KURTOSIS", "QUANTITIES", "finite_width_bound", "log_grad_variance",

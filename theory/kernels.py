@@ -55,7 +55,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from initaudit.theory import laws
+from initaudit.theory import laws, progress
 from initaudit.theory.spec import NetworkSpec
 
 
@@ -129,7 +129,7 @@ def _layers(spec: NetworkSpec, xa, xb, law: str, method: str):
     pair = first_terms(xa, xb, diagonal)
     if not diagonal:  # the pair's own variances (the Gaussian parts need them)
         self_a, self_b = first_terms(xa, xa, True), first_terms(xb, xb, True)
-    for m, lv in enumerate(layers[1:], start=1):
+    for m, lv in progress.steps(enumerate(layers[1:], start=1), len(layers) - 1, "kernel layers"):
         yield k, pair
         g_ab = lv.sigma_w2 * pair.ff  # covariance of the Gaussian part G of z_{m+1}
         k = g_ab + lv.sigma_b2

@@ -41,7 +41,7 @@ from typing import Sequence
 import numpy as np
 from scipy.optimize import brentq
 
-from initaudit.theory import laws
+from initaudit.theory import laws, progress
 from initaudit.theory.checks import choice, positive_float, real_array
 from initaudit.theory.gaussian import Expectations, expectations
 
@@ -185,7 +185,11 @@ def c_map_slope(cv, qv, sigma_w2: float, sigma_b2: float, activation: str = "sin
     cv = np.asarray(cv, dtype=np.float64)
     qv = np.asarray(qv, dtype=np.float64)
     e = layer_expectations(activation, sigma_b2, law, convention)
-    return sigma_w2 * qv * e.dfdf(qv, qv, cv * qv) / (sigma_w2 * e.f2(qv) + sigma_b2)
+    if sigma_w2 == 0:
+        return np.zeros(np.broadcast(cv, qv).shape)[()]
+    # sigma_w^2 divided out of both sides: the same ratio without the overflow of
+    # sigma_w^2 * q when both are large (q* grows as sigma_w^2).
+    return qv * e.dfdf(qv, qv, cv * qv) / (e.f2(qv) + sigma_b2 / sigma_w2)
 
 
 def fixed_point(sigma_w2: float, sigma_b2: float, activation: str = "sin", method: str = "auto",
@@ -412,7 +416,7 @@ def propagate(q1: float, layers: Sequence[tuple[float, float]], activation: str 
     chis = np.empty(len(layers))
     qv = float(q1)
     bias_in = 0.0  # the bias inside z_1 is not a hidden one: z_1 is Gaussian here
-    for i, (sw2, sb2) in enumerate(layers):
+    for i, (sw2, sb2) in progress.steps(enumerate(layers), len(layers), "layers"):
         qs[i] = qv
         chis[i] = float(chi(qv, sw2, activation, sigma_b2=bias_in, law=law, convention=convention))
         # sigma_w^2 E f(z_l)^2 (z_l carrying the bias of the map below it) plus this map's bias
