@@ -325,8 +325,11 @@ def atomic_output(path: os.PathLike | str) -> Iterator[pathlib.Path]:
         The temporary path to write to (it exists, empty).
     """
     path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # named by the file asked for, not the temporary one
+        raise type(exc)(exc.errno, f"cannot write there ({exc.strerror})", str(path)) from None
     os.close(fd)
     tmp = pathlib.Path(name)
     try:

@@ -305,6 +305,11 @@ COMPUTING_COMMANDS = frozenset({"theory", "init", "weights", "propagate", "spect
 _NUMPY_FP = r"(overflow|invalid value|divide by zero|underflow) encountered"
 
 
+def _internal(exc: BaseException) -> int:
+    return _fail(f"internal error: {type(exc).__name__}: {exc} (set INITAUDIT_DEBUG=1 for "
+                 "the traceback)", 1)
+
+
 def _progress_bar(total: int, what: str):
     """A bar on stderr for a long loop of a computing command; it appears only once the loop
     has run two seconds, and is cleared at its end."""
@@ -354,6 +359,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 status = args.func(args)
     except (CacheDirError, ExperimentModuleError) as exc:
         return _fail(exc, 2)
+    except OSError as exc:
+        if os.environ.get("INITAUDIT_DEBUG"):
+            raise
+        if not exc.filename:
+            return _internal(exc)
+        # A path the user gave that cannot be read or written (a missing folder, /proc, a
+        # directory in place of a file): bad input.
+        where = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 else "")
+        return _fail(f"{exc.strerror or type(exc).__name__}: {where}", 2)
     except (OverflowError, FloatingPointError) as exc:
         if os.environ.get("INITAUDIT_DEBUG"):
             raise
@@ -375,8 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # an internal failure: one line, the traceback on request
         if os.environ.get("INITAUDIT_DEBUG"):
             raise
-        return _fail(f"internal error: {type(exc).__name__}: {exc} (set INITAUDIT_DEBUG=1 for "
-                     "the traceback)", 1)
+        return _internal(exc)
     return int(status or 0)
 
 

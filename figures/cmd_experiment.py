@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 
 from initaudit.analysis import experiment, provenance
 from initaudit.analysis.presets import PRESETS
@@ -99,5 +100,15 @@ def run_command(args: argparse.Namespace) -> int:
     run = experiment.run_experiment(module.NAME, args.preset, args.seeds,
                                     executor=args.executor, workers=args.workers,
                                     force=args.force, **options)
-    emit(run.to_dict(), args.json, lambda _: _format(run, module))
+    emit(run.to_dict(), args.json, lambda _: undefined_as_na(_format(run, module)))
     return 0
+
+
+#: A number formatted from NaN (``nan``, ``+nan``, ``-nan``), as a whole word.
+_NAN_WORD = re.compile(r"(?<![\w.])[+-]?nan(?![\w.])", re.IGNORECASE)
+
+
+def undefined_as_na(text: str) -> str:
+    """An experiment's text with every NaN (a statistic its design leaves undefined, such as
+    the interval of a single replicate) printed as ``n/a``; its JSON has ``null`` there."""
+    return _NAN_WORD.sub(lambda m: "n/a".rjust(len(m.group(0))), text)

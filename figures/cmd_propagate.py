@@ -115,10 +115,11 @@ def _check_memory(args) -> None:
     from initaudit.analysis.budget import check_memory
 
     b = 8 if args.dtype == "float64" else 4
-    passes = 4.0 * args.seeds * args.points * args.width * args.depth * b
+    one = 4.0 * args.points * args.width * args.depth * b  # one network's passes
+    passes = max(min(args.seeds * one, 2 * mc._CHUNK_BYTES), one)
     # The weights are drawn in float64 and then cast: both copies exist for a moment.
-    need = (float(args.seeds) * args.depth * args.width ** 2 * (b + 8)
-            + min(passes, 2 * mc._CHUNK_BYTES))
+    need = (float(args.seeds) * args.depth * args.width ** 2 * (b + 8) + passes
+            + 2.0 * args.points * args.d_in * 8)
     check_memory(need, f"{args.seeds} networks of depth {args.depth} and width {args.width}",
                  remedy="use fewer --seeds (they are independent: run several seed ranges with "
                         "--seed and pool them) or a smaller --width")
@@ -142,6 +143,8 @@ def run_propagate(args) -> int:
             "points": args.points, "d_in": args.d_in, "dtype": args.dtype, "seed": args.seed,
             "omega0": args.omega0, "law": "exact"}
     payload = {"meta": meta, "layers": _records(table)}
-    # z is undefined (NaN) or infinite where a standard error is 0 (one deterministic network).
-    emit(payload, args.json, _format, finite=True, allow=("q_z", "chi_z", "grad_z"))
+    # A standard error is undefined (NaN, printed "-") for one network of a random initializer,
+    # and z is then undefined, or infinite where a standard error is 0.
+    emit(payload, args.json, _format, finite=True,
+         allow=("q_z", "chi_z", "grad_z", "q_se", "chi_se", "grad_se"))
     return 0

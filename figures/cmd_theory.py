@@ -84,9 +84,12 @@ def _depth(args) -> int:
                         "fixed point (theory sine gives q*, chi and xi_q)")
     prof = meanfield.propagate(args.q1, [(point.sigma_w2, point.sigma_b2)] * args.depth, "sin",
                                law=args.law)
+    # grad_ratio is computed from log_grad_ratio on each access: take each array once.
+    q, chi, logs, ratio = (a.tolist() for a in (prof.q, prof.chi, prof.log_grad_ratio,
+                                                 prof.grad_ratio))
     rows = [
-        {"layer": i + 1, "law": args.law, "q": float(prof.q[i]), "chi": float(prof.chi[i]),
-         "log_grad_ratio": float(prof.log_grad_ratio[i]), "grad_ratio": float(prof.grad_ratio[i])}
+        {"layer": i + 1, "law": args.law, "q": q[i], "chi": chi[i], "log_grad_ratio": logs[i],
+         "grad_ratio": ratio[i]}
         for i in range(args.depth)
     ]
 

