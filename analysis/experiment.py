@@ -497,10 +497,13 @@ def _ray(configs, force, cache_dir, workers):
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        if probe is not None:
-            probe.unlink(missing_ok=True)
-        if started:
-            ray.shutdown()
+        try:
+            if probe is not None:
+                with contextlib.suppress(OSError):
+                    probe.unlink(missing_ok=True)
+        finally:
+            if started:
+                ray.shutdown()
 
 
 def ray_write_mode() -> str:
@@ -522,6 +525,10 @@ def _write_probe(cache_dir: str) -> pathlib.Path:
 
 
 def _sees_probe(cache_dir: str, name: str) -> bool:
+    """Whether this node reads the driver's probe in ``cache_dir`` and may write there (a
+    read-only mount of the shared cache returns its results to the driver)."""
+    if not os.access(cache_dir, os.W_OK):
+        return False
     try:
         text = (pathlib.Path(cache_dir) / name).read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import enum
+import errno
 import importlib
 import json
 import math
@@ -177,7 +178,9 @@ class NonFiniteResult(ValueError):
 #: What a computational command says when its result is not finite and it gives no reason of
 #: its own.
 FLOAT64_REGIME = ("an input's magnitude is beyond what float64 carries through this "
-                  "computation (its squares and products pass about 1e308); use smaller values")
+                  "computation (its squares and products pass about 1e308), or the request is "
+                  "too small for a statistic it reports; use smaller values, or more "
+                  "replicates")
 
 
 def _non_finite(obj: Any, path: str, allow: frozenset) -> Iterator[tuple[str, Any, int]]:
@@ -305,6 +308,12 @@ COMPUTING_COMMANDS = frozenset({"theory", "init", "weights", "propagate", "spect
 _NUMPY_FP = r"(overflow|invalid value|divide by zero|underflow) encountered"
 
 
+#: Failures of a path the user named (exit 2); other OSErrors (a full disk, an I/O error) are
+#: the machine's, and exit 1.
+_PATH_ERRNOS = frozenset({errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,
+                          errno.EROFS, errno.EEXIST, errno.ENAMETOOLONG})
+
+
 def _internal(exc: BaseException) -> int:
     return _fail(f"internal error: {type(exc).__name__}: {exc} (set INITAUDIT_DEBUG=1 for "
                  "the traceback)", 1)
@@ -362,12 +371,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if os.environ.get("INITAUDIT_DEBUG"):
             raise
-        if not exc.filename:
+        if isinstance(exc, ValueError):  # io.UnsupportedOperation: a misuse, as before
+            return _fail(exc, 2)
+        if not exc.filename or exc.errno not in _PATH_ERRNOS:
             return _internal(exc)
         # A path the user gave that cannot be read or written (a missing folder, /proc, a
         # directory in place of a file): bad input.
         where = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 else "")
         return _fail(f"{exc.strerror or type(exc).__name__}: {where}", 2)
+    except MemoryError as exc:
+        if os.environ.get("INITAUDIT_DEBUG"):
+            raise
+        return _fail(f"not enough memory for this request ({exc or 'MemoryError'}); ask for "
+                     "less (smaller sizes, fewer points or replicates)", 2)
     except (OverflowError, FloatingPointError) as exc:
         if os.environ.get("INITAUDIT_DEBUG"):
             raise

@@ -99,7 +99,8 @@ def _format_stats(stats: dict) -> str:
     for key in _WEIGHT_KEYS:
         value = stats.get(key)
         if isinstance(value, float):
-            text = "inf" if math.isinf(value) else f"{value:.6g}"
+            # undefined (one entry) prints "-", infinite (a singular matrix) "inf"
+            text = "-" if math.isnan(value) else "inf" if math.isinf(value) else f"{value:.6g}"
         else:
             text = _cell(value) if not isinstance(value, list) else " x ".join(map(str, value))
         lines.append(f"{key.ljust(width)}  {text}")
@@ -117,6 +118,8 @@ def run_weights(args) -> int:
 
     check_weight_matrix(args.shape)
     stats = weight_stats_for(args.init, args.shape, seed=args.seed)
-    # cond is infinite for a singular matrix, by definition.
-    emit(stats, args.json, _format_stats, finite=True, allow=("cond",))
+    from initaudit.figures.cmd_spectrum import ONE_ENTRY_UNDEFINED
+
+    # cond is infinite for a singular matrix, by definition; the spread of one entry undefined.
+    emit(stats, args.json, _format_stats, finite=True, allow=("cond",) + ONE_ENTRY_UNDEFINED)
     return 0

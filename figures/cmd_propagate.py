@@ -115,10 +115,15 @@ def _check_memory(args) -> None:
     from initaudit.analysis.budget import check_memory
 
     b = 8 if args.dtype == "float64" else 4
-    one = 4.0 * args.points * args.width * args.depth * b  # one network's passes
+    # one network's passes: about eight (P, N) arrays per layer (pre-activations, activations,
+    # derivatives, deltas and their products; measured in tests/test_budget.py)
+    one = 8.0 * args.points * args.width * args.depth * b
     passes = max(min(args.seeds * one, 2 * mc._CHUNK_BYTES), one)
-    # The weights are drawn in float64 and then cast: both copies exist for a moment.
-    need = (float(args.seeds) * args.depth * args.width ** 2 * (b + 8) + passes
+    # A layer is drawn in float64 and then cast; a deterministic initializer draws one network.
+    from initaudit.models import catalogue
+
+    networks = args.seeds if catalogue.get(args.init).random else 1
+    need = (float(networks) * args.depth * args.width ** 2 * b + args.width ** 2 * 8.0 + passes
             + 2.0 * args.points * args.d_in * 8)
     check_memory(need, f"{args.seeds} networks of depth {args.depth} and width {args.width}",
                  remedy="use fewer --seeds (they are independent: run several seed ranges with "

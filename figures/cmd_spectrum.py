@@ -173,14 +173,21 @@ def run_weights(args) -> int:
     stats = sp.matrix_spectrum(w)
     payload = {"init": args.init, "shape": list(args.shape), "seed": args.seed, **stats,
                "singular_values": sp.singular_values(w)}
-    # cond is infinite for a singular matrix, by definition.
-    emit(payload, args.json, _format_weights, finite=True, allow=("cond",))
+    # cond is infinite for a singular matrix, by definition; the spread of one entry undefined.
+    emit(payload, args.json, _format_weights, finite=True, allow=("cond",) + ONE_ENTRY_UNDEFINED)
     return 0
 
 
+#: Statistics undefined for a tensor of one entry (NaN, printed as such by neither command).
+ONE_ENTRY_UNDEFINED = ("var", "std", "ks_gaussian", "ks_uniform", "ks_arcsine", "mp_ks")
+
+
 def _check_spectrum_memory(cfg) -> None:
-    """The networks' weights (S x L x N^2) and their activations on the largest grid the
-    refinement may reach (S x G^d x N, three arrays at a time)."""
+    """The networks' weights (S x L x N^2); their evaluation on the grid, in chunks of at most
+    ``_CHUNK_VALUES`` activations (three arrays at a time); the outputs and their transforms
+    (about four S x G^d arrays); and, for an initializer with a law, the expected spectrum's
+    kernel over the grid (a few P x P arrays: the NNGP keeps one layer at a time). The grid is
+    the starting one: a refinement doubles it only while the spectrum reaches its top octave."""
     from initaudit.analysis import spectrum as sp
     from initaudit.analysis.budget import check_memory
     from initaudit.figures.cmd_theory import KERNEL_ARRAYS
@@ -188,20 +195,16 @@ def _check_spectrum_memory(cfg) -> None:
 
     b = 8 if cfg.dtype == "float64" else 4
     points = cfg.grid_points()
-    if cfg.refine:
-        points = max(points, sp.MAX_POINTS[cfg.dims])
     grid = float(points) ** cfg.dims
-    need = (cfg.n_networks * (cfg.depth * cfg.width ** 2 * b + 3 * grid * cfg.width * b)
-            + cfg.n_networks * grid * 8)
-    # The expected spectrum beside it: the kernel recursion over the grid's points, on grids
-    # small enough for it (one law at a time).
-    theory_grid = max((g for g in (float(cfg.grid_points()) ** cfg.dims, grid)
-                       if g <= spectral.MAX_THEORY_POINTS), default=0.0)
-    need += cfg.depth * KERNEL_ARRAYS * theory_grid ** 2 * 8
+    need = (cfg.n_networks * cfg.depth * cfg.width ** 2 * b
+            + 3 * min(cfg.n_networks * grid * cfg.width, sp._CHUNK_VALUES) * b
+            + 4 * cfg.n_networks * grid * 8)
+    if sp.has_law(cfg.init) and grid <= spectral.MAX_THEORY_POINTS:
+        need += KERNEL_ARRAYS * grid ** 2 * 8
     check_memory(need, f"{cfg.n_networks} networks of depth {cfg.depth} and width {cfg.width} "
                  f"on a grid of {points}^{cfg.dims} points",
                  remedy="use fewer --seeds (networks are independent: run several seed ranges "
-                        "with --seed), a smaller --width, or --points with --no-refine")
+                        "with --seed), a smaller --width, or fewer --points")
 
 
 def run_spectrum(args) -> int:
@@ -230,5 +233,7 @@ def run_spectrum(args) -> int:
     cfg.validate()
     _check_spectrum_memory(cfg)
     payload = network_payload(sp.run_spectrum(cfg), args.dtype)
-    emit(payload, args.json, _format_network, finite=True)
+    # Intervals of one network are undefined (NaN, printed "-").
+    emit(payload, args.json, _format_network, finite=True,
+         allow=("lo", "hi", "power_lo", "power_hi"))
     return 0

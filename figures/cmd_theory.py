@@ -147,6 +147,9 @@ def _spectrum(args) -> int:
                          f"expected spectrum costs O(P^3) and takes at most "
                          f"{spectral.MAX_THEORY_POINTS} (in 2-D at most "
                          f"{int(spectral.MAX_THEORY_POINTS ** 0.5)} per axis)")
+    check_memory(args.depth * _BYTES_PER_ROW + KERNEL_ARRAYS * float(points) ** (2 * args.d_in) * 8,
+                 f"the expected spectrum through {args.depth} layers",
+                 remedy="use a smaller --depth or fewer --points")
     spec = sp.network_spec(args.init, args.depth, args.width, dims=args.d_in,
                            omega0=args.omega0)
     if not sp.has_law(args.init):
@@ -248,6 +251,9 @@ def _finite_width(args) -> int:
 def _jacobian(args) -> int:
     from initaudit.theory import jacobian
 
+    if args.order < 2:
+        raise ValueError(f"--order must be at least 2 (the normalised variance m_2/m_1^2 - 1 "
+                         f"the command reports needs m_2), got {args.order}")
     check_memory(args.depth * (args.density_points + args.order) * _JACOBIAN_BYTES_PER_CELL,
                  f"the Jacobian's spectrum through {args.depth} layers at "
                  f"{args.density_points} density points", remedy="use a smaller --depth, "

@@ -80,8 +80,8 @@ def _peak_bytes(argv, limit=None) -> tuple[int, int]:
             "print(rc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "
             "file=sys.stderr)\n")
     env = {k: v for k, v in os.environ.items() if k != budget.ENV_MEMORY_LIMIT}
-    if limit is not None:
-        env[budget.ENV_MEMORY_LIMIT] = str(int(limit))
+    # Unlimited for the measuring run (it must not depend on this machine's free memory).
+    env[budget.ENV_MEMORY_LIMIT] = str(int(limit)) if limit is not None else "1024T"
     res = subprocess.run([sys.executable, "-c", code], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True, env=env, timeout=600)
     rc, peak = res.stderr.strip().splitlines()[-1].split()

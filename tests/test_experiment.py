@@ -192,10 +192,17 @@ def test_ray_executor_on_a_local_instance(toy, monkeypatch, writer):
     assert not list(root.glob(".ray-probe-*"))  # the probe is removed after the sweep
 
 
-def test_ray_task_writes_only_where_it_sees_the_drivers_cache(toy, tmp_path):
+def test_ray_task_writes_only_where_it_sees_the_drivers_cache(toy, tmp_path, monkeypatch):
     """The choice a Ray task makes, without Ray: with the driver's probe in sight it writes the
     cache itself; without it (another node) it writes nothing and returns the result, its
     provenance and its time for the driver to store."""
+    import torch
+
+    from initaudit.analysis import provenance
+
+    monkeypatch.delenv(provenance.ENV_THREADS, raising=False)
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # the worker's own setting
     config = toy.ToyCell(0.5, 3)
     root = tmp_path / "shared"
     root.mkdir()
@@ -211,7 +218,7 @@ def test_ray_task_writes_only_where_it_sees_the_drivers_cache(toy, tmp_path):
                                                             probe.name, "auto")
     assert writer == "driver" and value2 == value
     assert not any(elsewhere.rglob("*"))  # nothing written where the probe is not seen
-    assert record["threads"] == 1 and seconds >= 0
+    assert record["threads"] == threads and seconds >= 0
     event = cache.store(config, value2, record, seconds, cache_dir=elsewhere)
     assert event.status == "computed" and cache.load(event.path) == value
     # A forged probe (right name, wrong content) is not taken for the driver's.
