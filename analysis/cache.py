@@ -491,24 +491,32 @@ def load(path: os.PathLike | str, *, key: str | None = None) -> Any:
         CorruptCacheError: if the file is of the old pickle format or another kind, truncated,
             altered, for another key, or not a valid result archive.
     """
-    raw = pathlib.Path(path).read_bytes()
+    header, payload = _split_checked(path, pathlib.Path(path).read_bytes())
+    if key is not None and header["key"] != key:
+        raise CorruptCacheError(f"{path}: holds key {header['key']}, expected {key}")
+    return _decode(path, payload)
+
+
+def _split_checked(where: Any, raw: bytes) -> tuple[dict, bytes]:
+    """``(header, payload)`` of a cache file's bytes, the payload checked against the header's
+    length and sha256 (``where`` names the file in errors)."""
     magic, rest = raw[: len(MAGIC)], raw[len(MAGIC):]
     newline = rest.find(b"\n")
-    line = rest[: newline + 1] if newline >= 0 else rest
-    header = _parse_header(path, magic, line)
+    header = _parse_header(where, magic, rest[: newline + 1] if newline >= 0 else rest)
     payload = rest[newline + 1:]
     if len(payload) != header["payload_bytes"]:
         raise CorruptCacheError(
-            f"{path}: truncated payload ({len(payload)} of {header['payload_bytes']} bytes)"
-        )
+            f"{where}: truncated payload ({len(payload)} of {header['payload_bytes']} bytes)")
     if hashlib.sha256(payload).hexdigest() != header["payload_sha256"]:
-        raise CorruptCacheError(f"{path}: payload does not match its sha256")
-    if key is not None and header["key"] != key:
-        raise CorruptCacheError(f"{path}: holds key {header['key']}, expected {key}")
+        raise CorruptCacheError(f"{where}: payload does not match its sha256")
+    return header, payload
+
+
+def _decode(where: Any, payload: bytes) -> Any:
     try:
         return resultcodec.decode(payload)
     except resultcodec.ResultDecodeError as exc:
-        raise CorruptCacheError(f"{path}: not a valid result ({exc})") from None
+        raise CorruptCacheError(f"{where}: not a valid result ({exc})") from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -718,19 +726,10 @@ def _check_member(name: str, data: bytes) -> None:
     if not _MEMBER.match(name):
         raise CorruptCacheError(f"{name}: not a result file name (<module.Class>/<sha256>.result)")
     cls, file = name.split("/")
-    magic, rest = data[: len(MAGIC)], data[len(MAGIC):]
-    newline = rest.find(b"\n")
-    header = _parse_header(name, magic, rest[: newline + 1] if newline >= 0 else rest)
+    header, payload = _split_checked(name, data)
     if header.get("class") != cls or header.get("key") != file[: -len(SUFFIX)]:
         raise CorruptCacheError(f"{name}: its header names another result")
-    payload = rest[newline + 1:]
-    if len(payload) != header["payload_bytes"] or (
-            hashlib.sha256(payload).hexdigest() != header["payload_sha256"]):
-        raise CorruptCacheError(f"{name}: payload does not match its header")
-    try:
-        resultcodec.decode(payload)
-    except resultcodec.ResultDecodeError as exc:
-        raise CorruptCacheError(f"{name}: not a valid result ({exc})") from None
+    _decode(name, payload)
 
 
 def import_results(archive: os.PathLike | str,
