@@ -7,19 +7,31 @@ points to the *evidence*: an :class:`~initaudit.analysis.evidence.Evidence` reco
 ``summary["evidence"]`` under a stable key, and carries a :class:`Rule`, the decision rule
 written down before any run:
 
+Every rule reads the record's *simultaneous* interval: its 95% interval widened so that the
+intervals of all the ledger's claims cover their targets at once with probability at least 95%
+(:data:`FAMILY_LEVEL`; Bonferroni over the :data:`CLAIMS`, ``m = len(CLAIMS)`` fixed before any
+run, so it holds whatever the dependence between the claims and whichever of them run). A
+Student-t record (``mean +- t_{0.975, df} se``, ``df = n - 1`` unless the record says otherwise)
+becomes ``mean +- t_{1 - 0.05/(2m), df} se``; a Clopper-Pearson record (a rate of rare events,
+``interval = "clopper-pearson"`` with its count ``k``) is recomputed at level ``1 - 0.05/m``.
+A verdict other than inconclusive is wrong only when its interval misses the truth, so the chance
+that *any* verdict of the ledger is wrong is at most 5% (``tests/test_claims_calibration.py``
+simulates the rules at their boundaries and checks it). The plain 95% interval is still reported.
+
 ``greater`` (threshold t)
-    supported when the 95% interval lies above t, not supported when it lies below t (the
+    supported when the interval lies above t, not supported when it lies below t (the
     effect is credibly on the other side), inconclusive when it straddles t.
 ``less`` (threshold t)
     the mirror image.
 ``within`` (low, high)
-    an equivalence test (two one-sided tests at the 2.5% level each, i.e. the 95% interval):
-    supported when the whole interval lies inside [low, high], not supported when it lies
+    an equivalence test (two one-sided tests on the interval): supported when the whole interval lies inside [low, high], not supported when it lies
     wholly outside, inconclusive otherwise.
 ``at_least`` (claimed c)
     a quantitative claim "an improvement of c": supported when the interval lies above 0 and
-    reaches c (hi >= c), not supported when it lies wholly below c (the effect, if any, is
-    credibly smaller than claimed), inconclusive otherwise.
+    reaches c (hi >= c: consistent with the claimed size), not supported when it lies wholly
+    below c, with the reason saying which: positive but smaller than claimed (lo > 0), no
+    improvement detected (the interval holds 0), or worse than the baseline (hi < 0);
+    inconclusive otherwise.
 
 Any rule gives *inconclusive* when the record has fewer than ``min_n`` replicates (default 3)
 or a non-finite interval, and *not run* when there is no record, with the reason: a cell of the
@@ -27,13 +39,17 @@ experiment is not in the cache (run ``initaudit reproduce`` or ``initaudit exper
 that preset first), the claim's setting was skipped for a missing input (``medical.txt not
 given``, read from the summary's ``"skipped"`` list), or the preset does not measure it. The
 ledger reads experiments through :func:`initaudit.analysis.experiment.cached_run`: nothing is
-computed, and no figure is involved. Raw p-values, where the
-record has one, are Holm-adjusted over the whole ledger (:func:`analysis.stats.holm`); the
-verdict itself is read off the interval, so the adjustment is reported beside it, not mixed in.
+computed, and no figure is involved. Raw p-values, where the record has one, are also
+Holm-adjusted over the whole ledger (:func:`analysis.stats.holm`) and printed beside it.
+
+Each row also reports ``detectable``: the distance from the rule's threshold at which a true
+effect would get a decision with probability 80% under this design (``(t_{1 - 0.05/(2m), df} +
+t_{0.8, df}) se``), the smallest effect the design can detect.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -51,6 +67,12 @@ NOT_MEASURED = "not measured at this preset"
 #: The possible verdicts.
 VERDICTS = ("supported", "not supported", "inconclusive", "not run")
 RULE_KINDS = ("greater", "less", "within", "at_least")
+#: Probability that the simultaneous intervals of all the ledger's claims cover at once.
+FAMILY_LEVEL = 0.95
+#: Power at which ``detectable`` is computed.
+DETECT_POWER = 0.8
+#: Interval kinds a record may declare (``record["interval"]``; ``t`` when absent).
+INTERVAL_KINDS = ("t", "clopper-pearson")
 
 SOURCES = {
     "eoc": "Combette, Venaille and Pustelnik (2025), arXiv 2512.06427",
@@ -87,19 +109,22 @@ class Rule:
     def describe(self) -> str:
         """The rule in words, for the ledger table."""
         if self.kind == "greater":
-            return f"95% CI above {self.threshold:g}"
+            return f"simultaneous CI above {self.threshold:g}"
         if self.kind == "less":
-            return f"95% CI below {self.threshold:g}"
+            return f"simultaneous CI below {self.threshold:g}"
         if self.kind == "within":
-            return f"95% CI inside [{self.low:g}, {self.high:g}]"
-        return f"95% CI above 0 and reaching {self.threshold:g}"
+            return f"simultaneous CI inside [{self.low:g}, {self.high:g}]"
+        return f"simultaneous CI above 0 and reaching {self.threshold:g}"
 
-    def decide(self, record: dict | None, missing: str = NO_RESULT) -> tuple[str, str]:
-        """Verdict and a short reason for one evidence record (None: not run, for ``missing``)."""
+    def decide(self, record: dict | None, missing: str = NO_RESULT, *,
+               family: int = 1) -> tuple[str, str]:
+        """Verdict and a short reason for one evidence record (None: not run, for ``missing``),
+        read off its interval made simultaneous over ``family`` claims
+        (:func:`simultaneous_interval`; ``family=1``: the record's own 95% interval)."""
         if record is None:
             return "not run", missing
         n = int(record.get("n", 0) or 0)
-        lo, hi = float(record.get("lo", math.nan)), float(record.get("hi", math.nan))
+        lo, hi = simultaneous_interval(record, family)[:2]
         if n < self.min_n:
             return "inconclusive", f"too few replicates ({n} < {self.min_n})"
         if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -126,8 +151,69 @@ class Rule:
         if lo > 0 and hi >= self.threshold:
             return "supported", "positive and compatible with the claimed size"
         if hi < self.threshold:
-            return "not supported", "credibly smaller than claimed"
+            if lo > 0:
+                return "not supported", "positive but credibly smaller than claimed"
+            if hi < 0:
+                return "not supported", "credibly worse than the baseline"
+            return "not supported", "credibly smaller than claimed; no improvement detected"
         return "inconclusive", "interval includes zero"
+
+
+def _df(record) -> float:
+    df = record.get("df")
+    if df is None or (isinstance(df, float) and math.isnan(df)):
+        return float(int(record.get("n", 0) or 0) - 1)
+    return float(df)
+
+
+def simultaneous_interval(record, family: int) -> tuple[float, float, float, float]:
+    """``(lo, hi, se, df)``: the record's interval made simultaneous over ``family`` intervals
+    at :data:`FAMILY_LEVEL` (see the module docstring). ``se`` and ``df`` are NaN for a
+    Clopper-Pearson record; the interval is NaN when the record's is.
+
+    Raises:
+        ValueError: an unknown interval kind, or a Clopper-Pearson record without its count.
+    """
+    kind = record.get("interval", "t") or "t"
+    choice(kind, INTERVAL_KINDS, "interval kind")
+    n = int(record.get("n", 0) or 0)
+    mean = float(record.get("mean", math.nan))
+    lo, hi = float(record.get("lo", math.nan)), float(record.get("hi", math.nan))
+    if kind == "clopper-pearson":
+        if record.get("k") is None:
+            raise ValueError("a Clopper-Pearson record needs its event count k")
+        level = 1.0 - (1.0 - FAMILY_LEVEL) / family
+        r = stats.clopper_pearson(int(record["k"]), n, level)
+        return r["lo"], r["hi"], math.nan, math.nan
+    df = _df(record)
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(mean)) or not df > 0:
+        return math.nan, math.nan, math.nan, df
+    q95, qm, _ = _quantiles(int(family), df)
+    scale = qm / q95
+    se = (hi - lo) / (2.0 * q95)
+    # each side scaled on its own (a symmetric record stays symmetric)
+    return mean - (mean - lo) * scale, mean + (hi - mean) * scale, se, df
+
+
+def detectable(record, family: int) -> float:
+    """Distance from the threshold at which a true effect gets a decision with probability
+    :data:`DETECT_POWER` (module docstring); NaN when the record gives no standard error."""
+    _, _, se, df = simultaneous_interval(record, family)
+    if not math.isfinite(se):
+        return math.nan
+    _, qm, power = _quantiles(int(family), df)
+    return (qm + power) * se
+
+
+@functools.lru_cache(maxsize=256)
+def _quantiles(family: int, df: float) -> tuple[float, float, float]:
+    """(95% quantile, simultaneous quantile, power quantile) of Student t with ``df``."""
+    from scipy import stats as sst
+
+    def q(p):
+        return float(sst.norm.ppf(p) if math.isinf(df) else sst.t.ppf(p, df))
+
+    return q(0.975), stats.simultaneous_quantile(family, df, FAMILY_LEVEL), q(DETECT_POWER)
 
 
 @dataclass(frozen=True)
@@ -167,11 +253,11 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("eoc-grad-sigma0", "eoc",
           "At the unit-gain point sigma_a = 0 the gradient variance is the same at every depth.",
           "mc-gradients", "grad_log2_ratio_edge_of_chaos",
-          "delta-method normal interval over networks", Rule("within", low=-1.0, high=1.0)),
+          "delta-method Student-t interval over networks (n - 1 df)", Rule("within", low=-1.0, high=1.0)),
     Claim("eoc-grad-sigma1", "eoc",
           "At the unit-gain point sigma_a = 1 the gradient variance is the same at every depth.",
           "mc-gradients", "grad_log2_ratio_edge_of_chaos_sigma_a1",
-          "delta-method normal interval over networks", Rule("within", low=-1.0, high=1.0)),
+          "delta-method Student-t interval over networks (n - 1 df)", Rule("within", low=-1.0, high=1.0)),
     Claim("eoc-spectrum", "eoc",
           "Edge-of-chaos initialisation confines the network's spectrum below omega_0 "
           "(here: under 5% of the energy above omega_0 at the largest depth).",
@@ -181,11 +267,11 @@ CLAIMS: tuple[Claim, ...] = (
           "At unit gain (sigma_a = 1) the mean NTK eigenvalue grows linearly with depth "
           "(slope ratio between the deep and the shallow half within [0.8, 1.25]).",
           "ntk-depth", "ntk_increment_ratio_edge_of_chaos_sigma_a1",
-          "delta-method normal interval over networks", Rule("within", low=0.8, high=1.25)),
+          "delta-method Student-t interval over networks (n - 1 df)", Rule("within", low=0.8, high=1.25)),
     Claim("eoc-ntk-linear-sigma0", "eoc",
           "At unit gain (sigma_a = 0) the mean NTK eigenvalue grows linearly with depth.",
           "ntk-depth", "ntk_increment_ratio_edge_of_chaos",
-          "delta-method normal interval over networks", Rule("within", low=0.8, high=1.25)),
+          "delta-method Student-t interval over networks (n - 1 df)", Rule("within", low=0.8, high=1.25)),
     Claim("eoc-image-sigma0", "eoc",
           "Edge-of-chaos initialisation (sigma_a = 0) generalises better than the SIREN reference "
           "when an image is fitted on a subsampled grid (here: PSNR on all 512x512 pixels, pooled "
@@ -299,8 +385,10 @@ CLAIMS: tuple[Claim, ...] = (
           "harmonic-mlp", "freq_optimizer_effect_final_accuracy_adam", _PAIRED,
           Rule("greater", threshold=0.0)),
     Claim("hmlp-stable", "harmonic-mlp",
-          "HarmonicMLP trains stably (here: no non-finite loss in any step).",
-          "harmonic-mlp", "nonfinite_steps_full", _ONE, Rule("less", threshold=1e-9)),
+          "HarmonicMLP trains stably (here: fewer than one run in ten has a non-finite loss at "
+          "any step).",
+          "harmonic-mlp", "diverged_run_rate_full", "Clopper-Pearson interval over runs",
+          Rule("less", threshold=0.1)),
 )
 
 
@@ -318,9 +406,11 @@ def claim(claim_id: str, claims=CLAIMS) -> Claim:
 
 def verdict(claim_id: str, record, claims=CLAIMS) -> str:
     """The verdict word (one of :data:`VERDICTS`) that claim ``claim_id``'s rule gives
-    ``record``: the ledger's own decision, for a figure or sentence that quotes it on a record
-    of its own (one setting of a pooled claim, one epoch)."""
-    return claim(claim_id, claims).rule.decide(Evidence.coerce(record))[0]
+    ``record`` with the ledger's family of ``len(claims)`` intervals: the ledger's own decision,
+    for a figure or sentence that quotes it on a record of its own (one setting of a pooled
+    claim, one epoch)."""
+    return claim(claim_id, claims).rule.decide(Evidence.coerce(record),
+                                               family=len(claims))[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -408,7 +498,8 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
 
     Returns:
         DataFrame with ``id, source, claim, experiment, key, test, rule, verdict, reason, mean,
-        lo, hi, n, p, p_holm, unit, what``.
+        lo, hi, n, p, p_holm, unit, what`` and ``adj_lo, adj_hi`` (the simultaneous interval the
+        verdict reads), ``family`` (m) and ``detectable`` (module docstring).
     """
     check_preset(preset)
     if evidence is None:
@@ -424,8 +515,11 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
             missing = skipped[c.experiment][c.setting]
         else:
             missing = NOT_MEASURED
-        verdict, reason = c.rule.decide(record, missing)
+        family = len(claims)
+        verdict, reason = c.rule.decide(record, missing, family=family)
         rec = record or {}
+        adj_lo, adj_hi = (simultaneous_interval(record, family)[:2] if record is not None
+                          else (math.nan, math.nan))
         rows.append({
             "id": c.id, "source": c.source, "claim": c.claim, "experiment": c.experiment,
             "key": c.key,
@@ -433,7 +527,8 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
             "mean": float(rec.get("mean", math.nan)), "lo": float(rec.get("lo", math.nan)),
             "hi": float(rec.get("hi", math.nan)), "n": int(rec.get("n", 0) or 0),
             "p": float(rec.get("p", math.nan)), "unit": rec.get("unit", ""),
-            "what": rec.get("what", ""),
+            "what": rec.get("what", ""), "adj_lo": adj_lo, "adj_hi": adj_hi, "family": family,
+            "detectable": detectable(record, family) if record is not None else math.nan,
         })
     table = pd.DataFrame(rows)
     table["p_holm"] = stats.holm(table["p"].to_numpy()) if len(table) else []
@@ -538,11 +633,16 @@ def format_table(table: pd.DataFrame) -> str:
     for source, sub in table.groupby("source", sort=False):
         lines.append(f"{SOURCES.get(source, source)}:")
         for r in sub.itertuples():
-            ci = f"[{_num(r.lo)}, {_num(r.hi)}]"
+            ci = f"[{_num(r.adj_lo)}, {_num(r.adj_hi)}]"
+            raw = (f"; 95% CI [{_num(r.lo)}, {_num(r.hi)}]" if math.isfinite(r.lo) else "")
+            det = (f"; detectable {_num(r.detectable)}" if math.isfinite(r.detectable) else "")
             lines.append(f"  {r.id:<28} {r.verdict:<14} {_num(r.mean):>9} {ci:<22} n={r.n:<3} "
-                         f"({r.rule}; {r.reason})")
+                         f"({r.rule}; {r.reason}{raw}{det})")
     counts = table.verdict.value_counts()
     lines.append(", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS))
+    if len(table):
+        lines.append(f"(intervals in brackets: simultaneous over the {int(table.family.iloc[0])} "
+                     f"claims, {FAMILY_LEVEL:.0%} that all cover at once; the verdicts read them)")
     if (table.reason == NO_RESULT).any():
         lines.append("(no cached result: run `initaudit reproduce` or `initaudit experiment NAME` "
                      "at this preset first)")
@@ -565,7 +665,9 @@ def latex_table(table: pd.DataFrame) -> str:
         # first token of its cell.
         lines.append(r"\textit{" + tex_escape(SOURCES.get(source, source)) + r"} & & & & \\")
         for r in sub.itertuples():
-            ci = f"[{_num(r.lo)}, {_num(r.hi)}]" if math.isfinite(r.lo) else "--"
+            ci = f"[{_num(r.adj_lo)}, {_num(r.adj_hi)}]" if math.isfinite(r.adj_lo) else "--"
+            if math.isfinite(r.lo):
+                ci += f" (95%: [{_num(r.lo)}, {_num(r.hi)}])"
             verdict = r"\textbf{" + tex_escape(r.verdict) + "}"
             if r.verdict == "not run":
                 verdict += ": " + tex_escape(r.reason)
@@ -593,7 +695,8 @@ def verdict_macros(table: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-__all__ = ["CLAIMS", "Claim", "claim", "verdict", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
+__all__ = ["CLAIMS", "Claim", "DETECT_POWER", "FAMILY_LEVEL", "INTERVAL_KINDS", "claim",
+           "detectable", "simultaneous_interval", "verdict", "NOT_MEASURED", "NO_RESULT", "RULE_KINDS", "Rule", "SOURCES",
            "VERDICTS", "collect_evidence", "collect_skipped", "compare", "evaluate",
            "format_comparison", "format_table", "latex_table",
            "ledger_provenance", "read_ledger", "read_ledger_provenance", "tex_escape",

@@ -11,7 +11,11 @@ they share. The tools here are the few the experiments and the claims ledger nee
   t-test's two-sided p-value and the standardised effect d_z = mean / sd (Cohen 1988, eq. 2.3.5);
 * :func:`holm` -- Holm's (1979) step-down adjustment of a family of p-values, which controls the
   family-wise error rate without assuming independence;
-* :func:`relative_difference` -- (B - A) / A per seed, for claims stated in percent.
+* :func:`relative_difference` -- (B - A) / A per seed, for claims stated in percent;
+* :func:`clopper_pearson` -- the exact binomial interval of a rate (rare events: a failure count
+  of zero out of n runs still bounds the failure rate);
+* :func:`simultaneous_quantile` -- the Bonferroni quantile that makes m intervals cover their
+  targets all at once with probability at least ``level``.
 
 Levels are two-sided; the default is :data:`LEVEL` = 0.95.
 """
@@ -27,8 +31,8 @@ from scipy import stats as _stats
 #: Default confidence level of every interval in the package.
 LEVEL = 0.95
 
-__all__ = ["LEVEL", "bootstrap_interval", "holm", "paired_difference", "relative_difference",
-           "t_interval"]
+__all__ = ["LEVEL", "bootstrap_interval", "clopper_pearson", "holm", "paired_difference",
+           "relative_difference", "simultaneous_quantile", "t_interval"]
 
 
 def _finite_1d(values, name: str = "values") -> np.ndarray:
@@ -190,3 +194,42 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     scaled = p[order] * (m - np.arange(m))
     out[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
     return out
+
+
+def clopper_pearson(k: int, n: int, level: float = LEVEL) -> dict:
+    """Exact (Clopper and Pearson 1934) two-sided interval of a binomial rate from ``k`` events in
+    ``n`` trials: the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of Beta(k, n - k + 1) and
+    Beta(k + 1, n - k), with 0 and 1 at the ends. Each side errs with probability at most
+    ``(1 - level)/2`` whatever the rate.
+
+    Returns:
+        dict with ``mean`` (k / n), ``lo``, ``hi``, ``n``, ``k``.
+
+    Raises:
+        ValueError: ``n`` < 1 or ``k`` outside 0..n, or a bad level.
+    """
+    _check_level(level)
+    k, n = int(k), int(n)
+    if n < 1 or not 0 <= k <= n:
+        raise ValueError(f"a binomial interval needs 0 <= k <= n and n >= 1, got k={k}, n={n}")
+    a = (1.0 - level) / 2.0
+    lo = 0.0 if k == 0 else float(_stats.beta.ppf(a, k, n - k + 1))
+    hi = 1.0 if k == n else float(_stats.beta.ppf(1.0 - a, k + 1, n - k))
+    return {"mean": k / n, "lo": lo, "hi": hi, "n": n, "k": k}
+
+
+def simultaneous_quantile(m: int, df: float, level: float = LEVEL) -> float:
+    """Quantile that makes ``m`` two-sided Student-t intervals (``df`` degrees of freedom;
+    ``inf`` for normal) cover together with probability at least ``level``: Bonferroni,
+    ``t_{1 - (1 - level) / (2 m), df}``, valid whatever the dependence between them.
+
+    Raises:
+        ValueError: ``m`` < 1, ``df`` not positive, or a bad level.
+    """
+    _check_level(level)
+    if int(m) < 1:
+        raise ValueError(f"a family needs at least one interval, got m={m}")
+    if not df > 0:
+        raise ValueError(f"degrees of freedom must be positive, got {df}")
+    p = 1.0 - (1.0 - level) / (2.0 * int(m))
+    return float(_stats.norm.ppf(p) if math.isinf(df) else _stats.t.ppf(p, df))

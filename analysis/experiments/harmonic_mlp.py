@@ -631,6 +631,16 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
         ev["nonfinite_steps_full"] = Evidence.of(
             stats.t_interval(full_runs.nonfinite_steps.to_numpy(float)), "steps",
             f"Training steps with a non-finite loss, {where}")
+        # Divergence is a rare event: the share of the reference's runs (this group's and the
+        # ablation's, same recipe) with any non-finite loss, with its exact binomial interval.
+        ref_cells = list(dict.fromkeys(c for c in g["main"] + g["ablation"]
+                                       if c.arm == "full" and c in res_of))
+        failed = sum(int(res_of[c]["nonfinite_steps"] > 0) for c in ref_cells)
+        ev["diverged_run_rate_full"] = Evidence.of(
+            stats.clopper_pearson(failed, len(ref_cells)), "fraction of runs",
+            f"Share of the reference's runs ({len(ref_cells)}: the main setting's and the "
+            f"ablation's) with a non-finite loss at any step; Clopper-Pearson interval",
+            interval="clopper-pearson", k=failed)
         if "relu-mlp" in set(runs.arm):
             relu = _by_seed(runs, "relu-mlp").reindex(full_runs.index)
             rr = [r for c, r in zip(mc, mr) if c.arm == "relu-mlp"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from initaudit.analysis import propagate as mc
 from initaudit.analysis.evidence import Evidence
@@ -64,8 +65,9 @@ def gradient_evidence(table: pd.DataFrame) -> dict[str, Evidence]:
     and the shallowest network.
 
     ``r = log2(g_D / g_d)`` with ``g = |dy/dz_1|^2`` averaged over networks; its standard error
-    by the delta method, ``sqrt((se_D / g_D)^2 + (se_d / g_d)^2) / ln 2``, and a normal 95%
-    interval (the means are over many networks). A depth-independent gradient has r = 0; r = -1
+    by the delta method, ``sqrt((se_D / g_D)^2 + (se_d / g_d)^2) / ln 2``, and a Student-t 95%
+    interval with n - 1 degrees of freedom, n the fewer networks of the two depths. A
+    depth-independent gradient has r = 0; r = -1
     is a halving over the depth range.
     """
     out = {}
@@ -74,8 +76,10 @@ def gradient_evidence(table: pd.DataFrame) -> dict[str, Evidence]:
         lo_row, hi_row = g.iloc[0], g.iloc[-1]
         r = float(np.log2(hi_row.measured / lo_row.measured))
         se = float(np.hypot(hi_row.se / hi_row.measured, lo_row.se / lo_row.measured) / np.log(2))
+        n = int(min(hi_row.n_networks, lo_row.n_networks))
+        q = float(scipy_stats.t.ppf(0.975, n - 1))
         out[f"grad_log2_ratio_{init}"] = Evidence(
-            r, r - 1.959964 * se, r + 1.959964 * se, int(hi_row.n_networks), unit="log2 ratio",
+            r, r - q * se, r + q * se, n, unit="log2 ratio",
             what=(f"log2 of mean |dy/dz_1|^2 at depth {int(hi_row.depth)} over depth "
                   f"{int(lo_row.depth)}, {init}, width {int(hi_row.width)}"))
     return out

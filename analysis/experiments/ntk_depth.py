@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats as scipy_stats
 
 from initaudit.analysis import ntk
 from initaudit.analysis.evidence import Evidence
@@ -59,7 +60,9 @@ def increment_ratio_evidence(summary: pd.DataFrame) -> dict[str, Evidence]:
     With the measured mean eigenvalue m at the smallest, middle and largest depth (d0, d1, d2),
     ``R = [(m2 - m1) / (d2 - d1)] / [(m1 - m0) / (d1 - d0)]`` is 1 for linear growth, below 1
     for a saturating curve and above 1 for exponential growth. Standard error by the delta method
-    from the per-depth standard errors over networks; normal 95% interval.
+    from the per-depth standard errors over networks; Student-t 95% interval with n - 1 degrees
+    of freedom, n the fewest networks at any of the three depths (conservative: each mean is
+    over at least n networks).
     """
     out = {}
     for point, sub in summary.groupby("point", sort=False):
@@ -76,8 +79,10 @@ def increment_ratio_evidence(summary: pd.DataFrame) -> dict[str, Evidence]:
         g1 = -1.0 / (d2 - d1) / b - a / b ** 2 / (d1 - d0)
         g2 = 1.0 / (d2 - d1) / b
         se = float(np.sqrt((g0 * s0) ** 2 + (g1 * s1) ** 2 + (g2 * s2) ** 2))
+        n = int(rows.n_seeds.min())
+        q = float(scipy_stats.t.ppf(0.975, n - 1))
         out[f"ntk_increment_ratio_{point}"] = Evidence(
-            ratio, ratio - 1.959964 * se, ratio + 1.959964 * se, int(rows.n_seeds.min()),
+            ratio, ratio - q * se, ratio + q * se, n,
             unit="ratio of slopes",
             what=(f"slope of tr(Theta)/(NP) between depths {int(d1)} and {int(d2)} over the "
                   f"slope between {int(d0)} and {int(d1)}, {point}, width {int(rows.width.iloc[0])}"))

@@ -1,0 +1,152 @@
+"""Calibration of the ledger's decision rules: simulated records with a known truth.
+
+Each test draws many synthetic records the way the experiments make them (Student-t intervals of
+n normal replicates; Clopper-Pearson intervals of binomial counts), with the true effect placed
+where a verdict is most often wrong (at the rule's boundary), passes them through the ledger's own
+decision path (:meth:`analysis.claims.Rule.decide` with the ledger's family size), and counts the
+wrong verdicts. Tolerances are statistical: a rate must not exceed its bound by more than five
+binomial standard errors of the simulation (about 1 in 3.5 million to fail by chance). The
+quantiles themselves are checked against scipy's own binomial test and by simulated coverage.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as sst
+
+from initaudit.analysis import claims, stats
+from initaudit.analysis.claims import Rule
+
+M = len(claims.CLAIMS)           # the ledger's family
+ALPHA = 1.0 - claims.FAMILY_LEVEL
+REPS = 5_000
+
+
+def _bound_ok(wrong: int, reps: int, bound: float) -> None:
+    se = math.sqrt(bound * (1.0 - bound) / reps)
+    assert wrong / reps <= bound + 5.0 * se, (wrong, reps, bound)
+
+
+def _t_records(rng, truth: float, n: int, reps: int, sd: float = 1.0) -> list[dict]:
+    x = rng.normal(truth, sd, size=(reps, n))
+    return [stats.t_interval(row) for row in x]
+
+
+@pytest.mark.parametrize("n", [3, 5, 10])
+def test_greater_and_less_at_the_threshold(n):
+    """At truth = threshold both verdicts are wrong; each errs with probability at most
+    alpha / (2 m)."""
+    rng = np.random.default_rng(n)
+    records = _t_records(rng, 0.3, n, REPS)
+    for kind, wrong_words in (("greater", ("supported", "not supported")),
+                              ("less", ("supported", "not supported"))):
+        rule = Rule(kind, threshold=0.3)
+        verdicts = [rule.decide(r, family=M)[0] for r in records]
+        for word in wrong_words:
+            _bound_ok(verdicts.count(word), REPS, ALPHA / (2 * M))
+
+
+def test_within_at_an_equivalence_bound():
+    """Truth on the upper bound: "supported" (inside) needs hi <= high, which errs with
+    probability at most alpha / (2 m)."""
+    rng = np.random.default_rng(1)
+    rule = Rule("within", low=-1.0, high=1.0)
+    verdicts = [rule.decide(r, family=M)[0] for r in _t_records(rng, 1.0, 5, REPS, sd=0.5)]
+    _bound_ok(verdicts.count("supported"), REPS, ALPHA / (2 * M))
+
+
+def test_at_least_under_no_effect_and_at_the_claimed_size():
+    rng = np.random.default_rng(2)
+    rule = Rule("at_least", threshold=2.0)
+    none = [rule.decide(r, family=M)[0] for r in _t_records(rng, 0.0, 5, REPS)]
+    _bound_ok(none.count("supported"), REPS, ALPHA / (2 * M))      # claimed gain absent
+    full = [rule.decide(r, family=M)[0] for r in _t_records(rng, 2.0, 5, REPS)]
+    _bound_ok(full.count("not supported"), REPS, ALPHA / (2 * M))  # claimed gain present
+
+
+def test_rare_events_at_the_threshold_rate():
+    """A Clopper-Pearson record at the true rate = threshold: "supported" (rate below it) errs
+    with probability at most alpha / (2 m), however few the runs."""
+    rng = np.random.default_rng(3)
+    rule = Rule("less", threshold=0.1)
+    for n in (5, 10, 40):
+        k = rng.binomial(n, 0.1, size=REPS)
+        verdicts = [rule.decide({**stats.clopper_pearson(int(j), n), "interval": "clopper-pearson"},
+                                family=M)[0] for j in k]
+        _bound_ok(verdicts.count("supported"), REPS, ALPHA / (2 * M))
+
+
+def test_the_whole_ledger_errs_at_most_five_percent():
+    """m claims at once, every one where its verdicts err most (the truth on a one-sided rule's
+    threshold, just outside an equivalence bound, or no gain against a claimed one): the chance
+    that any verdict is wrong is at most 5%. Mixed rules, replicate counts and interval kinds, as
+    in the ledger."""
+    rng = np.random.default_rng(4)
+    kinds = [c.rule for c in claims.CLAIMS]
+    reps = 1500
+    any_wrong = 0
+    for _ in range(reps):
+        wrong = False
+        for j, rule in enumerate(kinds):
+            n = (3, 5, 10)[j % 3]
+            if rule.kind in ("greater", "less"):
+                truth = rule.threshold       # both decided verdicts are wrong here
+            elif rule.kind == "within":
+                truth = rule.high + 1e-9     # just outside: "supported" is wrong
+            else:
+                truth = 0.0                  # no gain: "supported" is wrong
+            if rule.kind == "less" and 0.0 < rule.threshold < 1.0 and j % 2:
+                k = rng.binomial(n, rule.threshold)
+                rec = {**stats.clopper_pearson(int(k), n), "interval": "clopper-pearson"}
+            else:
+                rec = stats.t_interval(rng.normal(truth, 1.0, size=n))
+            verdict = rule.decide(rec, family=M)[0]
+            if verdict == "supported" or (verdict == "not supported"
+                                          and rule.kind in ("greater", "less")):
+                wrong = True
+        any_wrong += wrong
+    _bound_ok(any_wrong, reps, ALPHA)
+
+
+def test_clopper_pearson_matches_scipy_binomtest():
+    for k, n in ((0, 5), (1, 10), (7, 7), (13, 40)):
+        mine = stats.clopper_pearson(k, n, 0.99)
+        ref = sst.binomtest(k, n).proportion_ci(confidence_level=0.99, method="exact")
+        assert mine["lo"] == pytest.approx(ref.low, abs=1e-12)
+        assert mine["hi"] == pytest.approx(ref.high, abs=1e-12)
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        stats.clopper_pearson(3, 2)
+
+
+def test_simultaneous_quantile_covers_all_at_once():
+    """m independent t-intervals at the Bonferroni quantile all cover with probability at least
+    the level (independence is the case where Bonferroni is nearly exact)."""
+    assert stats.simultaneous_quantile(1, math.inf, 0.95) == pytest.approx(1.959964, abs=1e-6)
+    rng = np.random.default_rng(5)
+    m, n, reps = 10, 4, 20_000
+    q = stats.simultaneous_quantile(m, n - 1, 0.95)
+    x = rng.normal(0.0, 1.0, size=(reps, m, n))
+    t = x.mean(-1) / (x.std(-1, ddof=1) / math.sqrt(n))
+    miss = int(np.any(np.abs(t) > q, axis=1).sum())
+    _bound_ok(miss, reps, 0.05)
+    assert miss / reps > 0.05 - 0.01  # and not far below it: independent intervals use it up
+    with pytest.raises(ValueError, match="at least one"):
+        stats.simultaneous_quantile(0, 3)
+
+
+def test_ledger_table_reports_the_interval_it_reads():
+    """The simultaneous interval is the t-interval rescaled to the Bonferroni quantile (checked
+    against scipy's t quantiles directly), and the detectable effect adds the 80% power term."""
+    rec = {"mean": 1.0, "lo": 0.5, "hi": 1.5, "n": 6}
+    lo, hi, se, df = claims.simultaneous_interval(rec, 28)
+    q95, qm = sst.t.ppf(0.975, 5), sst.t.ppf(1 - 0.05 / 56, 5)
+    assert se == pytest.approx(0.5 / q95, rel=1e-12)
+    assert (lo, hi) == (pytest.approx(1 - qm * se, rel=1e-12), pytest.approx(1 + qm * se, rel=1e-12))
+    assert claims.detectable(rec, 28) == pytest.approx((qm + sst.t.ppf(0.8, 5)) * se, rel=1e-12)
+    assert claims.simultaneous_interval(rec, 1)[:2] == (pytest.approx(0.5), pytest.approx(1.5))
+    with pytest.raises(ValueError, match="event count"):
+        claims.simultaneous_interval({"mean": 0, "lo": 0, "hi": 1, "n": 3,
+                                      "interval": "clopper-pearson"}, 3)
