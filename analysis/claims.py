@@ -13,7 +13,9 @@ intervals of all the ledger's claims cover their targets at once with probabilit
 run, so it holds whatever the dependence between the claims and whichever of them run). A
 Student-t record (``mean +- t_{0.975, df} se``, ``df = n - 1`` unless the record says otherwise)
 becomes ``mean +- t_{1 - 0.05/(2m), df} se``; a Clopper-Pearson record (a rate of rare events,
-``interval = "clopper-pearson"`` with its count ``k``) is recomputed at level ``1 - 0.05/m``.
+``interval = "clopper-pearson"`` with its count ``k``) is recomputed at level ``1 - 0.05/m``; an
+extreme of K differences (``interval = "extreme-of-t"``, "the method minus the best of the
+others", :func:`analysis.stats.extreme_difference`) from its K components at level ``1 - 0.05/m``.
 A verdict other than inconclusive is wrong only when its interval misses the truth, so the chance
 that *any* verdict of the ledger is wrong is at most 5% (``tests/test_claims_calibration.py``
 simulates the rules at their boundaries and checks it). The plain 95% interval is still reported.
@@ -72,7 +74,7 @@ FAMILY_LEVEL = 0.95
 #: Power at which ``detectable`` is computed.
 DETECT_POWER = 0.8
 #: Interval kinds a record may declare (``record["interval"]``; ``t`` when absent).
-INTERVAL_KINDS = ("t", "clopper-pearson")
+INTERVAL_KINDS = ("t", "clopper-pearson", "extreme-of-t")
 
 SOURCES = {
     "eoc": "Combette, Venaille and Pustelnik (2025), arXiv 2512.06427",
@@ -185,6 +187,12 @@ def simultaneous_interval(record, family: int) -> tuple[float, float, float, flo
         level = 1.0 - (1.0 - FAMILY_LEVEL) / family
         r = stats.clopper_pearson(int(record["k"]), n, level)
         return r["lo"], r["hi"], math.nan, math.nan
+    if kind == "extreme-of-t":
+        if not record.get("components") or record.get("extreme") not in ("min", "max"):
+            raise ValueError("an extreme-of-t record needs its components and extreme")
+        level = 1.0 - (1.0 - FAMILY_LEVEL) / family
+        lo, hi = stats.extreme_interval(record["components"], record["extreme"], level)
+        return lo, hi, math.nan, math.nan
     df = _df(record)
     if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(mean)) or not df > 0:
         return math.nan, math.nan, math.nan, df

@@ -15,7 +15,10 @@ they share. The tools here are the few the experiments and the claims ledger nee
 * :func:`clopper_pearson` -- the exact binomial interval of a rate (rare events: a failure count
   of zero out of n runs still bounds the failure rate);
 * :func:`simultaneous_quantile` -- the Bonferroni quantile that makes m intervals cover their
-  targets all at once with probability at least ``level``.
+  targets all at once with probability at least ``level``;
+* :func:`extreme_difference` -- an interval for the smallest (or largest) of several mean
+  differences, such as "the method minus the best of the others", without choosing the
+  comparator on the data.
 
 Levels are two-sided; the default is :data:`LEVEL` = 0.95.
 """
@@ -31,8 +34,8 @@ from scipy import stats as _stats
 #: Default confidence level of every interval in the package.
 LEVEL = 0.95
 
-__all__ = ["LEVEL", "bootstrap_interval", "clopper_pearson", "holm", "paired_difference",
-           "relative_difference", "simultaneous_quantile", "t_interval"]
+__all__ = ["LEVEL", "bootstrap_interval", "clopper_pearson", "extreme_difference", "holm",
+           "paired_difference", "relative_difference", "simultaneous_quantile", "t_interval"]
 
 
 def _finite_1d(values, name: str = "values") -> np.ndarray:
@@ -233,3 +236,60 @@ def simultaneous_quantile(m: int, df: float, level: float = LEVEL) -> float:
         raise ValueError(f"degrees of freedom must be positive, got {df}")
     p = 1.0 - (1.0 - level) / (2.0 * int(m))
     return float(_stats.norm.ppf(p) if math.isinf(df) else _stats.t.ppf(p, df))
+
+
+def extreme_interval(components, extreme: str, level: float = LEVEL) -> tuple[float, float]:
+    """``(lo, hi)`` covering ``extreme`` (``min`` or ``max``) of the K component means with
+    probability at least ``level``: each component's Student-t interval at the Bonferroni quantile
+    over K (:func:`simultaneous_quantile`), then the extreme of the lower ends and of the upper
+    ends (when every interval covers its mean, the extreme of the means lies between them).
+
+    Args:
+        components: ``[(mean, se, df), ...]``; a component with a non-finite entry is skipped.
+        extreme: ``min`` or ``max``.
+    """
+    if extreme not in ("min", "max"):
+        raise ValueError(f"extreme must be 'min' or 'max', got {extreme!r}")
+    comps = [(float(m), float(s), float(d)) for m, s, d in components
+             if math.isfinite(float(m)) and math.isfinite(float(s)) and float(d) > 0]
+    if not comps:
+        return math.nan, math.nan
+    k = len(comps)
+    los = [m - simultaneous_quantile(k, d, level) * s for m, s, d in comps]
+    his = [m + simultaneous_quantile(k, d, level) * s for m, s, d in comps]
+    pick = min if extreme == "min" else max
+    return pick(los), pick(his)
+
+
+def extreme_difference(baselines: Sequence, method, extreme: str, level: float = LEVEL) -> dict:
+    """The ``extreme`` (``min`` or ``max``) over baselines of the paired difference ``method -
+    baseline``, with an interval that holds for the extreme itself.
+
+    "The method beats the best of K others" is ``min_k (method - other_k) > 0`` for a score
+    where higher is better (``max`` for a loss, where lower is better). Picking the best other by
+    its mean and testing against it alone chooses the comparator on the data that then tests it;
+    here every difference gets its own paired t-interval at the Bonferroni level over K and the
+    interval is :func:`extreme_interval` of them, so no choice is made.
+
+    Args:
+        baselines: the K other methods' per-seed values (each as long as ``method``).
+        method: the method's per-seed values.
+        extreme: ``min`` or ``max``.
+
+    Returns:
+        dict with ``mean`` (the extreme of the mean differences), ``lo``, ``hi``, ``n`` (the
+        fewest pairs of any difference), ``components`` (``[[mean, se, df], ...]``, from which
+        the interval can be recomputed at another level) and ``extreme``.
+    """
+    comps, ns = [], []
+    for base in baselines:
+        r = paired_difference(base, method)
+        n = r["n"]
+        ns.append(n)
+        se = r["sd"] / math.sqrt(n) if n >= 2 else math.nan
+        comps.append([r["mean"], se, float(n - 1)])
+    means = [c[0] for c in comps if math.isfinite(c[0])]
+    mean = (min if extreme == "min" else max)(means) if means else math.nan
+    lo, hi = extreme_interval(comps, extreme, level)
+    return {"mean": mean, "lo": lo, "hi": hi, "n": min(ns) if ns else 0, "components": comps,
+            "extreme": extreme}

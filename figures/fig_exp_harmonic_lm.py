@@ -9,10 +9,11 @@ t-interval over seeds), with the baseline ``emb_random`` as a line. Its macros h
 table (one LaTeX tabular body per setting), harmonic's rank, harmonic minus the best other
 strategy, the paired differences against random (Holm-corrected) and a verdict word per claim:
 
-* ``supported``: harmonic ranks first and its paired difference to the runner-up excludes zero
-  in its favour;
-* ``not distinguishable``: the interval of harmonic minus the best other strategy contains zero;
-* ``contradicted``: another strategy is better and the interval excludes zero.
+* ``supported``: the interval of harmonic minus the best other strategy (the extreme of its
+  paired differences to all the others, :func:`analysis.stats.extreme_difference`) lies on
+  harmonic's side of zero: harmonic beats every other strategy;
+* ``not distinguishable``: that interval contains zero;
+* ``contradicted``: it lies on the other side: some strategy is credibly better.
 """
 
 from __future__ import annotations

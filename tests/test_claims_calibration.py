@@ -150,3 +150,30 @@ def test_ledger_table_reports_the_interval_it_reads():
     with pytest.raises(ValueError, match="event count"):
         claims.simultaneous_interval({"mean": 0, "lo": 0, "hi": 1, "n": 3,
                                       "interval": "clopper-pearson"}, 3)
+
+
+def test_best_of_others_without_choosing_the_comparator():
+    """"Harmonic beats the best of K others" at its boundary (harmonic ties the best other,
+    which is clearly ahead of the rest): "supported" errs at most alpha / (2 m); the interval
+    for the extreme covers min_k (H - other_k) at least 95% of the time (checked at level 0.95,
+    plain numpy simulation)."""
+    rng = np.random.default_rng(6)
+    rule = Rule("greater", threshold=0.0)
+    k, n, reps = 11, 5, 3000
+    means = np.r_[0.0, np.full(k - 1, -1.0)]        # other 0 ties harmonic; the rest trail
+    wrong, cover = 0, 0
+    for _ in range(reps):
+        h = rng.normal(0.0, 1.0, n)
+        others = [rng.normal(m, 1.0, n) for m in means]
+        rec = stats.extreme_difference(others, h, "min")
+        rec = {**rec, "interval": "extreme-of-t"}
+        wrong += rule.decide(rec, family=M)[0] == "supported"
+        cover += rec["lo"] <= 0.0 <= rec["hi"]      # truth: min_k (0 - m_k) = 0
+    _bound_ok(wrong, reps, ALPHA / (2 * M))
+    assert cover / reps >= 0.95 - 5 * math.sqrt(0.05 * 0.95 / reps)
+    # the record's interval at the family level is the components' at 1 - 0.05 / m
+    lo, hi = claims.simultaneous_interval(rec, M)[:2]
+    assert (lo, hi) == stats.extreme_interval(rec["components"], "min", 1 - ALPHA / M)
+    with pytest.raises(ValueError, match="components and extreme"):
+        claims.simultaneous_interval({"mean": 0, "lo": 0, "hi": 1, "n": 3,
+                                      "interval": "extreme-of-t"}, 3)
