@@ -17,8 +17,17 @@ becomes ``mean +- t_{1 - 0.05/(2m), df} se``; a Clopper-Pearson record (a rate o
 extreme of K differences (``interval = "extreme-of-t"``, "the method minus the best of the
 others", :func:`analysis.stats.extreme_difference`) from its K components at level ``1 - 0.05/m``.
 A verdict other than inconclusive is wrong only when its interval misses the truth, so the chance
-that *any* verdict of the ledger is wrong is at most 5% (``tests/test_claims_calibration.py``
-simulates the rules at their boundaries and checks it). The plain 95% interval is still reported.
+that *any* verdict of the ledger is wrong is at most 5%, nominally: it holds when each record's
+own interval has its stated coverage far into the tail (0.05/56 per side), as a Student-t
+interval does for normal replicates; with 3 to 5 seeds of skewed data, or a ratio whose
+denominator is near zero, the real rate can be higher (``tests/test_claims_calibration.py``
+simulates the rules at their boundaries under the normal model). One exception: an ``at_least``
+"supported" says only that the gain is positive and compatible with the claimed size (the
+interval reaches c), not that the gain is c. The plain 95% interval is still reported.
+
+The rules' thresholds are those fixed with the claims before the first run; this version changed
+their level (plain 95% intervals before) and redefined ``hmlp-stable`` (before: the mean count of
+non-finite steps over seeds below 1e-9; now: the rate of runs with any, below 0.1).
 
 ``greater`` (threshold t)
     supported when the interval lies above t, not supported when it lies below t (the
@@ -254,6 +263,8 @@ class Claim:
 
 _PAIRED = "paired t-interval over seeds"
 _ONE = "t-interval over seeds"
+_EXTREME = ("extreme of the paired t-intervals to every other strategy, Bonferroni over them "
+            "(stats.extreme_difference)")
 
 #: The ledger. Equivalence bounds and thresholds were fixed with the claims, before any run.
 CLAIMS: tuple[Claim, ...] = (
@@ -340,17 +351,17 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("hlm-best-accuracy", "harmonic-lm",
           "Harmonic embedding initialisation gives the highest accuracy of the 12 strategies "
           "(1.000); here: harmonic minus the best other strategy, validation accuracy.",
-          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_val_acc", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_val_acc", _EXTREME,
           Rule("greater", threshold=0.0), setting="medical_windows"),
     Claim("hlm-lowest-loss", "harmonic-lm",
           "Harmonic initialisation gives the lowest loss (0.0037); here: harmonic minus the best "
           "other strategy, training loss.",
-          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_train_loss", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_train_loss", _EXTREME,
           Rule("less", threshold=0.0), setting="medical_windows"),
     Claim("hlm-best-coherence", "harmonic-lm",
           "Harmonic initialisation gives the best coherence score (0.912); here: harmonic minus "
           "the best other strategy.",
-          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_coherence", _PAIRED,
+          "harmonic-lm", "hlm_medical_windows_harmonic_minus_best_other_coherence", _EXTREME,
           Rule("greater", threshold=0.0), setting="medical_windows"),
     Claim("hlm-accuracy-value", "harmonic-lm",
           "Harmonic initialisation reaches training accuracy 1.000 (table row; within 0.005).",
@@ -369,7 +380,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("hlm-heldout-accuracy", "harmonic-lm",
           "The harmonic advantage in accuracy holds on held-out HPO sentences (harmonic minus the "
           "best other strategy).",
-          "harmonic-lm", "hlm_hpo_sentences_harmonic_minus_best_other_val_acc", _PAIRED,
+          "harmonic-lm", "hlm_hpo_sentences_harmonic_minus_best_other_val_acc", _EXTREME,
           Rule("greater", threshold=0.0), setting="hpo_sentences"),
     # --- HarmonicMLP ---------------------------------------------------------------------
     Claim("hmlp-95-few-epochs", "harmonic-mlp",
@@ -414,11 +425,11 @@ def claim(claim_id: str, claims=CLAIMS) -> Claim:
 
 def verdict(claim_id: str, record, claims=CLAIMS) -> str:
     """The verdict word (one of :data:`VERDICTS`) that claim ``claim_id``'s rule gives
-    ``record`` with the ledger's family of ``len(claims)`` intervals: the ledger's own decision,
+    ``record`` with the ledger's family of ``len(CLAIMS)`` intervals: the ledger's own decision,
     for a figure or sentence that quotes it on a record of its own (one setting of a pooled
     claim, one epoch)."""
     return claim(claim_id, claims).rule.decide(Evidence.coerce(record),
-                                               family=len(claims))[0]
+                                               family=len(CLAIMS))[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,7 +534,7 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
             missing = skipped[c.experiment][c.setting]
         else:
             missing = NOT_MEASURED
-        family = len(claims)
+        family = len(CLAIMS)  # fixed in advance: a subset of claims keeps the full correction
         verdict, reason = c.rule.decide(record, missing, family=family)
         rec = record or {}
         adj_lo, adj_hi = (simultaneous_interval(record, family)[:2] if record is not None

@@ -12,9 +12,11 @@ runs:
 * **Optimizer.** ``torch.optim.SGD``, ``Adam`` and ``AdamW`` act elementwise on each parameter
   tensor (their step count is one per optimizer, the same for every network that is still
   training), so the stacked update of network m is its own update.
-* **Stopping.** :meth:`StackedNetworks.stop` freezes a network for good (early stopping, divergence):
-  :meth:`StackedNetworks.step` restores its parameter rows and optimizer-state rows after the step, so a
-  stopped network's parameters and state are bitwise those it had when it stopped.
+* **Stopping.** :meth:`StackedNetworks.stop` freezes a network for good (early stopping,
+  divergence): :meth:`StackedNetworks.step` restores its parameter rows, its optimizer-state rows
+  and its buffers (batch-norm running statistics, which the forward pass updates) after the step,
+  so a stopped network's parameters and buffers are bitwise those it had when it stopped (its
+  optimizer moments too, once they exist).
 * **Clipping.** :meth:`StackedNetworks.clip_grad_norm_` clips each network's gradient by its own norm
   over all its parameters, as ``torch.nn.utils.clip_grad_norm_`` does for one network.
 * **Schedules.** A learning-rate schedule that depends only on the step (``ExponentialLR``,
@@ -105,6 +107,8 @@ class StackedNetworks:
         self.buffers: dict[str, torch.Tensor] = dict(buffers)
         self._base = copy.deepcopy(models[0]).to("meta")
         self.stopped = torch.zeros(self.size, dtype=torch.bool)
+        # buffer rows of the stopped networks as they were when they stopped
+        self._frozen = {name: b.detach().clone() for name, b in self.buffers.items()}
 
     # ----------------------------------------------------------------------------------------
     # Evaluation
@@ -185,13 +189,20 @@ class StackedNetworks:
             if which.shape != (self.size,):
                 raise StackError(f"a stop mask needs shape ({self.size},), got "
                                     f"{tuple(which.shape)}")
-            self.stopped |= which.cpu()
-            return
-        idx = [int(which)] if isinstance(which, int) else [int(i) for i in which]
-        bad = [i for i in idx if not 0 <= i < self.size]
-        if bad:
-            raise StackError(f"network indices must lie in 0..{self.size - 1}, got {bad}")
-        self.stopped[idx] = True
+            new = which.cpu() & ~self.stopped
+        else:
+            idx = [int(which)] if isinstance(which, int) else [int(i) for i in which]
+            bad = [i for i in idx if not 0 <= i < self.size]
+            if bad:
+                raise StackError(f"network indices must lie in 0..{self.size - 1}, got {bad}")
+            new = torch.zeros(self.size, dtype=torch.bool)
+            new[idx] = True
+            new &= ~self.stopped
+        rows = new.nonzero().flatten()
+        with torch.no_grad():
+            for name, b in self.buffers.items():
+                self._frozen[name][rows] = b.detach()[rows]
+        self.stopped |= new
 
     @property
     def active(self) -> torch.Tensor:
@@ -210,6 +221,7 @@ class StackedNetworks:
             optimizer.step()
             return
         if idx.numel() == self.size:
+            self._restore_buffers(idx)
             return
         saved = []
         for p in self.parameters():
@@ -224,6 +236,12 @@ class StackedNetworks:
             for rows in saved:
                 for tensor, old in rows:
                     tensor.detach()[idx] = old
+            self._restore_buffers(idx)
+
+    @torch.no_grad()
+    def _restore_buffers(self, idx: torch.Tensor) -> None:
+        for name, b in self.buffers.items():
+            b[idx] = self._frozen[name][idx]
 
     @torch.no_grad()
     def clip_grad_norm_(self, max_norm: float) -> torch.Tensor:
@@ -252,6 +270,7 @@ class StackedNetworks:
         models = list(models)
         if len(models) != self.size:
             raise StackError(f"write_back needs {self.size} networks, got {len(models)}")
+        self._restore_buffers(self.stopped.nonzero().flatten())
         for m, model in enumerate(models):
             for name, p in model.named_parameters():
                 p.copy_(self.params[name][m])

@@ -25,6 +25,7 @@ Levels are two-sided; the default is :data:`LEVEL` = 0.95.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -221,6 +222,7 @@ def clopper_pearson(k: int, n: int, level: float = LEVEL) -> dict:
     return {"mean": k / n, "lo": lo, "hi": hi, "n": n, "k": k}
 
 
+@functools.lru_cache(maxsize=1024)
 def simultaneous_quantile(m: int, df: float, level: float = LEVEL) -> float:
     """Quantile that makes ``m`` two-sided Student-t intervals (``df`` degrees of freedom;
     ``inf`` for normal) cover together with probability at least ``level``: Bonferroni,
@@ -245,15 +247,14 @@ def extreme_interval(components, extreme: str, level: float = LEVEL) -> tuple[fl
     ends (when every interval covers its mean, the extreme of the means lies between them).
 
     Args:
-        components: ``[(mean, se, df), ...]``; a component with a non-finite entry is skipped.
+        components: ``[(mean, se, df), ...]``; NaN when any has a non-finite entry.
         extreme: ``min`` or ``max``.
     """
     if extreme not in ("min", "max"):
         raise ValueError(f"extreme must be 'min' or 'max', got {extreme!r}")
-    comps = [(float(m), float(s), float(d)) for m, s, d in components
-             if math.isfinite(float(m)) and math.isfinite(float(s)) and float(d) > 0]
-    if not comps:
-        return math.nan, math.nan
+    comps = [(float(m), float(s), float(d)) for m, s, d in components]
+    if not comps or not all(math.isfinite(m) and math.isfinite(s) and d > 0 for m, s, d in comps):
+        return math.nan, math.nan  # an extreme over a subset would not be the extreme
     k = len(comps)
     los = [m - simultaneous_quantile(k, d, level) * s for m, s, d in comps]
     his = [m + simultaneous_quantile(k, d, level) * s for m, s, d in comps]

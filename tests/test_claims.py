@@ -68,9 +68,15 @@ def test_ledger_ids_are_unique_and_sources_known():
 def test_evaluate_with_synthetic_evidence_and_holm():
     ledger = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fig", "y", "t"),
               Claim("c", "eoc", "C.", "other", "z", "t"))
-    evidence = {"fig": {"x": _rec(1.0, 0.5, 1.5, p=0.01), "y": _rec(0.0, -1.0, 1.0, p=0.04)}}
+    # the family is the whole ledger's (28 claims) even for this subset: the 95% interval of x is
+    # widened 2.66 times (n = 5) and still lies above 0; y's straddles 0 at any width
+    evidence = {"fig": {"x": _rec(1.0, 0.8, 1.2, p=0.01), "y": _rec(0.0, -1.0, 1.0, p=0.04)}}
     table = claims.evaluate("smoke", ledger, evidence)
     assert table.verdict.tolist() == ["supported", "inconclusive", "not run"]
+    assert (table.family == len(claims.CLAIMS)).all()
+    narrow = claims.evaluate("smoke", ledger, {"fig": {"x": _rec(1.0, 0.5, 1.5),
+                                                       "y": _rec(0.0, -1.0, 1.0)}})
+    assert narrow.verdict.iloc[0] == "inconclusive"  # 0.5 above 0 at 95%, not at the family level
     assert table.p_holm.tolist()[:2] == pytest.approx([0.02, 0.04])
     tex = claims.latex_table(table)
     assert tex.count(r"\\") == 4  # one source row and three claims

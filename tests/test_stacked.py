@@ -212,7 +212,8 @@ def test_apply_runs_a_function_of_the_network():
 
 def test_batch_norm_statistics_per_network():
     """HarmonicMLP (dropout 0: a stack refuses random draws): each network's batch-norm
-    running statistics follow its own batches, as when it trains alone."""
+    running statistics follow its own batches, as when it trains alone, and a stopped network's
+    stay as they were when it stopped."""
     from initaudit.models.harmonic import HarmonicMLP, HarmonicMLPConfig
 
     cfg = HarmonicMLPConfig(input_size=12, hidden_sizes=(10, 6), base_freqs=(1.0, 1.0),
@@ -229,15 +230,20 @@ def test_batch_norm_statistics_per_network():
     ref_models = copy.deepcopy(nets)
     for net in ref_models:
         net.train()
+    # network 2 stops after the forward pass of its fourth step: its parameters and its
+    # running statistics stay as they were then, while the others go on
     ref = _sequential(ref_models, opt_of, lambda net, m, s: F.cross_entropy(net(x[m, s]), y[m, s]),
-                      8)
+                      8, stop_at={2: 3})
     e, got = _stacked(nets, opt_of, lambda e, s: F.cross_entropy(
-        e(x[:, s]).transpose(1, 2), y[:, s], reduction="none").mean(1), 8)
+        e(x[:, s]).transpose(1, 2), y[:, s], reduction="none").mean(1), 8, stop_at={2: 3})
     _check_same(e, ref_models, ref, got)
+    e.write_back(nets)
     for name, stacked in e.buffers.items():
         for m, model in enumerate(ref_models):
             _close(stacked[m].double(), model.get_buffer(name).double())
-    assert int(e.buffers["feature_layers.1.num_batches_tracked"][0]) == 8
+            _close(nets[m].get_buffer(name).double(), model.get_buffer(name).double())
+    tracked = e.buffers["feature_layers.1.num_batches_tracked"]
+    assert [int(t) for t in tracked] == [8, 8, 4]
 
 
 def test_write_back_and_clip_norms():

@@ -639,7 +639,8 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
         ev["diverged_run_rate_full"] = Evidence.of(
             stats.clopper_pearson(failed, len(ref_cells)), "fraction of runs",
             f"Share of the reference's runs ({len(ref_cells)}: the main setting's and the "
-            f"ablation's) with a non-finite loss at any step; Clopper-Pearson interval",
+            f"ablation's, which differ in epochs and training images) with a non-finite loss at "
+            f"any step; Clopper-Pearson interval",
             interval="clopper-pearson", k=failed)
         if "relu-mlp" in set(runs.arm):
             relu = _by_seed(runs, "relu-mlp").reindex(full_runs.index)

@@ -54,15 +54,16 @@ def cells(preset: str, seeds: int | None = None, **_ignored) -> list[ntk.NTKDept
 run_cell = ntk.run_cell
 
 
-def increment_ratio_evidence(summary: pd.DataFrame) -> dict[str, Evidence]:
+def increment_ratio_evidence(summary: pd.DataFrame, table: pd.DataFrame) -> dict[str, Evidence]:
     """``ntk_increment_ratio_<point>``: curvature of the mean eigenvalue against depth.
 
     With the measured mean eigenvalue m at the smallest, middle and largest depth (d0, d1, d2),
     ``R = [(m2 - m1) / (d2 - d1)] / [(m1 - m0) / (d1 - d0)]`` is 1 for linear growth, below 1
-    for a saturating curve and above 1 for exponential growth. Standard error by the delta method
-    from the per-depth standard errors over networks; Student-t 95% interval with n - 1 degrees
-    of freedom, n the fewest networks at any of the three depths (conservative: each mean is
-    over at least n networks).
+    for a saturating curve and above 1 for exponential growth. Network ``s`` of every depth is
+    drawn from the same stream (its first layers are the same at every depth), so the three
+    means are correlated: the standard error is the delta method with the sample covariance of
+    the per-seed values ``(m0_s, m1_s, m2_s)`` over the n seeds present at all three depths, and
+    the interval Student-t with n - 1 degrees of freedom.
     """
     out = {}
     for point, sub in summary.groupby("point", sort=False):
@@ -70,22 +71,30 @@ def increment_ratio_evidence(summary: pd.DataFrame) -> dict[str, Evidence]:
         if len(sub) < 3:
             continue
         rows = sub.iloc[[0, len(sub) // 2, -1]]
-        (d0, d1, d2), (m0, m1, m2), (s0, s1, s2) = rows.depth.values, rows.measured.values, rows.se.values
+        d0, d1, d2 = rows.depth.values
+        per_seed = (table[(table.point == point) & table.depth.isin([d0, d1, d2])]
+                    .pivot_table(index="seed", columns="depth", values="measured")
+                    .dropna())[[d0, d1, d2]].to_numpy(float)
+        n = per_seed.shape[0]
+        if n < 2:
+            continue
+        m0, m1, m2 = per_seed.mean(axis=0)
         a = (m2 - m1) / (d2 - d1)
         b = (m1 - m0) / (d1 - d0)
         ratio = a / b
-        # d ratio / d m_i, then the delta-method variance with independent depths
-        g0 = a / b ** 2 / (d1 - d0)
-        g1 = -1.0 / (d2 - d1) / b - a / b ** 2 / (d1 - d0)
-        g2 = 1.0 / (d2 - d1) / b
-        se = float(np.sqrt((g0 * s0) ** 2 + (g1 * s1) ** 2 + (g2 * s2) ** 2))
-        n = int(rows.n_seeds.min())
+        # d ratio / d m_i, then the delta method with the covariance over seeds
+        grad = np.array([a / b ** 2 / (d1 - d0),
+                         -1.0 / (d2 - d1) / b - a / b ** 2 / (d1 - d0),
+                         1.0 / (d2 - d1) / b])
+        cov = np.cov(per_seed, rowvar=False, ddof=1) / n
+        se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
         q = float(scipy_stats.t.ppf(0.975, n - 1))
         out[f"ntk_increment_ratio_{point}"] = Evidence(
             ratio, ratio - q * se, ratio + q * se, n,
             unit="ratio of slopes",
             what=(f"slope of tr(Theta)/(NP) between depths {int(d1)} and {int(d2)} over the "
-                  f"slope between {int(d0)} and {int(d1)}, {point}, width {int(rows.width.iloc[0])}"))
+                  f"slope between {int(d0)} and {int(d1)}, {point}, width {int(rows.width.iloc[0])}; "
+                  f"delta method with the covariance over the {n} seeds (paired across depths)"))
     return out
 
 
@@ -93,7 +102,7 @@ def summarize(configs, results, **_ignored) -> dict:
     """``{"table": one row per network, "summary": per (point, depth), "evidence": ...}``."""
     table = pd.concat(results, ignore_index=True)
     summary = ntk.depth_summary(table)
-    return {"table": table, "summary": summary, "evidence": increment_ratio_evidence(summary)}
+    return {"table": table, "summary": summary, "evidence": increment_ratio_evidence(summary, table)}
 
 
 def format_summary(summary: dict) -> str:
