@@ -119,13 +119,9 @@ class StackedNetworks:
         return list(self.params.values())
 
     def train(self, mode: bool = True) -> "StackedNetworks":
-        """Training or evaluation mode of the networks (batch norm, dropout)."""
+        """Training (True) or evaluation (False) mode of the networks (batch norm, dropout)."""
         self._base.train(mode)
         return self
-
-    def eval(self) -> "StackedNetworks":
-        """Evaluation mode (:meth:`train` with False)."""
-        return self.train(False)
 
     def __call__(self, *inputs: torch.Tensor, shared: bool | Sequence[bool] = False):
         """Every network's forward pass: ``out[m] = network_m(inputs[m])``.

@@ -274,7 +274,7 @@ def test_refuses_what_it_cannot_reproduce():
     e = stk.StackedNetworks([nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.5)) for _ in range(2)])
     with pytest.raises(stk.StackError, match="random numbers"):
         e(torch.randn(2, 4, 3))
-    e.eval()
+    e.train(False)
     assert e(torch.randn(2, 4, 3)).shape == (2, 4, 2)  # no draw in evaluation mode
     with pytest.raises(stk.StackError, match="leading model axis of 2"):
         e(torch.randn(3, 4, 3))
