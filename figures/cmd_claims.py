@@ -11,7 +11,12 @@ setting could not run (``medical.txt`` not given) is ``not run`` with that reaso
 
 ``--json`` prints ``{"preset", "claims": [one record per claim], "provenance": [...]}``, the
 provenance being the distinct records (:mod:`analysis.provenance`) of every cached result behind
-the evidence. ``--against LEDGER.json`` compares the ledger with a saved one instead (another
+the evidence. Each claim's record holds its ``verdict`` (the rule's ``outcome`` read at the
+claim's ``tier``: :mod:`analysis.claims`), ``tier``, ``scale_ratio`` (ran / published per
+dimension), ``ran``, ``published``, ``basis`` and ``differs`` (:mod:`analysis.scale`), the
+``rule``, the simultaneous interval ``adj_lo``/``adj_hi``, ``margin``, ``underpowered``,
+``detectable`` and the theory's ``prediction`` (NaN where there is none). The text form ends
+with the verdict counts by tier. ``--against LEDGER.json`` compares the ledger with a saved one instead (another
 machine's, another thread count's): verdict by verdict, and how far each estimate moved in units
 of the saved interval's half-width; ``--ledger L.json`` puts a saved ledger in place of the
 cached one (two runs compared from their ``generated/claims.json``).
@@ -30,8 +35,9 @@ def register(subparsers) -> None:
     """Add the ``claims`` subcommand."""
     p = subparsers.add_parser(
         "claims", help="print the claims ledger with verdicts",
-        description="Print every audited claim, its pre-registered decision rule, the measured "
-        "effect with its 95% interval and the verdict, from cached results.")
+        description="Print every audited claim, its decision rule, the measured effect with its "
+        "simultaneous and 95% intervals, the tier and scale it was tested at and the verdict, "
+        "from cached results.")
     p.add_argument("--preset", choices=PRESETS, default="cpu",
                    help="preset whose cached results are read (default cpu)")
     p.add_argument("--json", action="store_true", help="print the ledger as JSON records")

@@ -13,7 +13,7 @@ strategy, the paired differences against random (Holm-corrected) and a verdict w
   paired differences to all the others, :func:`analysis.stats.extreme_difference`) lies on
   harmonic's side of zero: harmonic beats every other strategy;
 * ``not distinguishable``: that interval contains zero;
-* ``contradicted``: it lies on the other side: some strategy is credibly better.
+* ``not supported``: it lies on the other side: some strategy is credibly better.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def verdict(row) -> str:
     if lo > 0:
         return "supported"
     if hi < 0:
-        return "contradicted"
+        return "not supported"
     return "not distinguishable"
 
 

@@ -206,7 +206,7 @@ def macros(data: dict) -> dict[str, str]:
                 out[f"HmlpAcc{stem}"] = _pct(r["mean"])
                 out[f"HmlpAcc{stem}Lo"] = _pct(r["lo"])
                 out[f"HmlpAcc{stem}Hi"] = _pct(r["hi"])
-                out[f"HmlpAcc{stem}Verdict"] = claims.verdict("hmlp-95-few-epochs", r)
+                out[f"HmlpAcc{stem}Verdict"] = claims.outcome("hmlp-95-few-epochs", r)
         # The same sentence at every preset: the epochs the budget has, then who reached 95%.
         words = {1: "one", 2: "two", 3: "three"}
         parts = [f"{'After' if i == 0 else 'after'} {words[e]} epoch{'s' * (e > 1)} the "
@@ -262,7 +262,7 @@ def macros(data: dict) -> dict[str, str]:
         # "within the first few epochs": accuracy after epoch 3 (or the last one, if fewer)
         key = next(k for k in ("accuracy_epoch3_full", "accuracy_epoch2_full",
                                "accuracy_epoch1_full") if k in ev)
-        out["HmlpClaimVerdict"] = claims.verdict("hmlp-95-few-epochs", ev[key])
+        out["HmlpClaimVerdict"] = claims.outcome("hmlp-95-few-epochs", ev[key])
         out["HmlpClaimEpoch"] = key[len("accuracy_epoch"):-len("_full")]
     if "ablation" in data:
         abl = data["ablation"]

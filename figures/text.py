@@ -108,11 +108,11 @@ def effect_word(lo: float, hi: float, higher: str = "higher than", lower: str = 
 
 
 def sign_word(lo: float, hi: float) -> str:
-    """For a difference claimed positive: ``supported`` (interval above 0), ``contradicted``
+    """For a difference claimed positive: ``supported`` (interval above 0), ``not supported``
     (below 0) or ``undecided``; the words of the fitting sections' per-depth sentences."""
     if not _finite(lo, hi):
         return "undecided"
-    return "supported" if lo > 0 else "contradicted" if hi < 0 else "undecided"
+    return "supported" if lo > 0 else "not supported" if hi < 0 else "undecided"
 
 
 def against_value(lo: float, hi: float, value: float) -> str:

@@ -66,22 +66,28 @@ def test_ledger_ids_are_unique_and_sources_known():
 
 
 def test_evaluate_with_synthetic_evidence_and_holm():
-    ledger = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fig", "y", "t"),
-              Claim("c", "eoc", "C.", "other", "z", "t"))
+    ledger = (Claim("a", "eoc", "A.", "fig", "x", "t", margin=1.0), Claim("b", "eoc", "B.", "fig", "y", "t", margin=1.0),
+              Claim("c", "eoc", "C.", "other", "z", "t", margin=1.0))
     # the family is the whole ledger's (28 claims) even for this subset: the 95% interval of x is
     # widened 2.66 times (n = 5) and still lies above 0; y's straddles 0 at any width
     evidence = {"fig": {"x": _rec(1.0, 0.8, 1.2, p=0.01), "y": _rec(0.0, -1.0, 1.0, p=0.04)}}
     table = claims.evaluate("smoke", ledger, evidence)
-    assert table.verdict.tolist() == ["supported", "inconclusive", "not run"]
+    assert table.outcome.tolist() == ["supported", "inconclusive", "not run"]
+    # claims without a published setting count as extensions; y's simultaneous half-width
+    # (2.66 at n = 5) exceeds its margin 1: underpowered, not merely inconclusive
+    assert table.tier.tolist() == ["extension"] * 3
+    assert table.verdict.tolist() == ["holds", "underpowered", "not run"]
     assert (table.family == len(claims.CLAIMS)).all()
     narrow = claims.evaluate("smoke", ledger, {"fig": {"x": _rec(1.0, 0.5, 1.5),
                                                        "y": _rec(0.0, -1.0, 1.0)}})
-    assert narrow.verdict.iloc[0] == "inconclusive"  # 0.5 above 0 at 95%, not at the family level
+    assert narrow.outcome.iloc[0] == "inconclusive"  # 0.5 above 0 at 95%, not at the family level
+    assert narrow.verdict.iloc[0] == "underpowered"  # half-width 1.33 > margin 1
     assert table.p_holm.tolist()[:2] == pytest.approx([0.02, 0.04])
     tex = claims.latex_table(table)
     assert tex.count(r"\\") == 4  # one source row and three claims
     macros = claims.verdict_macros(table)
-    assert macros["ClaimAVerdict"] == "supported" and macros["ClaimsNotRun"] == "1"
+    assert macros["ClaimAVerdict"] == "holds" and macros["ClaimsNotRun"] == "1"
+    assert macros["ClaimsTierExtension"] == "3" and macros["ClaimsSource"] == "0"
     assert all(k.isalpha() for k in macros)
 
 
@@ -89,10 +95,10 @@ def test_not_run_says_why():
     """No record: the figure not cached, its setting skipped for a missing input, or the preset
     does not measure it; each gives its own reason, and the table prints it."""
     ledger = (Claim("a", "harmonic-lm", "A.", "lm", "hlm_medical_windows_x", "t",
-                    setting="medical_windows"),
+                    setting="medical_windows", margin=1.0),
               Claim("b", "harmonic-lm", "B.", "lm", "hlm_hpo_sentences_x", "t",
-                    setting="hpo_sentences"),
-              Claim("c", "eoc", "C.", "uncached", "z", "t"))
+                    setting="hpo_sentences", margin=1.0),
+              Claim("c", "eoc", "C.", "uncached", "z", "t", margin=1.0))
     evidence = {"lm": {}}
     skipped = {"lm": {"medical_windows": "medical.txt not given"}}
     table = claims.evaluate("cpu", ledger, evidence, skipped)
@@ -132,7 +138,7 @@ def test_compare_two_ledgers(tmp_path, capsys):
     assert bool(c.loc["a", "identical"]) and c.loc["a", "shift_over_halfwidth"] == 0
     assert c.loc["b", "shift"] == pytest.approx(-1.5)
     assert c.loc["b", "shift_over_halfwidth"] == pytest.approx(1.5 / 0.5)
-    assert c.loc["b", "verdict"] == "inconclusive" and c.loc["b", "other_verdict"] == "supported"
+    assert c.loc["b", "verdict"] == "underpowered" and c.loc["b", "other_verdict"] == "holds"
     assert not bool(c.loc["b", "same_verdict"])
     text = claims.format_comparison(c.reset_index())
     # c is "not run" in both: identical, and without a shift
@@ -144,8 +150,8 @@ def test_compare_two_ledgers(tmp_path, capsys):
         claims.read_ledger(bad)
 
 
-CLAIMS3 = (Claim("a", "eoc", "A.", "fig", "x", "t"), Claim("b", "eoc", "B.", "fig", "y", "t"),
-           Claim("c", "eoc", "C.", "other", "z", "t"))
+CLAIMS3 = (Claim("a", "eoc", "A.", "fig", "x", "t", margin=1.0), Claim("b", "eoc", "B.", "fig", "y", "t", margin=1.0),
+           Claim("c", "eoc", "C.", "other", "z", "t", margin=1.0))
 
 
 def test_claims_command_compares_two_saved_ledgers(tmp_path, capsys):

@@ -190,14 +190,14 @@ def test_figure_macros_and_verdict_words(smoke_runs):
 
     assert hm.CLAIM_ACCURACY == claims.claim("hmlp-95-few-epochs").rule.threshold == 0.95
     # the verdict reads the simultaneous interval: 2.66 times the 95% one at n = 5
-    assert claims.verdict("hmlp-95-few-epochs", rec(0.97, 0.98)) == "supported"
-    assert claims.verdict("hmlp-95-few-epochs", rec(0.951, 0.97)) == "inconclusive"
-    assert claims.verdict("hmlp-95-few-epochs", rec(0.90, 0.92)) == "not supported"
-    assert claims.verdict("hmlp-95-few-epochs", rec(0.94, 0.96)) == "inconclusive"
-    assert claims.verdict("hmlp-95-few-epochs", rec(float("nan"), 0.96)) == "inconclusive"
-    assert claims.verdict("hmlp-95-few-epochs", rec(0.951, 0.97, n=2)) == "inconclusive"
+    assert claims.outcome("hmlp-95-few-epochs", rec(0.97, 0.98)) == "supported"
+    assert claims.outcome("hmlp-95-few-epochs", rec(0.951, 0.97)) == "inconclusive"
+    assert claims.outcome("hmlp-95-few-epochs", rec(0.90, 0.92)) == "not supported"
+    assert claims.outcome("hmlp-95-few-epochs", rec(0.94, 0.96)) == "inconclusive"
+    assert claims.outcome("hmlp-95-few-epochs", rec(float("nan"), 0.96)) == "inconclusive"
+    assert claims.outcome("hmlp-95-few-epochs", rec(0.951, 0.97, n=2)) == "inconclusive"
     with pytest.raises(KeyError, match="no claim 'nope'"):
-        claims.verdict("nope", rec(0.9, 1.0))
+        claims.outcome("nope", rec(0.9, 1.0))
     assert fig.effect_word(0.1, 0.3) == "higher than the reference's"
     assert fig.effect_word(-0.3, -0.1, "x") == "lower than x"
     assert fig.effect_word(-0.3, 0.1, "x") == "indistinguishable from x"
