@@ -639,7 +639,8 @@ def _collect(preset: str, claims) -> tuple[dict, dict, dict]:
 def evaluate(preset: str = "cpu", claims=CLAIMS,
              evidence: dict[str, dict[str, dict]] | None = None,
              skipped: dict[str, dict[str, str]] | None = None,
-             predicted: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+             predicted: dict[str, dict[str, float]] | None = None,
+             budget: dict[str, float] | None = None) -> pd.DataFrame:
     """The ledger at ``preset``: one row per claim with its verdict.
 
     Args:
@@ -653,6 +654,9 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
             the cache with the evidence when None.
         predicted: ``{experiment: {key: the theory's value}}``; read with the evidence when
             None.
+        budget: ``{experiment: factor}``: the records come from runs at that multiple of the
+            preset's training budget (:mod:`initaudit.analysis.sensitivity`), and the scale
+            ratios read those runs' cells.
 
     Returns:
         DataFrame with ``id, source, claim, experiment, key, test, rule, outcome`` (the rule's
@@ -699,7 +703,9 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
                      "basis": "no published setting recorded", "differs": ""}
         else:
             if c.experiment not in cells:
-                cells[c.experiment] = scale._cells(c.experiment, preset)
+                factor = (budget or {}).get(c.experiment)
+                cells[c.experiment] = scale._cells(
+                    c.experiment, preset, **({} if factor is None else {"budget": factor}))
             where = scale.assess(setting, c.experiment, preset,
                                  int(rec.get("n", 0) or 0) or None, cells[c.experiment])
         rows.append({

@@ -107,13 +107,13 @@ def _select(cells, select) -> list:
     return [c for c in cells if all(getattr(c, k, None) in v for k, v in select)]
 
 
-def _cells(experiment: str, preset: str) -> list:
-    """The experiment's run configurations at ``preset`` (skipped settings left out); [] when
-    the experiment cannot list them here (an input it needs is absent)."""
+def _cells(experiment: str, preset: str, **options) -> list:
+    """The experiment's run configurations at ``preset`` with ``options`` (skipped settings
+    left out); [] when the experiment cannot list them here (an input it needs is absent)."""
     from initaudit.analysis import experiment as exp
 
     try:
-        items = exp.get(experiment).cells(preset, None)
+        items = exp.get(experiment).cells(preset, None, **options)
     except Exception:  # noqa: BLE001 - a missing input: the ratios are then unknown
         return []
     return [c for c in items if dataclasses.is_dataclass(c)
@@ -174,7 +174,10 @@ def describe_scale(ratio: dict[str, float | None], ran: dict[str, float | None])
 
 def _lm_size(attr: str) -> Callable[[list, str], float | None]:
     def ran(cells, preset):
-        # through the registry, not an import: the ledger's code does not depend on the LM's
+        if cells:  # the runs' own sizes (a budget option changes the epochs)
+            return float(max(getattr(c, attr) for c in cells))
+        # no cell listed (the medical settings without the file): the preset's sizes, through
+        # the registry, not an import: the ledger's code does not depend on the LM's
         from initaudit.analysis import experiment
 
         return float(getattr(experiment.get("harmonic-lm").PRESETS[preset], attr))

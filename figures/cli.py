@@ -46,6 +46,7 @@ COMMAND_MODULES = [
     "initaudit.figures.cmd_pipeline",
     "initaudit.figures.cmd_experiment",
     "initaudit.figures.cmd_claims",
+    "initaudit.figures.cmd_budget",
     "initaudit.figures.cmd_cache",
 ]
 

@@ -18,7 +18,7 @@ import os
 import re
 
 from initaudit.analysis import experiment, provenance
-from initaudit.analysis.presets import PRESETS
+from initaudit.analysis.presets import PRESETS, check_budget
 from initaudit.figures.cli import emit, positive_int
 from initaudit.models.device import DEVICES, ENV_DEVICE, device_name
 
@@ -72,10 +72,21 @@ def register(subparsers) -> None:
                        f"(default ${ENV_DEVICE} or auto)")
         q.add_argument("--force", action="store_true", help="recompute every run")
         q.add_argument("--json", action="store_true", help="print the result as JSON")
+        if getattr(module, "BUDGET", None):
+            q.add_argument("--budget", type=_budget, default=None, metavar="K",
+                           help=f"multiply the preset's training {module.BUDGET} by K (the "
+                           "budget sensitivity of the ledger's claims; default: the preset's)")
         adder = getattr(module, "add_arguments", None)
         if adder is not None:
             adder(q)
         q.set_defaults(func=run_command, _module=module)
+
+
+def _budget(text: str) -> float:
+    try:
+        return check_budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _broken(exc: Exception):

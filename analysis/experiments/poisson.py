@@ -133,13 +133,15 @@ import torch
 from torch import nn
 
 from initaudit.analysis.experiment import seeds_for, torch_threads
-from initaudit.analysis.presets import check_preset
+from initaudit.analysis.presets import check_preset, scaled
 from initaudit.analysis.evidence import Evidence
 from initaudit.theory.checks import choice, positive_int
 from initaudit.models.device import resolve_device
 from initaudit.models import seeds
 
 NAME = "poisson"
+#: What the ``budget`` option scales (``initaudit experiment NAME --budget K``).
+BUDGET = "steps"
 DESCRIPTION = ("physics-informed sine networks on a 2-D Poisson problem: error against the exact "
                "solution vs steps, per initialiser and depth")
 
@@ -527,7 +529,7 @@ def _depth_list(depths, preset_depths) -> tuple[int, ...]:
 
 def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, omega0=None,
           lr=None, lr_decay=None, steps=None, laplacian=None, boundary_weight=None,
-          **_ignored) -> list[PoissonCell]:
+          budget=None, **_ignored) -> list[PoissonCell]:
     """Every (arm, depth, seed) run of a preset.
 
     Args:
@@ -537,6 +539,8 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ome
         depths: depths (list or comma-separated string); the preset's when None.
         omega0, lr, lr_decay, steps, laplacian, boundary_weight: override the preset's value
             for every arm alike (None: the default).
+        budget: a factor on the training steps (:func:`analysis.presets.scaled`; the learning
+            rate decays by ``lr_decay`` over whatever number of steps runs).
 
     Returns:
         One :class:`PoissonCell` per (arm, depth, seed).
@@ -552,6 +556,9 @@ def cells(preset: str, seeds: int | None = None, *, inits=None, depths=None, ome
     if steps is not None:
         sizes["steps"] = steps
         sizes["eval_every"] = max(1, min(sizes["eval_every"], int(steps)))
+    if budget is not None:
+        sizes["steps"] = scaled(sizes["steps"], budget)
+        sizes["eval_every"] = max(1, min(sizes["eval_every"], sizes["steps"]))
     common = dict(sizes, lr=DEFAULT_LR if lr is None else lr,
                   lr_decay=DEFAULT_LR_DECAY if lr_decay is None else lr_decay,
                   omega0=DEFAULT_OMEGA0 if omega0 is None else omega0,

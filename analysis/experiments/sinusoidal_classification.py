@@ -74,13 +74,15 @@ import pandas as pd
 
 from initaudit.analysis import metrics, stats
 from initaudit.analysis.experiment import seeds_for, torch_threads
-from initaudit.analysis.presets import check_preset
+from initaudit.analysis.presets import check_preset, scaled
 from initaudit.analysis.evidence import Evidence
 from initaudit.models.device import resolve_device
 from initaudit.theory.checks import choice
 from initaudit.models import seeds
 
 NAME = "sinusoidal-classification"
+#: What the ``budget`` option scales (``initaudit experiment NAME --budget K``).
+BUDGET = "epochs"
 DESCRIPTION = ("Sinusoidal initialisation vs torch default, orthogonal and LSUV on MNIST-type "
                "classification: best accuracy, relative AUC, epochs to threshold (paired seeds)")
 
@@ -380,8 +382,10 @@ def _check_fraction(value) -> float:
 
 def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
           data: str | None = None, models=None, optimizers=None,
-          threshold_fraction: float = THRESHOLD_FRACTION, **_) -> list[ClassificationCell]:
-    """Every (setting, initialiser, seed) run of a preset.
+          threshold_fraction: float = THRESHOLD_FRACTION, budget=None,
+          **_) -> list[ClassificationCell]:
+    """Every (setting, initialiser, seed) run of a preset; ``budget``: a factor on the epochs
+    (:func:`analysis.presets.scaled`; the patience stays the preset's).
 
     Raises:
         ValueError: unknown preset, dataset, model, optimiser, or a bad threshold fraction.
@@ -400,6 +404,7 @@ def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
     if n_train + n_val > len(loaded.y_train):  # the 5,000-image MNIST fallback
         n_val = max(1, len(loaded.y_train) // 5)
         n_train = len(loaded.y_train) - n_val
+    epochs = scaled(p.epochs, budget)
     out = []
     for model, opt in settings:
         arch = model_config(model, preset, image_size, classes)
@@ -407,7 +412,7 @@ def cells(preset: str, seeds: int | None = None, *, dataset: str | None = None,
         for init in INITS:
             for seed in seed_list:
                 out.append(ClassificationCell(
-                    dataset, source, path, model, arch, init, opt, lr, momentum, wd, p.epochs,
+                    dataset, source, path, model, arch, init, opt, lr, momentum, wd, epochs,
                     p.patience, p.batch_size, n_train, n_val, n_test, min(p.lsuv_batch, n_train),
                     seed))
     return out
