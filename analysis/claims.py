@@ -12,10 +12,13 @@ intervals of all the ledger's claims cover their targets at once with probabilit
 (:data:`FAMILY_LEVEL`; Bonferroni over the :data:`CLAIMS`, ``m = len(CLAIMS)`` fixed before any
 run, so it holds whatever the dependence between the claims and whichever of them run). A
 Student-t record (``mean +- t_{0.975, df} se``, ``df = n - 1`` unless the record says otherwise)
-becomes ``mean +- t_{1 - 0.05/(2m), df} se``; a Clopper-Pearson record (a rate of rare events,
+becomes ``mean +- t_{1 - 0.05/(2m), df} se``; a ratio's Fieller record (``interval = "fieller"``
+with ``fieller = [a, b, vaa, vab, vbb]``, :func:`analysis.ratio.fieller`) is recomputed at level
+``1 - 0.05/m``, and is unbounded when the denominator is not credibly nonzero; a Clopper-Pearson record (a rate of rare events,
 ``interval = "clopper-pearson"`` with its count ``k``) is recomputed at level ``1 - 0.05/m``; an
 extreme of K differences (``interval = "extreme-of-t"``, "the method minus the best of the
-others", :func:`analysis.stats.extreme_difference`) from its K components at level ``1 - 0.05/m``.
+others", :func:`analysis.stats.extreme_difference`) from its K components at level ``1 - 0.05/m``
+(:func:`extreme_bounds`: the end on the extreme's side without, the other with Bonferroni over K).
 A verdict other than inconclusive is wrong only when its interval misses the truth, so the chance
 that *any* verdict of the ledger is wrong is at most 5%, nominally: it holds when each record's
 own interval has its stated coverage far into the tail (0.05/56 per side), as a Student-t
@@ -127,7 +130,7 @@ FAMILY_LEVEL = 0.95
 #: Power at which ``detectable`` is computed.
 DETECT_POWER = 0.8
 #: Interval kinds a record may declare (``record["interval"]``; ``t`` when absent).
-INTERVAL_KINDS = ("t", "clopper-pearson", "extreme-of-t")
+INTERVAL_KINDS = ("t", "clopper-pearson", "extreme-of-t", "fieller")
 
 SOURCES = {
     "eoc": "Combette, Venaille and Pustelnik (2025), arXiv 2512.06427",
@@ -240,11 +243,19 @@ def simultaneous_interval(record, family: int) -> tuple[float, float, float, flo
         level = 1.0 - (1.0 - FAMILY_LEVEL) / family
         r = stats.clopper_pearson(int(record["k"]), n, level)
         return r["lo"], r["hi"], math.nan, math.nan
+    if kind == "fieller":
+        parts = record.get("fieller")
+        if not parts or len(parts) != 5:
+            raise ValueError("a Fieller record needs fieller = [a, b, vaa, vab, vbb]")
+        from initaudit.analysis.ratio import fieller
+
+        lo, hi = fieller(*map(float, parts), _df(record), 1.0 - (1.0 - FAMILY_LEVEL) / family)
+        return lo, hi, math.nan, math.nan
     if kind == "extreme-of-t":
         if not record.get("components") or record.get("extreme") not in ("min", "max"):
             raise ValueError("an extreme-of-t record needs its components and extreme")
-        level = 1.0 - (1.0 - FAMILY_LEVEL) / family
-        lo, hi = stats.extreme_interval(record["components"], record["extreme"], level)
+        lo, hi = extreme_bounds(record["components"], record["extreme"],
+                                (1.0 - FAMILY_LEVEL) / family)
         return lo, hi, math.nan, math.nan
     df = _df(record)
     if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(mean)) or not df > 0:
@@ -254,6 +265,38 @@ def simultaneous_interval(record, family: int) -> tuple[float, float, float, flo
     se = (hi - lo) / (2.0 * q95)
     # each side scaled on its own (a symmetric record stays symmetric)
     return mean - (mean - lo) * scale, mean + (hi - mean) * scale, se, df
+
+
+def extreme_bounds(components, extreme: str, alpha: float) -> tuple[float, float]:
+    """``(lo, hi)`` covering ``extreme`` (``min`` or ``max``) of the K component means with
+    probability at least ``1 - alpha``, each end missing with probability at most ``alpha / 2``.
+
+    The end on the extreme's own side needs no correction over K (an intersection-union
+    argument): for the minimum, ``min_k lo_k <= lo_j`` for the component j whose mean is the
+    smallest, so it exceeds that mean only when ``lo_j`` does, with probability ``alpha / 2``.
+    The other end needs Bonferroni over K: ``min_k hi_k`` falls below the smallest mean when any
+    ``hi_k`` falls below its own mean. Each component is a Student-t interval ``mean +- q se``
+    with its ``df``. NaN when any component has a non-finite entry.
+    """
+    comps = [(float(m), float(sd), float(d)) for m, sd, d in components]
+    if not comps or not all(math.isfinite(m) and math.isfinite(sd) and d > 0
+                            for m, sd, d in comps):
+        return math.nan, math.nan
+    k = len(comps)
+    one = [_t_quantile(1.0 - alpha / 2.0, d) for _, _, d in comps]
+    many = [_t_quantile(1.0 - alpha / (2.0 * k), d) for _, _, d in comps]
+    if extreme == "min":
+        return (min(m - q * sd for (m, sd, _), q in zip(comps, one)),
+                min(m + q * sd for (m, sd, _), q in zip(comps, many)))
+    return (max(m - q * sd for (m, sd, _), q in zip(comps, many)),
+            max(m + q * sd for (m, sd, _), q in zip(comps, one)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _t_quantile(p: float, df: float) -> float:
+    from scipy import stats as sst
+
+    return float(sst.norm.ppf(p) if math.isinf(df) else sst.t.ppf(p, df))
 
 
 def detectable(record, family: int) -> float:
@@ -326,8 +369,8 @@ class Claim:
 
 _PAIRED = "paired t-interval over seeds"
 _ONE = "t-interval over seeds"
-_EXTREME = ("extreme of the paired t-intervals to every other strategy, Bonferroni over them "
-            "(stats.extreme_difference)")
+_EXTREME = ("extreme of the paired t-intervals to every other strategy: the end on the "
+            "extreme's side as is, the other Bonferroni over them (claims.extreme_bounds)")
 
 #: The ledger. Equivalence bounds and thresholds were fixed with the claims, before any run.
 CLAIMS: tuple[Claim, ...] = (
@@ -349,11 +392,11 @@ CLAIMS: tuple[Claim, ...] = (
           "At unit gain (sigma_a = 1) the mean NTK eigenvalue grows linearly with depth "
           "(slope ratio between the deep and the shallow half within [0.8, 1.25]).",
           "ntk-depth", "ntk_increment_ratio_edge_of_chaos_sigma_a1",
-          "delta-method Student-t interval over networks (n - 1 df)", Rule("within", low=0.8, high=1.25)),
+          "Fieller interval over networks (n - 1 df)", Rule("within", low=0.8, high=1.25)),
     Claim("eoc-ntk-linear-sigma0", "eoc",
           "At unit gain (sigma_a = 0) the mean NTK eigenvalue grows linearly with depth.",
           "ntk-depth", "ntk_increment_ratio_edge_of_chaos",
-          "delta-method Student-t interval over networks (n - 1 df)", Rule("within", low=0.8, high=1.25)),
+          "Fieller interval over networks (n - 1 df)", Rule("within", low=0.8, high=1.25)),
     Claim("eoc-image-sigma0", "eoc",
           "Edge-of-chaos initialisation (sigma_a = 0) generalises better than the SIREN reference "
           "when an image is fitted on a subsampled grid (here: PSNR on all 512x512 pixels, pooled "
@@ -692,9 +735,13 @@ def evaluate(preset: str = "cpu", claims=CLAIMS,
                           else (math.nan, math.nan))
         margin = c.decision_margin()
         half = (adj_hi - adj_lo) / 2.0
-        under = bool(out == "inconclusive" and math.isfinite(half) and half > margin
+        unbounded = math.isinf(adj_lo) or math.isinf(adj_hi)
+        under = bool(out == "inconclusive" and (unbounded or half > margin)
                      and int(rec.get("n", 0) or 0) >= c.rule.min_n)
-        if under:
+        if under and unbounded:
+            reason = ("interval unbounded (the denominator of the ratio is not credibly "
+                      "nonzero): no effect size would be decided")
+        elif under:
             reason = (f"interval half-width {_num(half)} exceeds the margin {_num(margin)}: "
                       f"an effect of that size would not be decided")
         setting = scale.SETTINGS.get(c.id)
@@ -862,6 +909,9 @@ def format_table(table: pd.DataFrame) -> str:
             det = (f"; detectable {_num(r.detectable)}" if math.isfinite(r.detectable) else "")
             pred = (f"; theory {_num(r.prediction)}" if math.isfinite(r.prediction) else "")
             tier = r.tier + (f": {r.scale}" if r.scale else "")
+            if getattr(r, "budget_change", ""):
+                tier += (f"; at {r.budget_factor:g}x budget: {r.long_verdict}, {r.budget_change}"
+                         + (", verdict depends on budget" if r.budget_depends else ""))
             lines.append(f"  {r.id:<28} {r.verdict:<38} {_num(r.mean):>9} {ci:<22} n={r.n:<3} "
                          f"[{tier}] ({r.rule}; {r.reason}{raw}{det}{pred})")
     if len(table):
@@ -897,8 +947,10 @@ def latex_table(table: pd.DataFrame) -> str:
             verdict = r"\textbf{" + tex_escape(r.verdict) + "}"
             if r.verdict == "not run":
                 verdict += ": " + tex_escape(r.reason)
+            depends = bool(getattr(r, "budget_depends", False))
             verdict += r" \newline {\footnotesize " + tex_escape(
-                r.tier + (f" ({r.scale})" if r.tier == "reduced" and r.scale else "")) + "}"
+                r.tier + (f" ({r.scale})" if r.tier == "reduced" and r.scale else "")
+                + ("; depends on the budget" if depends else "")) + "}"
             lines.append(" & ".join([
                 tex_escape(r.claim),
                 tex_escape(r.rule), f"{_num(r.mean)} {tex_escape(ci)}", str(r.n), verdict,

@@ -27,7 +27,9 @@ budget through the cache (resumable, with progress).
 
 from __future__ import annotations
 
+import json
 import math
+import pathlib
 
 import pandas as pd
 
@@ -176,6 +178,36 @@ def sensitivity(preset: str = "cpu", factor: float = LONG_BUDGET, claims=None) -
     return pd.DataFrame(rows)
 
 
+def measured_name(preset: str) -> str:
+    """``budget_sensitivity_<preset>.json``: the saved output of ``initaudit budget --run
+    --out`` that the paper reads from ``paper/measured/``."""
+    return f"budget_sensitivity_{preset}.json"
+
+
+def load(preset: str = "cpu", factor: float = LONG_BUDGET,
+         measured: pathlib.Path | None = None) -> tuple[pd.DataFrame, str]:
+    """The budget comparison at ``preset`` and where it comes from: ``(table, origin)``.
+
+    From the cache when any long-budget run is cached (``origin = "cache"``); else from the
+    saved measurement ``measured`` (a file named :func:`measured_name`; ``origin = "measured
+    with source <hash>"``); else an empty table and ``origin = ""``.
+    """
+    table = sensitivity(preset, factor)
+    if (table.long_verdict != "not run").any():
+        return table, "cache"
+    if measured is None:
+        return table.iloc[0:0], ""
+    try:
+        data = json.loads(pathlib.Path(measured).read_text(encoding="utf-8"))
+        rows = pd.DataFrame(data["claims"])
+        prov = (data.get("provenance") or [{}])[0]
+    except (OSError, ValueError, KeyError, TypeError):
+        return table.iloc[0:0], ""
+    if data.get("preset") != preset or rows.empty:
+        return table.iloc[0:0], ""
+    return rows, f"measured with source {str(prov.get('source_sha256', 'unknown'))[:16]}"
+
+
 def merge(table: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
     """The ledger ``table`` with the budget columns of ``sens`` (:func:`sensitivity`) for the
     claims it covers: ``long_verdict``, ``long_mean``, ``budget_change``, ``budget_depends``
@@ -194,6 +226,38 @@ def merge(table: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
     for k, v in cols.items():
         out[k] = v
     return out
+
+
+def summary_sentence(table: pd.DataFrame, origin: str) -> str:
+    """The comparison in one sentence (plain text), or why there is none."""
+    if table.empty or not origin:
+        return ("The training claims have not been run at a longer budget in this build (the "
+                "command initaudit budget computes it with its run option).")
+    k = float(table.factor.iloc[0])
+    measured = table[table.change != "not measured"]
+    counts = measured.change.value_counts()
+    dep = [str(i) for i in measured[measured.depends.astype(bool)].id]
+    where = ("read from the cache" if origin == "cache" else
+             f"read from paper/measured/ ({origin})")
+    words = ", ".join(f"{int(counts.get(c, 0))} {c}" for c in CHANGES[:4])
+    return (f"At {k:g} times the training steps or epochs, {len(measured)} of the {len(table)} "
+            f"training claims were measured at both budgets ({where}): the effect {words}; "
+            + (f"the verdict depends on the budget for {', '.join(dep)}." if dep else
+               "no verdict depends on the budget."))
+
+
+def latex_rows(table: pd.DataFrame) -> str:
+    """Rows ``claim & at the preset & at K times & change \\`` for the paper."""
+    from initaudit.analysis.claims import _num, tex_escape
+
+    lines = []
+    for r in table.itertuples():
+        cell = lambda p: (f"{_num(getattr(r, p + '_mean'))} [{_num(getattr(r, p + '_lo'))}, "  # noqa: E731
+                          f"{_num(getattr(r, p + '_hi'))}], {getattr(r, p + '_verdict')}")
+        change = r.change + ("; verdict depends on budget" if r.depends else "")
+        lines.append(" & ".join(tex_escape(x) for x in (r.id, cell("base"), cell("long"), change))
+                     + r"\\")
+    return "\n".join(lines) + "\n"
 
 
 def format_sensitivity(table: pd.DataFrame) -> str:
@@ -218,4 +282,4 @@ def format_sensitivity(table: pd.DataFrame) -> str:
 
 
 __all__ = ["CHANGES", "LONG_BUDGET", "budget_experiments", "classify", "format_sensitivity",
-           "merge", "run_long", "sensitivity"]
+           "latex_rows", "load", "measured_name", "merge", "run_long", "sensitivity", "summary_sentence"]

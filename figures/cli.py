@@ -300,7 +300,7 @@ def _fail(message: Any, status: int) -> int:
 #: Commands that use the result cache, and whether they write to it: the cache directory is
 #: checked before they start (:func:`initaudit.analysis.cache.check_cache_dir`).
 CACHE_COMMANDS = {"experiment": True, "figures": True, "paper": True, "reproduce": True,
-                  "claims": False}
+                  "claims": False, "budget": True}
 
 
 #: Commands that compute numbers from their options (their output is checked to be finite).

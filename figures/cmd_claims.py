@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 
-from initaudit.analysis import claims, provenance
+from initaudit.analysis import claims, provenance, sensitivity
 from initaudit.analysis.presets import PRESETS
 from initaudit.figures.cli import emit
 
@@ -66,13 +66,16 @@ def run_command(args: argparse.Namespace) -> int:
               "against_provenance": claims.read_ledger_provenance(args.against)}, args.json,
              lambda _: claims.format_comparison(comparison))
         return 0
-    table = claims.evaluate(args.preset)
+    from initaudit.figures.paper import ledger
+
+    table, budget, origin = ledger(args.preset)
     records = claims.ledger_provenance(args.preset)
     result = {"preset": args.preset, "claims": table.to_dict(orient="records"),
-              "provenance": records}
+              "provenance": records, "budget_origin": origin}
 
     def text(_: object) -> str:
-        return claims.format_table(table) + "\ncomputed with: " + provenance.summary_line(records)
+        return (claims.format_table(table) + "\n" + sensitivity.summary_sentence(budget, origin)
+                + "\ncomputed with: " + provenance.summary_line(records))
 
     emit(result, args.json, text)
     return 0

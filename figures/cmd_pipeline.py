@@ -29,7 +29,7 @@ import pathlib
 import sys
 import time
 
-from initaudit.analysis import cache, claims, experiment, provenance
+from initaudit.analysis import cache, claims, experiment, provenance, sensitivity
 from initaudit.analysis.datasets import ENV_DATA_DIR
 from initaudit.analysis.presets import PRESETS
 from initaudit.figures import paper, pipeline
@@ -182,7 +182,7 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
             # Still print the ledger; the command fails at the end with the list.
             latex_error, pdf = exc, exc.pdf
     seconds = time.perf_counter() - start
-    ledger = claims.evaluate(args.preset)
+    ledger, budget, origin = paper.ledger(args.preset)
 
     result = {
         "claims": ledger.to_dict(orient="records"),
@@ -199,6 +199,7 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
         lines.append(f"paper: {pdf}" if pdf else "paper: not built (LaTeX missing)")
         lines.append("claims ledger:")
         lines.append(claims.format_table(ledger))
+        lines.append(sensitivity.summary_sentence(budget, origin))
         lines.append(f"reproduce: {seconds:.1f} s in all")
         return "\n".join(lines)
 

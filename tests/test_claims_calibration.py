@@ -101,10 +101,11 @@ def _ledger_wrong_rate(family: int, reps: int, seed: int = 4) -> tuple[int, int]
                 truth = rule.high + 1e-9     # just outside: "supported" is wrong
             else:
                 truth = 0.0                  # no gain: "supported" is wrong
-            if "best_other" in c.key:        # harmonic ties every other strategy
-                h = rng.normal(0.0, 1.0, 5)
-                rec = {**stats.extreme_difference([rng.normal(0.0, 1.0, 5) for _ in range(13)],
-                                                  h, "min" if rule.kind == "greater" else "max"),
+            if "best_other" in c.key:        # harmonic is every other strategy's equal,
+                h = rng.normal(0.0, 1.0, 5)     # up to the threshold (the non-inferiority margin)
+                others = [rng.normal(-rule.threshold, 1.0, 5) for _ in range(13)]
+                rec = {**stats.extreme_difference(others, h,
+                                                  "min" if rule.kind == "greater" else "max"),
                        "interval": "extreme-of-t"}
             elif c.id == "hmlp-stable":
                 rec = {**stats.clopper_pearson(int(rng.binomial(100, rule.threshold)), 100),
@@ -202,16 +203,30 @@ def test_best_of_others_without_choosing_the_comparator():
         cover += rec["lo"] <= 0.0 <= rec["hi"]      # truth: min_k (0 - m_k) = 0
     _bound_ok(wrong, reps, ALPHA / (2 * M))
     assert cover / reps >= 0.95 - 5 * math.sqrt(0.05 * 0.95 / reps)
-    # the record's interval at the family level is the components' at 1 - 0.05 / m
+    # the record's interval at the family level, from the components with scipy's quantiles:
+    # the lower end of a minimum at alpha / (2 m) per component, the upper end Bonferroni over K
     lo, hi = claims.simultaneous_interval(rec, M)[:2]
-    assert (lo, hi) == stats.extreme_interval(rec["components"], "min", 1 - ALPHA / M)
-    # all 11 competitors tied with harmonic: the case that needs the Bonferroni over K
-    cover = 0
+    comps = rec["components"]
+    a = ALPHA / M
+    assert lo == pytest.approx(min(m - sst.t.ppf(1 - a / 2, d) * s for m, s, d in comps),
+                               rel=1e-12)
+    assert hi == pytest.approx(min(m + sst.t.ppf(1 - a / (2 * k), d) * s for m, s, d in comps),
+                               rel=1e-12)
+    mx = claims.extreme_bounds(comps, "max", a)
+    assert mx[0] == pytest.approx(max(m - sst.t.ppf(1 - a / (2 * k), d) * s for m, s, d in comps),
+                                  rel=1e-12)
+    assert mx[1] == pytest.approx(max(m + sst.t.ppf(1 - a / 2, d) * s for m, s, d in comps),
+                                  rel=1e-12)
+    # all 11 competitors tied with harmonic: the case that needs the Bonferroni over K, on the
+    # upper end of the minimum ("not supported" when it falls below 0 is then wrong)
+    cover, false_no = 0, 0
     for _ in range(reps):
         h = rng.normal(0.0, 1.0, n)
         rec = stats.extreme_difference([rng.normal(0.0, 1.0, n) for _ in range(k)], h, "min")
         cover += rec["lo"] <= 0.0 <= rec["hi"]
+        false_no += rule.decide({**rec, "interval": "extreme-of-t"}, family=M)[0] == "not supported"
     _bound_ok(reps - cover, reps, 0.05)
+    _bound_ok(false_no, reps, ALPHA / (2 * M))
     with pytest.raises(ValueError, match="components and extreme"):
         claims.simultaneous_interval({"mean": 0, "lo": 0, "hi": 1, "n": 3,
                                       "interval": "extreme-of-t"}, 3)

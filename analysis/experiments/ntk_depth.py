@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from initaudit.analysis import ntk
 from initaudit.analysis.evidence import Evidence
+from initaudit.analysis.ratio import fieller
 from initaudit.analysis.presets import check_preset
 from initaudit.theory.checks import int_at_least
 
@@ -61,9 +61,12 @@ def increment_ratio_evidence(summary: pd.DataFrame, table: pd.DataFrame) -> dict
     ``R = [(m2 - m1) / (d2 - d1)] / [(m1 - m0) / (d1 - d0)]`` is 1 for linear growth, below 1
     for a saturating curve and above 1 for exponential growth. Network ``s`` of every depth is
     drawn from the same stream (its first layers are the same at every depth), so the three
-    means are correlated: the standard error is the delta method with the sample covariance of
-    the per-seed values ``(m0_s, m1_s, m2_s)`` over the n seeds present at all three depths, and
-    the interval Student-t with n - 1 degrees of freedom.
+    means are correlated: the two slopes get their covariance from the sample covariance of the
+    per-seed values ``(m0_s, m1_s, m2_s)`` over the n seeds present at all three depths, and the
+    interval is Fieller's for their ratio with n - 1 degrees of freedom
+    (:func:`initaudit.analysis.ratio.fieller`): unbounded when the shallow slope is not credibly
+    nonzero, where a delta-method interval would divide by a slope that may be 0. The record
+    keeps ``fieller = [a, b, vaa, vab, vbb]`` so the ledger can recompute it at its own level.
     """
     out = {}
     for point, sub in summary.groupby("point", sort=False):
@@ -82,19 +85,22 @@ def increment_ratio_evidence(summary: pd.DataFrame, table: pd.DataFrame) -> dict
         a = (m2 - m1) / (d2 - d1)
         b = (m1 - m0) / (d1 - d0)
         ratio = a / b
-        # d ratio / d m_i, then the delta method with the covariance over seeds
-        grad = np.array([a / b ** 2 / (d1 - d0),
-                         -1.0 / (d2 - d1) / b - a / b ** 2 / (d1 - d0),
-                         1.0 / (d2 - d1) / b])
+        # the two slopes are linear in the three means: their covariance over seeds, then
+        # Fieller's set for the ratio (bounded only when the shallow slope is credibly not 0)
+        ca = np.array([0.0, -1.0, 1.0]) / (d2 - d1)
+        cb = np.array([-1.0, 1.0, 0.0]) / (d1 - d0)
         cov = np.cov(per_seed, rowvar=False, ddof=1) / n
-        se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
-        q = float(scipy_stats.t.ppf(0.975, n - 1))
+        vaa, vab, vbb = float(ca @ cov @ ca), float(ca @ cov @ cb), float(cb @ cov @ cb)
+        lo, hi = fieller(a, b, vaa, vab, vbb, n - 1)
         out[f"ntk_increment_ratio_{point}"] = Evidence(
-            ratio, ratio - q * se, ratio + q * se, n,
+            ratio, lo, hi, n,
             unit="ratio of slopes",
             what=(f"slope of tr(Theta)/(NP) between depths {int(d1)} and {int(d2)} over the "
                   f"slope between {int(d0)} and {int(d1)}, {point}, width {int(rows.width.iloc[0])}; "
-                  f"delta method with the covariance over the {n} seeds (paired across depths)"))
+                  f"Fieller's interval with the covariance over the {n} seeds (paired across "
+                  f"depths)"),
+            extra={"interval": "fieller", "fieller": [float(a), float(b), vaa, vab, vbb],
+                   "df": float(n - 1)})
     return out
 
 
