@@ -18,8 +18,9 @@ epochs, everything else the same, the same seeds), and compared claim by claim:
     this test conservative when they are positively correlated); else ``no clear change``.
     A descriptive 95% comparison per claim, not part of the ledger's family-wise control.
 ``depends``
-    the verdict differs between the two budgets (both measured): the ledger's word holds at one
-    budget only.
+    the rule's outcome differs between the two budgets (both measured): the ledger's decision
+    holds at one budget only. (Outcomes, not verdict words: a longer budget can move a claim
+    to another tier, or between inconclusive and underpowered, without changing the decision.)
 
 Nothing is computed by :func:`sensitivity` (it reads the cache); :func:`run_long` runs the long
 budget through the cache (resumable, with progress).
@@ -173,8 +174,9 @@ def sensitivity(preset: str = "cpu", factor: float = LONG_BUDGET, claims=None) -
             "id": c.id, "experiment": c.experiment, "tier": b.tier, "unit": b.unit,
             **{f"base_{k}": b[k] for k in ("mean", "lo", "hi", "n", "verdict")},
             **{f"long_{k}": g[k] for k in ("mean", "lo", "hi", "n", "verdict")},
+            "base_outcome": b.outcome, "long_outcome": g.outcome,
             "long_scale": g.scale, "change": classify(c.rule, b, g),
-            "depends": bool(both and b.verdict != g.verdict), "factor": float(factor)})
+            "depends": bool(both and b.outcome != g.outcome), "factor": float(factor)})
     return pd.DataFrame(rows)
 
 
@@ -193,19 +195,26 @@ def load(preset: str = "cpu", factor: float = LONG_BUDGET,
     with source <hash>"``); else an empty table and ``origin = ""``.
     """
     table = sensitivity(preset, factor)
-    if (table.long_verdict != "not run").any():
+    cached = int((table.change != "not measured").sum())
+    saved, origin = None, ""
+    if measured is not None:
+        try:
+            data = json.loads(pathlib.Path(measured).read_text(encoding="utf-8"))
+            rows = pd.DataFrame(data["claims"])
+            prov = (data.get("provenance") or [{}])[0]
+            if (data.get("preset") == preset and float(data.get("factor")) == float(factor)
+                    and not rows.empty):
+                saved = rows
+                origin = f"measured with source {str(prov.get('source_sha256', 'unknown'))[:16]}"
+        except (OSError, ValueError, KeyError, TypeError):
+            saved = None
+    # the cache when it measures at least as many claims as the saved file (a partly cached
+    # long run does not hide a complete saved one)
+    if cached and (saved is None or cached >= int((saved.change != "not measured").sum())):
         return table, "cache"
-    if measured is None:
-        return table.iloc[0:0], ""
-    try:
-        data = json.loads(pathlib.Path(measured).read_text(encoding="utf-8"))
-        rows = pd.DataFrame(data["claims"])
-        prov = (data.get("provenance") or [{}])[0]
-    except (OSError, ValueError, KeyError, TypeError):
-        return table.iloc[0:0], ""
-    if data.get("preset") != preset or rows.empty:
-        return table.iloc[0:0], ""
-    return rows, f"measured with source {str(prov.get('source_sha256', 'unknown'))[:16]}"
+    if saved is not None:
+        return saved, origin
+    return table.iloc[0:0], ""
 
 
 def merge(table: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
@@ -219,7 +228,8 @@ def merge(table: pd.DataFrame, sens: pd.DataFrame) -> pd.DataFrame:
     for cid in out.id:
         row = by_id.loc[cid] if by_id is not None and cid in by_id.index else None
         cols["long_verdict"].append("" if row is None else row.long_verdict)
-        cols["long_mean"].append(math.nan if row is None else float(row.long_mean))
+        value = None if row is None else pd.to_numeric(row.long_mean, errors="coerce")
+        cols["long_mean"].append(math.nan if value is None or pd.isna(value) else float(value))
         cols["budget_change"].append("" if row is None else row.change)
         cols["budget_depends"].append(False if row is None else bool(row.depends))
         cols["budget_factor"].append(math.nan if row is None else float(row.factor))

@@ -9,9 +9,9 @@ Without ``--run`` nothing is computed: each training claim of the ledger is deci
 cached runs at the preset and from the cached runs at ``K`` times its training steps or epochs
 (default 3), and the command says whether the effect grows, shrinks or flips and whether the
 verdict depends on the budget (:mod:`analysis.sensitivity`); a claim whose long runs are not
-cached reads ``not run`` there. ``--run`` first runs every training experiment at the longer
-budget through the cache (resumable; at the cpu preset about 30 to 40 minutes on 2 cores with
-the process executor). ``--out FILE`` also writes the JSON, with the provenance of the long runs,
+cached reads ``not run`` there. ``--run`` first runs every training experiment at both budgets
+through the cache (resumable; runs already cached, such as the main job's at the preset, are
+read; timings in docs/ledger.md). ``--out FILE`` also writes the JSON, with the provenance of the long runs,
 atomically (the paper reads ``paper/measured/budget_sensitivity_cpu.json``).
 """
 
@@ -41,7 +41,7 @@ def register(subparsers) -> None:
                    help=f"the longer budget, a multiple of the preset's training steps or "
                    f"epochs (default {sensitivity.LONG_BUDGET:g})")
     p.add_argument("--run", action="store_true",
-                   help="run the training experiments at the longer budget first (cached)")
+                   help="run the training experiments at both budgets first (cached)")
     p.add_argument("--out", metavar="FILE", default=None,
                    help="also write the JSON result to FILE (atomically)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

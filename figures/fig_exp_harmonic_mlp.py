@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from initaudit.analysis.experiment import run_experiment
-from initaudit.analysis import claims
+from initaudit.analysis import claims, scale
 from initaudit.analysis.experiments.harmonic_mlp import CLAIM_ACCURACY
 from initaudit.analysis.presets import check_preset
 from initaudit.figures import style, text
@@ -262,7 +262,11 @@ def macros(data: dict) -> dict[str, str]:
         # "within the first few epochs": accuracy after epoch 3 (or the last one, if fewer)
         key = next(k for k in ("accuracy_epoch3_full", "accuracy_epoch2_full",
                                "accuracy_epoch1_full") if k in ev)
-        out["HmlpClaimVerdict"] = claims.outcome("hmlp-95-few-epochs", ev[key])
+        # the ledger's word: the rule's outcome read at the claim's tier at this preset
+        tier = scale.assess(scale.SETTINGS["hmlp-95-few-epochs"], "harmonic-mlp",
+                            s["preset"], int(ev[key]["n"]))["tier"]
+        out["HmlpClaimVerdict"] = claims.verdict_word(
+            claims.outcome("hmlp-95-few-epochs", ev[key]), tier)
         out["HmlpClaimEpoch"] = key[len("accuracy_epoch"):-len("_full")]
     if "ablation" in data:
         abl = data["ablation"]

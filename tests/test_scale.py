@@ -66,7 +66,7 @@ def test_assess_reads_what_ran_from_the_cells():
     """Ratios against the sources' published sizes, at the documented cpu sizes: the LM is
     2 x 64 for at most 8 epochs (harmonic_lm's docstring) against the paper's 8 x 512 for 30;
     HarmonicMLP's main arm is the reference's 784-512-256 on all 60,000 images."""
-    lm = scale.assess(scale.SETTINGS["hlm-best-accuracy"], "harmonic-lm", "cpu", 5)
+    lm = scale.assess(scale.SETTINGS["hlm-accuracy-value"], "harmonic-lm", "cpu", 5)
     assert lm["tier"] == "reduced"
     assert lm["scale_ratio"]["width"] == pytest.approx(64 / 512)
     assert lm["scale_ratio"]["depth"] == pytest.approx(2 / 8)
@@ -75,8 +75,11 @@ def test_assess_reads_what_ran_from_the_cells():
     mlp = scale.assess(scale.SETTINGS["hmlp-95-few-epochs"], "harmonic-mlp", "cpu", 5)
     assert mlp["tier"] == "published"
     assert mlp["scale_ratio"] == {"width": 1.0, "data": 1.0, "seeds": 5.0}
+    # the reference's runs of the main setting (60,000 images) and of the ablation (8,000)
     stable = scale.assess(scale.SETTINGS["hmlp-stable"], "harmonic-mlp", "cpu", 10)
     assert stable["tier"] == "reduced" and stable["scale_ratio"]["epochs"] == pytest.approx(3 / 15)
+    assert stable["ran"]["data"] == [8000.0, 60000.0]
+    assert stable["scale_ratio"]["data"] == pytest.approx(8000 / 60000)
 
 
 def test_assess_with_given_cells_and_selection():
@@ -85,15 +88,17 @@ def test_assess_with_given_cells_and_selection():
             self.arm, self.width, self.steps = arm, width, steps
 
     setting = scale.Setting((("arm", ("a",)),),
-                            (scale.Dim("width", 256, scale.field_max("width")),
-                             scale.Dim("steps", 1000, scale.field_max("steps")),
+                            (scale.Dim("width", 256, scale.field_range("width")),
+                             scale.Dim("steps", 1000, scale.field_range("steps")),
                              scale.Dim("seeds", 3, "n")), basis="b")
     cells = [Cell("a", 64, 500), Cell("a", 128, 400), Cell("b", 1024, 5000)]
     out = scale.assess(setting, "none", "cpu", 6, cells)
-    assert out["ran"] == {"width": 128.0, "steps": 500.0, "seeds": 6.0}
-    assert out["scale_ratio"] == {"width": 0.5, "steps": 0.5, "seeds": 2.0}
+    # the span of what ran; the ratio of the smallest (a pooled record is reduced if any part is)
+    assert out["ran"] == {"width": [64.0, 128.0], "steps": [400.0, 500.0], "seeds": 6.0}
+    assert out["scale_ratio"] == {"width": 0.25, "steps": 0.4, "seeds": 2.0}
     assert out["tier"] == "reduced"
-    assert scale.describe_scale(out["scale_ratio"], out["ran"]) == "width 0.5, steps 0.5"
+    assert scale.describe_scale(out["scale_ratio"], out["ran"]) == "width 0.25, steps 0.4"
+    assert scale.describe_scale({"depth": None}, {"depth": [4.0, 32.0]}) == "depth 4-32"
     none = scale.assess(setting, "none", "cpu", None, [Cell("b", 1024, 5000)])
     assert none["scale_ratio"] == {"width": None, "steps": None, "seeds": None}
 
