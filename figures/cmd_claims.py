@@ -66,9 +66,9 @@ def run_command(args: argparse.Namespace) -> int:
               "against_provenance": claims.read_ledger_provenance(args.against)}, args.json,
              lambda _: claims.format_comparison(comparison))
         return 0
-    from initaudit.figures.paper import ledger
+    from initaudit.figures.paper import ledger_with_budget
 
-    table, budget, origin = ledger(args.preset)
+    table, budget, origin = ledger_with_budget(args.preset)
     records = claims.ledger_provenance(args.preset)
     result = {"preset": args.preset, "claims": table.to_dict(orient="records"),
               "provenance": records, "budget_origin": origin}

@@ -182,7 +182,7 @@ def run_reproduce_command(args: argparse.Namespace) -> int:
             # Still print the ledger; the command fails at the end with the list.
             latex_error, pdf = exc, exc.pdf
     seconds = time.perf_counter() - start
-    ledger, budget, origin = paper.ledger(args.preset)
+    ledger, budget, origin = paper.ledger_with_budget(args.preset)
 
     result = {
         "claims": ledger.to_dict(orient="records"),
