@@ -930,6 +930,8 @@ def format_comparison(comparison: pd.DataFrame) -> str:
 
 
 def _num(x: float) -> str:
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
     if not math.isfinite(x):
         return "--"
     a = abs(x)

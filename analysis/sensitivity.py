@@ -248,12 +248,14 @@ def summary_sentence(table: pd.DataFrame, origin: str) -> str:
     counts = measured.change.value_counts()
     dep = [str(i) for i in measured[measured.depends.astype(bool)].id]
     where = ("read from the cache" if origin == "cache" else
-             f"read from paper/measured/ ({origin})")
-    words = ", ".join(f"{int(counts.get(c, 0))} {c}" for c in CHANGES[:4])
+             f"read from paper/measured/, {origin}")
+    n = {c: int(counts.get(c, 0)) for c in CHANGES[:4]}
     return (f"At {k:g} times the training steps or epochs, {len(measured)} of the {len(table)} "
-            f"training claims were measured at both budgets ({where}): the effect {words}; "
-            + (f"the verdict depends on the budget for {', '.join(dep)}." if dep else
-               "no verdict depends on the budget."))
+            f"training claims were measured at both budgets ({where}). The effect flips for "
+            f"{n['flips']}, grows for {n['grows']}, shrinks for {n['shrinks']} and shows no clear "
+            f"change for {n['no clear change']}; "
+            + (f"the decision depends on the budget for {', '.join(dep)}." if dep else
+               "no decision depends on the budget."))
 
 
 def latex_rows(table: pd.DataFrame) -> str:

@@ -137,7 +137,9 @@ def test_budget_command_runs_both_budgets_and_saves_the_comparison(cache_tmp, tm
         os.environ["INITAUDIT_CACHE"] = str(cache_tmp)
     assert origin.startswith("measured with source ")
     assert len(rows) == len(saved["claims"])
-    assert "At 2 times the training steps" in sensitivity.summary_sentence(rows, origin)
+    sentence = sensitivity.summary_sentence(rows, origin)
+    assert sentence.startswith("At 2 times the training steps")
+    assert f"grows for {int((rows.change == 'grows').sum())}," in sentence
 
 
 def test_budget_command_refuses_bad_input(tmp_path, capsys):
