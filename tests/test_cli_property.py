@@ -11,8 +11,8 @@ integer, words, ten-digit integers), or leaves an optional one out. The command 
 * never print a NaN with exit status 0.
 
 The commands that run the experiments and the paper (``experiment``, ``figures``, ``paper``,
-``reproduce``) take minutes per valid call; their bad input is covered in
-``tests/test_cli_infra.py``, and they are left out here.
+``reproduce``, ``budget``) take minutes per valid call; their bad input is covered in
+``tests/test_cli_infra.py`` and ``tests/test_sensitivity.py``, and they are left out here.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from initaudit.figures import cli
 
 #: Commands run only with bad input elsewhere (see the module docstring).
-SLOW_COMMANDS = {"experiment", "figures", "paper", "reproduce"}
+SLOW_COMMANDS = {"experiment", "figures", "paper", "reproduce", "budget"}
 
 BAD_NUMBERS = ["nan", "-nan", "inf", "-inf", "-1", "0", "1e300", "-1e300", "1e-300", "2.5",
                "abc", "", "9999999999", "-0.0", "1e-5"]
